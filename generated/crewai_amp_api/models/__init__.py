@@ -1,0 +1,45 @@
+# Generated from specs/crewai-amp-rest-api.openapi.yml (sha256 c3e31149331e6fb7) by `python -m generator`.
+# Do not edit: change the spec, an overlay or the generator config, then run `nox -s generate`.
+"""Contains all the data models used in inputs/outputs"""
+
+from .error import Error
+from .error_details import ErrorDetails
+from .inputs_response import InputsResponse
+from .kickoff_request import KickoffRequest
+from .kickoff_request_inputs import KickoffRequestInputs
+from .kickoff_request_meta import KickoffRequestMeta
+from .kickoff_response import KickoffResponse
+from .resume_request import ResumeRequest
+from .resume_response import ResumeResponse
+from .resume_response_status import ResumeResponseStatus
+from .status_completed import StatusCompleted
+from .status_completed_result import StatusCompletedResult
+from .status_completed_status import StatusCompletedStatus
+from .status_error import StatusError
+from .status_error_status import StatusErrorStatus
+from .status_running import StatusRunning
+from .status_running_progress import StatusRunningProgress
+from .status_running_status import StatusRunningStatus
+from .task_result import TaskResult
+
+__all__ = (
+    "Error",
+    "ErrorDetails",
+    "InputsResponse",
+    "KickoffRequest",
+    "KickoffRequestInputs",
+    "KickoffRequestMeta",
+    "KickoffResponse",
+    "ResumeRequest",
+    "ResumeResponse",
+    "ResumeResponseStatus",
+    "StatusCompleted",
+    "StatusCompletedResult",
+    "StatusCompletedStatus",
+    "StatusError",
+    "StatusErrorStatus",
+    "StatusRunning",
+    "StatusRunningProgress",
+    "StatusRunningStatus",
+    "TaskResult",
+)

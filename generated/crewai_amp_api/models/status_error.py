@@ -1,0 +1,78 @@
+# Generated from specs/crewai-amp-rest-api.openapi.yml (sha256 c3e31149331e6fb7) by `python -m generator`.
+# Do not edit: change the spec, an overlay or the generator config, then run `nox -s generate`.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.status_error_status import StatusErrorStatus
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="StatusError")
+
+
+@_attrs_define
+class StatusError:
+    status: StatusErrorStatus
+    error: str | Unset = UNSET
+    """ Human-readable error message. """
+    execution_time: float | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        status = self.status.value
+
+        error = self.error
+
+        execution_time = self.execution_time
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "status": status,
+            }
+        )
+        if error is not UNSET:
+            field_dict["error"] = error
+        if execution_time is not UNSET:
+            field_dict["execution_time"] = execution_time
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        status = StatusErrorStatus(d.pop("status"))
+
+        error = d.pop("error", UNSET)
+
+        execution_time = d.pop("execution_time", UNSET)
+
+        status_error = cls(
+            status=status,
+            error=error,
+            execution_time=execution_time,
+        )
+
+        status_error.additional_properties = d
+        return status_error
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,1 @@
+"""The generation pipeline: specs/ -> generated/. Run as `python -m generator`."""

@@ -1,0 +1,64 @@
+"""``python -m generator {generate,validate,drift}`` — the pipeline's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import pipeline
+from .rest import GeneratorFailed
+from .specs import SpecError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="validate, overlay and regenerate generated/ atomically")
+    gen.add_argument("--output", type=Path, default=pipeline.REPO / "generated")
+    gen.add_argument("--specs", type=Path, default=pipeline.REPO / "specs")
+    gen.add_argument("--overlays", type=Path, default=pipeline.REPO / "overlays")
+    gen.add_argument(
+        "--if-changed", action="store_true", help="skip when MANIFEST.json says the inputs did not change"
+    )
+
+    val = sub.add_parser("validate", help="validate the specs and overlays only")
+    val.add_argument("--specs", type=Path, default=pipeline.REPO / "specs")
+    val.add_argument("--overlays", type=Path, default=pipeline.REPO / "overlays")
+
+    drift = sub.add_parser("drift", help="fail if generated/ differs from a fresh regeneration")
+    drift.add_argument("--output", type=Path, default=pipeline.REPO / "generated")
+
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        if args.command == "validate":
+            pipeline.load_inputs(args.specs, args.overlays)
+            print("specs and overlays are valid")
+        elif args.command == "generate":
+            changed = pipeline.generate(
+                args.output, spec_dir=args.specs, overlay_dir=args.overlays, force=not args.if_changed
+            )
+            verb = "generated" if changed else "up to date:"
+            print(f"{verb} {args.output} in {time.perf_counter() - started:.2f}s")
+        else:
+            differences = pipeline.check_drift(args.output)
+            if differences:
+                print(f"{args.output} drifted from the specs; run `nox -s generate`. Files:", file=sys.stderr)
+                for name in differences:
+                    print(f"  {name}", file=sys.stderr)
+                return 1
+            print(f"{args.output} matches a fresh regeneration")
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except GeneratorFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Stage 4: the event models. Input: the (overlaid) AsyncAPI document. Output: the package
+``crewai_amp_events`` (pydantic v2) written by datamodel-code-generator.
+
+Two small steps: :func:`payload_schema` turns the AsyncAPI message payloads into one JSON
+Schema document (naming every nested model and enum after its parent, and opening enums so
+that a value AMP adds later still parses), then :func:`generate_events` runs the generator.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .rest import GeneratorFailed, _tool
+from .specs import resolve_pointer
+
+PACKAGE = "crewai_amp_events"
+ROOT_TITLE = "WebhookEvent"
+
+DATAMODEL_CODEGEN_ARGS = [
+    "--input-file-type", "jsonschema",
+    "--output-model-type", "pydantic_v2.BaseModel",
+    "--target-python-version", "3.10",
+    "--use-title-as-name",
+    "--use-annotated",
+    "--field-constraints",
+    "--use-standard-collections",
+    "--use-union-operator",
+    "--use-subclass-enum",
+    "--use-double-quotes",
+    # Forward compatibility: unknown fields are kept on the model (model_extra)...
+    "--extra-fields", "allow",
+    # ...and an enum field is `TheEnum | str`, tried left to right: a known value becomes the
+    # enum member, a value AMP adds later stays a plain str instead of failing validation.
+    "--union-mode", "left_to_right",
+    # AMP may send naive timestamps; datetime accepts both naive and aware ones.
+    "--output-datetime-class", "datetime",
+    "--disable-timestamp",
+    "--formatters", "ruff-format", "ruff-check",
+]
+
+
+def _pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("-", "_").split("_") if part)
+
+
+def _singular(name: str) -> str:
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
+def _is_object(node: Any) -> bool:
+    return isinstance(node, dict) and (node.get("type") == "object" or "properties" in node)
+
+
+def _name_and_open(node: dict[str, Any], title: str) -> None:
+    """Title nested objects and enums after their parent; widen enums to ``enum | string``."""
+    node.setdefault("title", title)
+    for prop, child in node.get("properties", {}).items():
+        if not isinstance(child, dict) or "$ref" in child:
+            continue
+        child_title = title + _pascal(prop)
+        if "enum" in child:
+            enum = {key: child.pop(key) for key in ("type", "enum") if key in child}
+            enum["title"] = child_title
+            child["anyOf"] = [enum, {"type": enum.get("type", "string")}]
+        elif _is_object(child) and "properties" in child:
+            _name_and_open(child, child_title)
+        elif child.get("type") == "array" and _is_object(child.get("items")):
+            _name_and_open(child["items"], title + _pascal(_singular(prop)))
+
+
+def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """One JSON Schema (2020-12) holding every message payload of the AsyncAPI document."""
+    defs: dict[str, Any] = {}
+    messages = document.get("components", {}).get("messages", {})
+    for message in messages.values():
+        if "$ref" in message:
+            message = resolve_pointer(document, message["$ref"])
+        payload = message.get("payload", {})
+        if "$ref" in payload:
+            name = payload["$ref"].rsplit("/", 1)[-1]
+            payload = resolve_pointer(document, payload["$ref"])
+        else:
+            name = _pascal(str(message.get("name", "Message"))) + "Payload"
+        schema = copy.deepcopy(payload)
+        _name_and_open(schema, name)
+        schema["title"] = name
+        defs[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": ROOT_TITLE,
+        "description": "Any webhook event payload AMP sends.",
+        "anyOf": [{"$ref": f"#/$defs/{name}"} for name in defs],
+        "$defs": defs,
+    }
+
+
+def _public_names(source: str) -> list[str]:
+    tree = ast.parse(source)
+    return [node.name for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")]
+
+
+def generate_events(schema: dict[str, Any], out_dir: Path) -> Path:
+    """Generate ``out_dir / crewai_amp_events`` (models.py, __init__.py, py.typed)."""
+    package = out_dir / PACKAGE
+    package.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="amp-events-") as tmp:
+        schema_path = Path(tmp) / "events.schema.json"
+        schema_path.write_text(json.dumps(schema, indent=2), "utf-8")
+        models = package / "models.py"
+        result = subprocess.run(
+            [_tool("datamodel-codegen"), "--input", str(schema_path), "--output", str(models), *DATAMODEL_CODEGEN_ARGS],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        )
+        if result.returncode != 0:
+            raise GeneratorFailed(f"datamodel-code-generator failed:\n{result.stdout}{result.stderr}")
+    names = _public_names(models.read_text("utf-8"))
+    init = [
+        '"""Pydantic v2 models of the CrewAI AMP webhook event payloads."""',
+        "",
+        "from .models import (",
+        *(f"    {name}," for name in names),
+        ")",
+        "",
+        "__all__ = [",
+        *(f'    "{name}",' for name in names),
+        "]",
+        "",
+    ]
+    (package / "__init__.py").write_text("\n".join(init), "utf-8")
+    (package / "py.typed").write_text("", "utf-8")
+    (package / "events.schema.json").write_text(json.dumps(schema, indent=2) + "\n", "utf-8")
+    return package

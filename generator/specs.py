@@ -1,0 +1,185 @@
+"""Stage 1: load a spec file and validate it. Input: a path. Output: a :class:`Spec`.
+
+Every failure is a :class:`SpecError` naming the file and the location (a JSON pointer and,
+when the pointer can be found in the YAML, its line).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+class SpecError(Exception):
+    """A spec (or overlay) is invalid. str() names the file and the location."""
+
+    def __init__(self, path: Path | str, message: str, *, pointer: str = "", line: int | None = None):
+        self.path = str(path)
+        self.pointer = pointer
+        self.line = line
+        where = self.path
+        if line is not None:
+            where += f":{line}"
+        if pointer:
+            where += f" at {pointer}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class Spec:
+    """A loaded spec: its raw bytes (for hashing), parsed data and a pointer → line map."""
+
+    path: Path
+    raw: bytes
+    data: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @property
+    def kind(self) -> str:
+        return "asyncapi" if "asyncapi" in self.data else "openapi"
+
+    def error(self, message: str, pointer: str) -> SpecError:
+        return SpecError(self.path, message, pointer=pointer, line=self.line_of(pointer))
+
+    def line_of(self, pointer: str) -> int | None:
+        # Walk up to the nearest ancestor we know the line of.
+        while pointer:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            pointer = pointer.rpartition("/")[0]
+        return None
+
+
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(parts: list[Any] | tuple[Any, ...]) -> str:
+    """A JSON pointer (RFC 6901) for a path of keys and indexes."""
+    return "".join("/" + _escape(p) for p in parts) or ""
+
+
+def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
+    out[prefix or "/"] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _line_map(value, f"{prefix}/{_escape(key.value)}", out)
+            out[f"{prefix}/{_escape(key.value)}"] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, f"{prefix}/{index}", out)
+
+
+def load(path: Path) -> Spec:
+    """Read and parse a YAML or JSON spec. Raises SpecError with the line of a syntax error."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(path, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise SpecError(path, f"not UTF-8 (byte {exc.start})") from None
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise SpecError(path, f"invalid YAML: {exc.problem}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(path, f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(path, "not a mapping at the top level", pointer="/")
+    lines: dict[str, int] = {}
+    if node is not None:
+        _line_map(node, "", lines)
+    return Spec(path=path, raw=raw, data=data, lines=lines)
+
+
+def resolve_pointer(document: Any, ref: str) -> Any:
+    """Follow a local ``#/a/b`` reference; KeyError if it dangles."""
+    node = document
+    for token in ref.lstrip("#").split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise KeyError(ref)
+    return node
+
+
+def check_refs(spec: Spec) -> None:
+    """Every ``$ref`` must be local and resolve. Names the dangling ref and where it is used."""
+
+    def walk(node: Any, parts: list[Any]) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                where = pointer([*parts, "$ref"])
+                if not ref.startswith("#"):
+                    raise spec.error(f"external $ref {ref!r} is not supported", where)
+                try:
+                    resolve_pointer(spec.data, ref)
+                except KeyError:
+                    raise spec.error(f"dangling $ref {ref!r}: no such target", where) from None
+            for key, value in node.items():
+                walk(value, [*parts, key])
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, [*parts, index])
+
+    walk(spec.data, [])
+
+
+def validate_openapi(spec: Spec) -> None:
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    version = str(spec.data.get("openapi", ""))
+    if not version.startswith("3.1"):
+        raise spec.error(f"expected OpenAPI 3.1, found {version or 'no openapi field'}", "/openapi")
+    check_refs(spec)
+    errors = sorted(
+        OpenAPIV31SpecValidator(spec.data).iter_errors(),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
+    if errors:
+        first = errors[0]
+        raise spec.error(first.message, pointer(list(first.absolute_path)))
+
+
+def validate_asyncapi(spec: Spec) -> None:
+    import jsonschema
+
+    version = str(spec.data.get("asyncapi", ""))
+    if version != "3.0.0":
+        raise spec.error(f"expected AsyncAPI 3.0.0, found {version or 'no asyncapi field'}", "/asyncapi")
+    check_refs(spec)
+    schema = json.loads((SCHEMAS / "asyncapi-3.0.0.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(spec.data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        # The official schema nests oneOfs; the deepest error says most about what is wrong.
+        best = jsonschema.exceptions.best_match(errors)
+        assert best is not None
+        raise spec.error(best.message, pointer(list(best.absolute_path)))
+
+
+def load_and_validate(path: Path) -> Spec:
+    spec = load(path)
+    if spec.kind == "asyncapi":
+        validate_asyncapi(spec)
+    else:
+        validate_openapi(spec)
+    return spec
