@@ -14,6 +14,16 @@ from pathlib import Path
 from .specs import Spec
 
 TOOLS = ("openapi-python-client", "datamodel-code-generator", "ruff")
+GENERATOR = Path(__file__).parent
+# The files whose content shapes generated/ (other tooling in generator/, e.g. the API diff, does not).
+PIPELINE_FILES = (
+    "__main__.py", "specs.py", "overlay.py", "rest.py", "events.py", "manifest.py", "pipeline.py",
+    "openapi-python-client.yaml", "requirements.lock", "schemas/asyncapi-3.0.0.schema.json",
+)
+
+
+def pipeline_hashes(repo: Path) -> dict[str, str]:
+    return {str((GENERATOR / name).relative_to(repo)): sha256_file(GENERATOR / name) for name in PIPELINE_FILES}
 
 
 def tool_versions() -> dict[str, str]:
@@ -49,11 +59,7 @@ def write_manifest(out_dir: Path, specs: list[Spec], overlays: list[Spec], repo:
         "generated_by": "python -m generator",
         "specs": {f"specs/{s.path.name}": s.sha256 for s in specs},
         "overlays": {str(o.path.relative_to(repo)): o.sha256 for o in overlays},
-        "generator_config": {
-            str(p.relative_to(repo)): sha256_file(p)
-            for p in sorted((repo / "generator").glob("*"))
-            if p.is_file() and p.suffix in {".py", ".yaml", ".lock", ".in"}
-        },
+        "generator_config": pipeline_hashes(repo),
         "tools": tool_versions(),
         "produced": {str(p.relative_to(out_dir)): sha256_file(p) for p in files},
     }

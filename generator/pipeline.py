@@ -69,12 +69,7 @@ def up_to_date(target: Path, inputs: Inputs, repo: Path = REPO) -> bool:
     }
     if any(recorded.get(key) != value for key, value in expected.items()):
         return False
-    config = {
-        str(p.relative_to(repo)): manifest.sha256_file(p)
-        for p in sorted((repo / "generator").glob("*"))
-        if p.is_file() and p.suffix in {".py", ".yaml", ".lock", ".in"}
-    }
-    if recorded.get("generator_config") != config:
+    if recorded.get("generator_config") != manifest.pipeline_hashes(repo):
         return False
     produced = recorded.get("produced", {})
     actual = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and p.name != "MANIFEST.json")
