@@ -112,15 +112,19 @@ def generate_events(schema: dict[str, Any], out_dir: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="amp-events-") as tmp:
         schema_path = Path(tmp) / "events.schema.json"
         schema_path.write_text(json.dumps(schema, indent=2), "utf-8")
-        models = package / "models.py"
+        # Generate outside the repo: the formatters would otherwise pick up the repo's
+        # pyproject.toml settings and the output would depend on where it was written.
+        scratch = Path(tmp) / "models.py"
         result = subprocess.run(
-            [_tool("datamodel-codegen"), "--input", str(schema_path), "--output", str(models), *DATAMODEL_CODEGEN_ARGS],
+            [_tool("datamodel-codegen"), "--input", str(schema_path), "--output", str(scratch), *DATAMODEL_CODEGEN_ARGS],
             capture_output=True,
             text=True,
             cwd=tmp,
         )
         if result.returncode != 0:
             raise GeneratorFailed(f"datamodel-code-generator failed:\n{result.stdout}{result.stderr}")
+        models = package / "models.py"
+        models.write_bytes(scratch.read_bytes())
     names = _public_names(models.read_text("utf-8"))
     init = [
         '"""Pydantic v2 models of the CrewAI AMP webhook event payloads."""',

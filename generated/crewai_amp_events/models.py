@@ -22,8 +22,12 @@ class TaskCompletedPayload(BaseModel):
     )
     kickoff_id: str
     task_id: str
-    agent: Annotated[str | None, Field(description="Role of the agent that ran the task.")] = None
-    status: Annotated[TaskCompletedPayloadStatus | str, Field(union_mode="left_to_right")]
+    agent: Annotated[
+        str | None, Field(description="Role of the agent that ran the task.")
+    ] = None
+    status: Annotated[
+        TaskCompletedPayloadStatus | str, Field(union_mode="left_to_right")
+    ]
     output: str | None = None
     execution_time: float | None = None
     meta: dict[str, Any] | None = None
@@ -41,7 +45,9 @@ class StepEventPayloadStep(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Annotated[StepEventPayloadStepType | str | None, Field(union_mode="left_to_right")] = None
+    type: Annotated[
+        StepEventPayloadStepType | str | None, Field(union_mode="left_to_right")
+    ] = None
     content: str | None = None
     tool: str | None = None
     input: dict[str, Any] | None = None
@@ -87,14 +93,20 @@ class CrewCompletedPayload(BaseModel):
         extra="allow",
     )
     kickoff_id: str
-    status: Annotated[CrewCompletedPayloadStatus | str, Field(union_mode="left_to_right")]
-    result: Annotated[CrewCompletedPayloadResult | None, Field(title="CrewCompletedPayloadResult")] = None
+    status: Annotated[
+        CrewCompletedPayloadStatus | str, Field(union_mode="left_to_right")
+    ]
+    result: Annotated[
+        CrewCompletedPayloadResult | None, Field(title="CrewCompletedPayloadResult")
+    ] = None
     error: str | None = None
     execution_time: float | None = None
     meta: dict[str, Any] | None = None
 
 
-class WebhookEvent(RootModel[TaskCompletedPayload | StepEventPayload | CrewCompletedPayload]):
+class WebhookEvent(
+    RootModel[TaskCompletedPayload | StepEventPayload | CrewCompletedPayload]
+):
     root: Annotated[
         TaskCompletedPayload | StepEventPayload | CrewCompletedPayload,
         Field(
