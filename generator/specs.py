@@ -143,6 +143,39 @@ def check_refs(spec: Spec) -> None:
     walk(spec.data, [])
 
 
+def check_schemas(spec: Spec) -> None:
+    """Check every schema object against the JSON Schema 2020-12 meta-schema (OAS 3.1's dialect).
+
+    openapi-spec-validator checks schemas too, but reports paths relative to the schema; doing it
+    here first gives the full JSON pointer of the bad keyword.
+    """
+    import jsonschema
+
+    meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+
+    def check(node: Any, parts: list[Any]) -> None:
+        errors = sorted(meta.iter_errors(node), key=lambda e: list(map(str, e.absolute_path)))
+        if errors:
+            best = jsonschema.exceptions.best_match(errors)
+            assert best is not None
+            raise spec.error(f"invalid schema: {best.message}", pointer([*parts, *best.absolute_path]))
+
+    def walk(node: Any, parts: list[Any]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = [*parts, key]
+                is_schema = key == "schema" or (len(parts) == 2 and parts == ["components", "schemas"])
+                if is_schema and isinstance(value, (dict, bool)):
+                    check(value, here)
+                else:
+                    walk(value, here)
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, [*parts, index])
+
+    walk(spec.data, [])
+
+
 def validate_openapi(spec: Spec) -> None:
     from openapi_spec_validator import OpenAPIV31SpecValidator
 
@@ -150,6 +183,7 @@ def validate_openapi(spec: Spec) -> None:
     if not version.startswith("3.1"):
         raise spec.error(f"expected OpenAPI 3.1, found {version or 'no openapi field'}", "/openapi")
     check_refs(spec)
+    check_schemas(spec)
     errors = sorted(
         OpenAPIV31SpecValidator(spec.data).iter_errors(),
         key=lambda e: list(map(str, e.absolute_path)),

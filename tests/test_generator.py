@@ -1,0 +1,143 @@
+"""The pipeline, run as a maintainer runs it: `python -m generator ...` in a subprocess.
+
+Bad specs fail with the file and location in the message and leave the output untouched;
+regeneration is deterministic; overlays apply.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import EVENTS_SPEC, REPO, REST_SPEC
+
+GENERATED = REPO / "generated"
+
+
+def run_generator(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of specs/ and of the committed generated/ to break things in."""
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    shutil.copytree(GENERATED, tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def _edit_yaml(path: Path, edit: object) -> None:
+    data = yaml.safe_load(path.read_text("utf-8"))
+    edit(data)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+
+
+def _dangling_rest_ref(data: dict) -> None:  # type: ignore[type-arg]
+    schema = data["components"]["schemas"]["StatusCompleted"]["properties"]["result"]["properties"]["tasks"]
+    schema["items"]["$ref"] = "#/components/schemas/TaskResultz"
+
+
+def _dangling_events_ref(data: dict) -> None:  # type: ignore[type-arg]
+    data["components"]["messages"]["StepEvent"]["payload"]["$ref"] = "#/components/schemas/NoSuchPayload"
+
+
+def _wrong_type_rest(data: dict) -> None:  # type: ignore[type-arg]
+    data["components"]["schemas"]["InputsResponse"]["type"] = 42
+
+
+def _wrong_type_events(data: dict) -> None:  # type: ignore[type-arg]
+    data["components"]["schemas"]["TaskCompletedPayload"]["required"] = "kickoff_id"
+
+
+@pytest.mark.parametrize(
+    ("spec", "edit", "expected"),
+    [
+        pytest.param(REST_SPEC.name, _dangling_rest_ref, "TaskResultz", id="rest-dangling-ref"),
+        pytest.param(EVENTS_SPEC.name, _dangling_events_ref, "NoSuchPayload", id="events-dangling-ref"),
+        pytest.param(REST_SPEC.name, _wrong_type_rest, "/components/schemas/InputsResponse", id="rest-wrong-type"),
+        pytest.param(
+            EVENTS_SPEC.name, _wrong_type_events, "/components/schemas/TaskCompletedPayload", id="events-wrong-type"
+        ),
+    ],
+)
+def test_a_bad_spec_fails_naming_file_and_location_and_leaves_output_untouched(
+    workspace: Path, spec: str, edit: object, expected: str
+) -> None:
+    _edit_yaml(workspace / "specs" / spec, edit)
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode != 0
+    assert spec in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
+def test_invalid_yaml_names_the_line(workspace: Path) -> None:
+    path = workspace / "specs" / REST_SPEC.name
+    lines = path.read_text("utf-8").splitlines()
+    lines[9] = "  title: [unclosed"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode != 0
+    assert f"{REST_SPEC.name}:" in result.stderr
+    assert "invalid YAML" in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
+def test_an_overlay_whose_target_vanished_fails_clearly(tmp_path: Path, workspace: Path) -> None:
+    overlays = tmp_path / "overlays"
+    overlays.mkdir()
+    (overlays / "stale.overlay.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nextends: crewai-amp-rest-api.openapi.yml\n"
+        "actions:\n  - target: $.components.schemas.Gone.properties.x\n    remove: true\n",
+        "utf-8",
+    )
+    before = snapshot(workspace / "generated")
+    result = run_generator(
+        "generate", "--specs", workspace / "specs", "--overlays", overlays, "--output", workspace / "generated"
+    )
+    assert result.returncode != 0
+    assert "stale.overlay.yaml" in result.stderr
+    assert "selects nothing" in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
+def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert run_generator("generate", "--output", first).returncode == 0
+    assert run_generator("generate", "--output", second).returncode == 0
+    assert snapshot(first) == snapshot(second)
+    committed = {k: v for k, v in snapshot(GENERATED).items() if "__pycache__" not in k}
+    assert snapshot(first) == committed
+
+
+def test_if_changed_skips_when_the_manifest_matches(workspace: Path) -> None:
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated", "--if-changed")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_every_generated_python_file_names_its_spec_and_hash() -> None:
+    manifest = (GENERATED / "MANIFEST.json").read_text("utf-8")
+    for path in GENERATED.rglob("*.py"):
+        head = path.read_text("utf-8").splitlines()[:2]
+        assert head[0].startswith("# Generated from specs/crewai-amp-"), path
+        assert "sha256" in head[0] and "Do not edit" in head[1], path
+        spec_hash = head[0].split("sha256 ")[1][:16]
+        assert spec_hash in manifest
