@@ -40,7 +40,9 @@ def _build_dist(session: nox.Session) -> Path:
     """Wheel + sdist into dist/, checked. Returns the wheel."""
     session.install(*BUILD_TOOLS)
     shutil.rmtree(DIST, ignore_errors=True)
-    session.run("python", "-m", "build", "--outdir", str(DIST), *(["--installer", "uv"] if shutil.which("uv") else []))
+    session.run(
+        "python", "-m", "build", "--outdir", str(DIST), *(["--installer", "uv"] if shutil.which("uv") else [])
+    )
     session.run("twine", "check", "--strict", *map(str, sorted(DIST.iterdir())))
     wheels = sorted(DIST.glob("*.whl"))
     session.run("check-wheel-contents", *map(str, wheels))
@@ -74,7 +76,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the hand-written package and the generated ones."""
-    session.install(MYPY, "-r", GENERATOR_LOCK, "-r", TEST_REQUIREMENTS, "rich>=13", "starlette>=0.37", "uvicorn>=0.29")
+    session.install(
+        MYPY, "-r", GENERATOR_LOCK, "-r", TEST_REQUIREMENTS, "rich>=13", "starlette>=0.37", "uvicorn>=0.29"
+    )
     session.run("mypy")
 
 

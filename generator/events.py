@@ -23,9 +23,12 @@ PACKAGE = "crewai_amp_events"
 ROOT_TITLE = "WebhookEvent"
 
 DATAMODEL_CODEGEN_ARGS = [
-    "--input-file-type", "jsonschema",
-    "--output-model-type", "pydantic_v2.BaseModel",
-    "--target-python-version", "3.10",
+    "--input-file-type",
+    "jsonschema",
+    "--output-model-type",
+    "pydantic_v2.BaseModel",
+    "--target-python-version",
+    "3.10",
     "--use-title-as-name",
     "--use-annotated",
     "--field-constraints",
@@ -34,14 +37,19 @@ DATAMODEL_CODEGEN_ARGS = [
     "--use-subclass-enum",
     "--use-double-quotes",
     # Forward compatibility: unknown fields are kept on the model (model_extra)...
-    "--extra-fields", "allow",
+    "--extra-fields",
+    "allow",
     # ...and an enum field is `TheEnum | str`, tried left to right: a known value becomes the
     # enum member, a value AMP adds later stays a plain str instead of failing validation.
-    "--union-mode", "left_to_right",
+    "--union-mode",
+    "left_to_right",
     # AMP may send naive timestamps; datetime accepts both naive and aware ones.
-    "--output-datetime-class", "datetime",
+    "--output-datetime-class",
+    "datetime",
     "--disable-timestamp",
-    "--formatters", "ruff-format", "ruff-check",
+    "--formatters",
+    "ruff-format",
+    "ruff-check",
 ]
 
 
@@ -102,7 +110,9 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
 
 def _public_names(source: str) -> list[str]:
     tree = ast.parse(source)
-    return [node.name for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")]
+    return [
+        node.name for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
+    ]
 
 
 def generate_events(schema: dict[str, Any], out_dir: Path) -> Path:
@@ -116,7 +126,14 @@ def generate_events(schema: dict[str, Any], out_dir: Path) -> Path:
         # pyproject.toml settings and the output would depend on where it was written.
         scratch = Path(tmp) / "models.py"
         result = subprocess.run(
-            [_tool("datamodel-codegen"), "--input", str(schema_path), "--output", str(scratch), *DATAMODEL_CODEGEN_ARGS],
+            [
+                _tool("datamodel-codegen"),
+                "--input",
+                str(schema_path),
+                "--output",
+                str(scratch),
+                *DATAMODEL_CODEGEN_ARGS,
+            ],
             capture_output=True,
             text=True,
             cwd=tmp,

@@ -17,13 +17,23 @@ TOOLS = ("openapi-python-client", "datamodel-code-generator", "ruff")
 GENERATOR = Path(__file__).parent
 # The files whose content shapes generated/ (other tooling in generator/, e.g. the API diff, does not).
 PIPELINE_FILES = (
-    "__main__.py", "specs.py", "overlay.py", "rest.py", "events.py", "manifest.py", "pipeline.py",
-    "openapi-python-client.yaml", "requirements.lock", "schemas/asyncapi-3.0.0.schema.json",
+    "__main__.py",
+    "specs.py",
+    "overlay.py",
+    "rest.py",
+    "events.py",
+    "manifest.py",
+    "pipeline.py",
+    "openapi-python-client.yaml",
+    "requirements.lock",
+    "schemas/asyncapi-3.0.0.schema.json",
 )
 
 
 def pipeline_hashes(repo: Path) -> dict[str, str]:
-    return {str((GENERATOR / name).relative_to(repo)): sha256_file(GENERATOR / name) for name in PIPELINE_FILES}
+    return {
+        str((GENERATOR / name).relative_to(repo)): sha256_file(GENERATOR / name) for name in PIPELINE_FILES
+    }
 
 
 def tool_versions() -> dict[str, str]:

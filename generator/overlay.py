@@ -103,7 +103,9 @@ def apply_overlay(document: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
             raise overlay.spec.error(f"invalid JSONPath {action['target']!r}: {exc}", where) from None
         paths = [_path_of(m) for m in expression.find(result)]
         if not paths:
-            raise overlay.spec.error(f"target {action['target']!r} selects nothing in {overlay.extends}", where)
+            raise overlay.spec.error(
+                f"target {action['target']!r} selects nothing in {overlay.extends}", where
+            )
         if action.get("remove"):
             # Delete deepest and highest-index first so earlier deletions don't shift later paths.
             for parts in sorted(paths, key=lambda p: (len(p), p[-1] if p else 0), reverse=True):

@@ -72,7 +72,9 @@ def up_to_date(target: Path, inputs: Inputs, repo: Path = REPO) -> bool:
     if recorded.get("generator_config") != manifest.pipeline_hashes(repo):
         return False
     produced = recorded.get("produced", {})
-    actual = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and p.name != "MANIFEST.json")
+    actual = sorted(
+        str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and p.name != "MANIFEST.json"
+    )
     if sorted(produced) != actual:
         return False
     return all(manifest.sha256_file(target / name) == digest for name, digest in produced.items())

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from conftest import REST_SPEC, load_yaml
-
 from crewai_amp_api import AuthenticatedClient
 from crewai_amp_api.api.inputs import list_inputs
 from crewai_amp_api.api.kickoff import kickoff_crew
@@ -67,7 +66,9 @@ def _client(handler: Recorder, *, asynchronous: bool = False) -> AuthenticatedCl
             httpx.AsyncClient(base_url=BASE, headers=headers, transport=httpx.MockTransport(handler))
         )
     else:
-        client.set_httpx_client(httpx.Client(base_url=BASE, headers=headers, transport=httpx.MockTransport(handler)))
+        client.set_httpx_client(
+            httpx.Client(base_url=BASE, headers=headers, transport=httpx.MockTransport(handler))
+        )
     return client
 
 

@@ -68,9 +68,14 @@ def _wrong_type_events(data: dict) -> None:  # type: ignore[type-arg]
     [
         pytest.param(REST_SPEC.name, _dangling_rest_ref, "TaskResultz", id="rest-dangling-ref"),
         pytest.param(EVENTS_SPEC.name, _dangling_events_ref, "NoSuchPayload", id="events-dangling-ref"),
-        pytest.param(REST_SPEC.name, _wrong_type_rest, "/components/schemas/InputsResponse", id="rest-wrong-type"),
         pytest.param(
-            EVENTS_SPEC.name, _wrong_type_events, "/components/schemas/TaskCompletedPayload", id="events-wrong-type"
+            REST_SPEC.name, _wrong_type_rest, "/components/schemas/InputsResponse", id="rest-wrong-type"
+        ),
+        pytest.param(
+            EVENTS_SPEC.name,
+            _wrong_type_events,
+            "/components/schemas/TaskCompletedPayload",
+            id="events-wrong-type",
         ),
     ],
 )
@@ -110,7 +115,13 @@ def test_an_overlay_whose_target_vanished_fails_clearly(tmp_path: Path, workspac
     )
     before = snapshot(workspace / "generated")
     result = run_generator(
-        "generate", "--specs", workspace / "specs", "--overlays", overlays, "--output", workspace / "generated"
+        "generate",
+        "--specs",
+        workspace / "specs",
+        "--overlays",
+        overlays,
+        "--output",
+        workspace / "generated",
     )
     assert result.returncode != 0
     assert "stale.overlay.yaml" in result.stderr
@@ -128,7 +139,9 @@ def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: 
 
 
 def test_if_changed_skips_when_the_manifest_matches(workspace: Path) -> None:
-    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated", "--if-changed")
+    result = run_generator(
+        "generate", "--specs", workspace / "specs", "--output", workspace / "generated", "--if-changed"
+    )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
 

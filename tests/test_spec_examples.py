@@ -13,13 +13,12 @@ import re
 from types import ModuleType
 from typing import Any
 
-import httpx
-import pytest
-from conftest import EVENTS_SPEC, REST_SPEC, load_yaml
-
 import crewai_amp_api.api
 import crewai_amp_api.models
 import crewai_amp_events
+import httpx
+import pytest
+from conftest import EVENTS_SPEC, REST_SPEC, load_yaml
 from crewai_amp_api.client import Client
 
 REST = load_yaml(REST_SPEC)
@@ -152,7 +151,9 @@ def test_event_models_keep_unknown_fields_and_enum_values() -> None:
     )
     assert event.status == "paused_for_lunch"
     assert event.model_extra == {"new_field": {"a": 1}}
-    known = crewai_amp_events.TaskCompletedPayload.model_validate({"kickoff_id": "k", "task_id": "t", "status": "completed"})
+    known = crewai_amp_events.TaskCompletedPayload.model_validate(
+        {"kickoff_id": "k", "task_id": "t", "status": "completed"}
+    )
     assert known.status is crewai_amp_events.TaskCompletedPayloadStatus.completed
 
 

@@ -9,11 +9,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import crewai_amp
 import crewai_amp_api
 import crewai_amp_events
+import pytest
 
 WHEEL = os.environ.get("CREWAI_AMP_WHEEL")
 needs_wheel = pytest.mark.skipif(not WHEEL, reason="run through `nox -s tests`, which builds the wheel")
@@ -33,7 +32,9 @@ def test_the_wheel_carries_three_typed_packages_and_no_repo_clutter() -> None:
     for package in PACKAGES:
         assert f"{package}/__init__.py" in names
         assert f"{package}/py.typed" in names
-    assert not [n for n in names if n.startswith(("tests/", "generator/", "specs/", "overlays/", "generated/"))]
+    assert not [
+        n for n in names if n.startswith(("tests/", "generator/", "specs/", "overlays/", "generated/"))
+    ]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(WHEEL).read(metadata).decode()
     assert "Name: crewai-amp-client" in text
@@ -49,13 +50,19 @@ def test_the_wheel_installs_into_a_clean_venv_and_imports(tmp_path: Path) -> Non
     if uv:
         subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
         python = venv / "bin" / "python"
-        subprocess.run([uv, "pip", "install", "-q", "--python", str(python), str(WHEEL)], check=True, timeout=300)
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--python", str(python), str(WHEEL)], check=True, timeout=300
+        )
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         python = venv / "bin" / "python"
         subprocess.run([str(python), "-m", "pip", "install", "-q", str(WHEEL)], check=True, timeout=300)
     result = subprocess.run(
-        [str(python), "-c", "import crewai_amp, crewai_amp_api, crewai_amp_events; print(crewai_amp.__version__)"],
+        [
+            str(python),
+            "-c",
+            "import crewai_amp, crewai_amp_api, crewai_amp_events; print(crewai_amp.__version__)",
+        ],
         capture_output=True,
         text=True,
         check=False,

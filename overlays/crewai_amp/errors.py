@@ -12,21 +12,21 @@ from typing import Any
 import httpx
 
 __all__ = [
-    "AmpError",
     "APIConnectionError",
-    "APITimeoutError",
     "APIStatusError",
-    "BadRequestError",
+    "APITimeoutError",
+    "AmpError",
     "AuthenticationError",
-    "NotFoundError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "ResponseValidationError",
+    "BadRequestError",
+    "EventParseError",
     "ExecutionError",
+    "InternalServerError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "UnprocessableEntityError",
     "WaitTimeout",
     "WebhookVerificationError",
-    "EventParseError",
 ]
 
 
