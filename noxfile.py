@@ -49,6 +49,15 @@ def _build_dist(session: nox.Session) -> Path:
     return wheels[0]
 
 
+def _install_wheel(session: nox.Session, wheel: Path) -> None:
+    """Install the wheel with every extra, replacing any earlier build of the same version."""
+    if session.venv_backend == "uv":
+        session.install("--reinstall-package", "crewai-amp-client", f"{wheel}[all]")
+    else:
+        session.install("--force-reinstall", "--no-deps", str(wheel))
+        session.install(f"{wheel}[all]")
+
+
 @nox.session
 def generate(session: nox.Session) -> None:
     """Validate specs/, apply overlays, regenerate generated/ (skipped if MANIFEST says nothing changed).
@@ -96,10 +105,18 @@ def tests(session: nox.Session) -> None:
     _generate(session, "--if-changed")
     wheel = _build_dist(session)
     session.install("-r", TEST_REQUIREMENTS)
-    # Same version number as any earlier build: force the fresh wheel in.
-    if session.venv_backend == "uv":
-        session.install("--reinstall-package", "crewai-amp-client", f"{wheel}[all]")
-    else:
-        session.install("--force-reinstall", "--no-deps", str(wheel))
-        session.install(f"{wheel}[all]")
+    _install_wheel(session, wheel)
     session.run("pytest", *session.posargs, env={"CREWAI_AMP_WHEEL": str(wheel)})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, side by side with the alternatives: a table, also in bench-results/.
+
+    Never part of `nox -s tests`. `nox -s bench -- --quick` for a smoke run, `-- --only NAME`.
+    """
+    _generate(session, "--if-changed")
+    wheel = _build_dist(session)
+    session.install("-r", TEST_REQUIREMENTS, "-r", GENERATOR_LOCK, "httptools", "psutil")
+    _install_wheel(session, wheel)
+    session.run("python", "tests/bench/run.py", *session.posargs)
