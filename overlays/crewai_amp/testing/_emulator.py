@@ -1,0 +1,183 @@
+"""`AmpEmulator`: a local AMP crew on 127.0.0.1 that follows the spec."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from types import TracebackType
+
+from ._app import build_app
+from ._crew import Crew, default_crew
+from ._faults import Faults
+from ._server import BackgroundServer
+from ._state import EmulatorState
+from ._stats import Stats
+
+__all__ = ["AmpEmulator"]
+
+
+class AmpEmulator:
+    """A stateful fake AMP crew: the four REST operations on a real HTTP server in a background
+    thread, scripted crew runs, signed webhooks, human review and fault injection.
+
+        with AmpEmulator(scale=0.01) as amp:
+            client = AmpClient(base_url=amp.base_url, token=amp.token)
+            result = client.run({"topic": "AI", "target_audience": "devs", "depth": "short"})
+
+    Arguments (all keyword-only but `crew`):
+
+    - `crew`: the scripted crew (default: `default_crew()`).
+    - `host`, `port`: where to listen; 127.0.0.1 and an ephemeral port by default.
+    - `scale`: time scale; 1.0 is the script's human pace, 0.01 runs the default crew in
+      about 0.13 s. Also scales the webhook retry backoff.
+    - `token`: the bearer token to accept (default: a random one).
+    - `webhook_secret`: the Standard Webhooks secret, `whsec_<base64>` (default: random).
+    - `faults`: fault injection settings (default: none); also settable later.
+    - `seed`: seeds the fault draws, for reproducible runs.
+    - `webhook_attempts`, `webhook_backoff`, `webhook_timeout`: delivery attempts per event,
+      the first retry delay in seconds at scale 1.0 (doubling after each failure), and the
+      timeout of one attempt in seconds.
+    """
+
+    def __init__(
+        self,
+        crew: Crew | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        scale: float = 1.0,
+        token: str | None = None,
+        webhook_secret: str | None = None,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        webhook_attempts: int = 5,
+        webhook_backoff: float = 1.0,
+        webhook_timeout: float = 10.0,
+    ) -> None:
+        if scale < 0:
+            raise ValueError(f"scale must be >= 0, not {scale!r}")
+        if webhook_attempts < 1:
+            raise ValueError("webhook_attempts must be >= 1")
+        if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
+            raise ValueError("webhook_secret must look like whsec_<base64>")
+        self.host = host
+        self.seed = seed
+        self._state = EmulatorState(
+            crew=crew if crew is not None else default_crew(),
+            token=token if token is not None else f"amp-emu-{secrets.token_urlsafe(24)}",
+            webhook_secret=webhook_secret
+            if webhook_secret is not None
+            else "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+            scale=scale,
+            faults=faults if faults is not None else Faults(),
+            seed=seed,
+            webhook_attempts=webhook_attempts,
+            webhook_backoff=webhook_backoff,
+            webhook_timeout=webhook_timeout,
+        )
+        self._server = BackgroundServer(build_app(self._state), host=host, port=port)
+        self._requested_port = port
+        self._started = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> AmpEmulator:
+        """Start serving; returns once the server accepts connections. An emulator runs once:
+        after `stop()`, make a new one."""
+        if self._started:
+            raise RuntimeError("this AmpEmulator was already started; create a new one")
+        self._started = True
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: cancel running crews and pending webhooks, close the port. Idempotent."""
+        self._server.stop()
+
+    def __enter__(self) -> AmpEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server.running
+
+    # --- what a client needs ------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server.port is None:
+            raise RuntimeError("the emulator is not started")
+        return self._server.port
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self._state.token
+
+    @property
+    def webhook_secret(self) -> str:
+        return self._state.webhook_secret
+
+    @property
+    def crew(self) -> Crew:
+        return self._state.crew
+
+    @property
+    def scale(self) -> float:
+        return self._state.scale
+
+    @property
+    def faults(self) -> Faults:
+        return self._state.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._state.faults = faults
+
+    # --- what a test inspects ---------------------------------------------------------------
+
+    @property
+    def kickoff_count(self) -> int:
+        """`POST /kickoff` requests received, whatever the answer (faults included)."""
+        return self._state.counters.kickoffs_received
+
+    @property
+    def stats(self) -> Stats:
+        """A snapshot of the counters: requests per operation, answers per status code,
+        faults injected, kickoffs received and started, webhook deliveries."""
+        return self._state.counters.snapshot()
+
+    @property
+    def kickoff_ids(self) -> list[str]:
+        """Ids of the crews started, oldest first."""
+        return list(self._state.runs)
+
+    def status_of(self, kickoff_id: str) -> str:
+        """`running`, `completed` or `error` (KeyError for an unknown id)."""
+        return self._state.runs[kickoff_id].status
+
+    def awaiting_review(self, kickoff_id: str) -> str | None:
+        """The id of the task of this kickoff that waits for human feedback, if any."""
+        return self._state.runs[kickoff_id].awaiting_task
+
+    def __repr__(self) -> str:
+        # Never the token or the webhook secret.
+        where = self.base_url if self._server.port is not None else f"{self.host}:{self._requested_port}"
+        state = "running" if self.running else ("stopped" if self._started else "not started")
+        crew = self._state.crew
+        return (
+            f"<AmpEmulator {where} {state} crew={crew.name!r} tasks={len(crew.tasks)} "
+            f"scale={self._state.scale} kickoffs={self._state.counters.kickoffs_received}>"
+        )
