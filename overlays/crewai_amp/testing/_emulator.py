@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Iterable
 from types import TracebackType
 
 from ._app import build_app
@@ -37,6 +38,9 @@ class AmpEmulator:
     - `webhook_attempts`, `webhook_backoff`, `webhook_timeout`: delivery attempts per event,
       the first retry delay in seconds at scale 1.0 (doubling after each failure), and the
       timeout of one attempt in seconds.
+    - `webhook_hosts`: if given, webhooks go only to URLs on these hosts (e.g.
+      `{"127.0.0.1", "localhost"}` to keep a test off the network); others are skipped and
+      counted in `stats.webhooks_skipped`. Default: any host.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class AmpEmulator:
         webhook_attempts: int = 5,
         webhook_backoff: float = 1.0,
         webhook_timeout: float = 10.0,
+        webhook_hosts: Iterable[str] | None = None,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
@@ -74,6 +79,7 @@ class AmpEmulator:
             webhook_attempts=webhook_attempts,
             webhook_backoff=webhook_backoff,
             webhook_timeout=webhook_timeout,
+            webhook_hosts=None if webhook_hosts is None else frozenset(webhook_hosts),
         )
         self._server = BackgroundServer(build_app(self._state), host=host, port=port)
         self._requested_port = port

@@ -60,28 +60,33 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.routes is not None:
-            self.routes = _check_routes(self.routes)
-        self._check()
+        self._check({})
 
     def __setattr__(self, name: str, value: object) -> None:
+        # Checked before assignment, so a refused value leaves the old one in place.
         if name == "routes" and value is not None:
             value = _check_routes(value)  # type: ignore[arg-type]
+        elif name in _RATES or name in ("latency", "retry_after"):
+            self._check({name: value})
         super().__setattr__(name, value)
-        if name in _RATES or name in ("latency", "retry_after"):
-            self._check()
 
-    def _check(self) -> None:
-        # Called from __setattr__ while the dataclass __init__ is still assigning fields.
-        values = [getattr(self, name, 0.0) for name in _RATES]
-        for name, value in zip(_RATES, values, strict=True):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"Faults.{name} must be between 0 and 1, not {value!r}")
-        if sum(values) > 1.0 + 1e-9:
-            raise ValueError(f"the fault rates add up to {sum(values):g}, more than 1")
-        if getattr(self, "latency", 0.0) < 0:
+    def _check(self, changes: dict[str, object]) -> None:
+        # getattr defaults: __setattr__ runs while the dataclass __init__ is still assigning.
+        def value(name: str) -> float:
+            got = changes[name] if name in changes else getattr(self, name, 0.0)
+            if isinstance(got, bool) or not isinstance(got, int | float):
+                raise TypeError(f"Faults.{name} must be a number, not {got!r}")
+            return float(got)
+
+        rates = [value(name) for name in _RATES]
+        for name, rate in zip(_RATES, rates, strict=True):
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"Faults.{name} must be between 0 and 1, not {rate!r}")
+        if sum(rates) > 1.0 + 1e-9:
+            raise ValueError(f"the fault rates add up to {sum(rates):g}, more than 1")
+        if value("latency") < 0:
             raise ValueError("Faults.latency must be >= 0")
-        if getattr(self, "retry_after", 0) < 0:
+        if value("retry_after") < 0:
             raise ValueError("Faults.retry_after must be >= 0")
 
     def inject(self, kind: FaultKind, *, times: int = 1, route: str | None = None) -> None:

@@ -35,6 +35,7 @@ class EmulatorState:
         webhook_attempts: int,
         webhook_backoff: float,
         webhook_timeout: float,
+        webhook_hosts: frozenset[str] | None,
     ) -> None:
         self.crew = crew
         self.token = token
@@ -47,6 +48,7 @@ class EmulatorState:
         self.webhook_attempts = webhook_attempts
         self.webhook_backoff = webhook_backoff
         self.webhook_timeout = webhook_timeout
+        self.webhook_hosts = webhook_hosts
         self.loop: asyncio.AbstractEventLoop | None = None
         self.sender: WebhookSender | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -63,6 +65,7 @@ class EmulatorState:
             # Backoff is crew time: at scale 0.01 a 1 s backoff takes 10 ms.
             backoff=self.webhook_backoff * self.scale,
             timeout=self.webhook_timeout,
+            hosts=self.webhook_hosts,
         )
 
     async def shutdown(self) -> None:

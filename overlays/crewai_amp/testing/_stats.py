@@ -25,6 +25,7 @@ class Stats:
     - `kickoffs_started`: crews actually started.
     - `webhook_attempts` / `webhooks_delivered` / `webhooks_failed`: delivery attempts, events
       delivered (2xx), events given up on after the last attempt.
+    - `webhooks_skipped`: events not sent because their URL's host is not in `webhook_hosts`.
     """
 
     requests: Mapping[str, int]
@@ -35,6 +36,7 @@ class Stats:
     webhook_attempts: int
     webhooks_delivered: int
     webhooks_failed: int
+    webhooks_skipped: int
 
 
 class Counters:
@@ -51,6 +53,7 @@ class Counters:
         self.webhook_attempts = 0
         self.webhooks_delivered = 0
         self.webhooks_failed = 0
+        self.webhooks_skipped = 0
 
     def request(self, route: str, *, kickoff: bool) -> None:
         with self._lock:
@@ -81,4 +84,5 @@ class Counters:
                 webhook_attempts=self.webhook_attempts,
                 webhooks_delivered=self.webhooks_delivered,
                 webhooks_failed=self.webhooks_failed,
+                webhooks_skipped=self.webhooks_skipped,
             )

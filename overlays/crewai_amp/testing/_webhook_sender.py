@@ -47,8 +47,10 @@ class WebhookSender:
         attempts: int = 5,
         backoff: float = 1.0,
         timeout: float = 10.0,
+        hosts: frozenset[str] | None = None,
     ) -> None:
         self._secret = secret
+        self._hosts = hosts
         self._counters = counters
         self._attempts = max(1, attempts)
         self._backoff = max(0.0, backoff)
@@ -67,6 +69,9 @@ class WebhookSender:
 
     def send(self, key: str, url: str, payload: BaseModel) -> None:
         """Queue `payload` for `url` (in order with the other events of `key`, a kickoff id)."""
+        if self._hosts is not None and _host(url) not in self._hosts:
+            self._counters.add("webhooks_skipped")
+            return
         # exclude_none: optional fields the emulator has no value for are left out, not null.
         body = payload.model_dump_json(exclude_none=True).encode()
         event = _Event(url=url, body=body, msg_id=f"msg_{uuid.uuid4().hex}")
@@ -142,6 +147,13 @@ class WebhookSender:
         """Return once every queued event has been delivered or given up on."""
         while self._workers:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+
+def _host(url: str) -> str | None:
+    try:
+        return httpx.URL(url).host
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
 
 
 def _redact(url: str) -> str:
