@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -126,6 +127,15 @@ def test_listening_socket_is_tcp_so_answers_are_not_delayed() -> None:
         listening = emulator._server._socket
         assert listening is not None
         assert listening.proto == socket.IPPROTO_TCP
+
+
+def test_serve_forever_returns_once_stopped() -> None:
+    emulator = AmpEmulator()
+    stopper = threading.Thread(target=lambda: (wait_for(lambda: emulator.running), emulator.stop()))
+    stopper.start()
+    emulator.serve_forever()  # returns because the other thread stopped it
+    stopper.join()
+    assert not emulator.running
 
 
 def test_port_option() -> None:
@@ -575,7 +585,7 @@ def test_error_rate_is_a_rate_and_seeded() -> None:
 def test_rate_limited_and_unavailable_carry_retry_after(
     emulator: AmpEmulator, http: httpx.Client, kind: str, status: int
 ) -> None:
-    emulator.faults.retry_after = 2
+    emulator.faults.retry_after = 1.5  # sent as whole seconds, rounded up
     setattr(emulator.faults, f"{kind}_rate", 1.0)
     response = http.post("/kickoff", json={"inputs": INPUTS})
     assert response.status_code == status

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import ipaddress
 import json
+import math
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -228,7 +229,8 @@ async def _inject(
     # The request is read, then refused without running the operation.
     while (await receive()).get("more_body", False):
         pass
-    retry_after = {"Retry-After": str(state.faults.retry_after)}
+    # Retry-After takes whole seconds.
+    retry_after = {"Retry-After": str(math.ceil(state.faults.retry_after))}
     if kind == "rate_limit":
         response = error_response(429, "Rate limit exceeded (injected fault)", headers=retry_after)
     elif kind == "unavailable":

@@ -100,6 +100,18 @@ class AmpEmulator:
         """Stop serving: cancel running crews and pending webhooks, close the port. Idempotent."""
         self._server.stop()
 
+    def serve_forever(self) -> None:
+        """Start if needed, then block until `stop()` is called from another thread or the
+        process gets Ctrl-C (KeyboardInterrupt propagates, after the emulator has stopped).
+        For a command line: `AmpEmulator(port=8000, scale=1.0).serve_forever()`."""
+        if not self._started:
+            self.start()
+        try:
+            while self._server.running:
+                self._server.join(0.2)  # short waits, so Ctrl-C is seen promptly
+        finally:
+            self.stop()
+
     def __enter__(self) -> AmpEmulator:
         return self.start()
 

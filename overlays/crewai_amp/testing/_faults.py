@@ -37,7 +37,8 @@ class Faults:
     sum must not exceed 1.
 
     - `error_rate`: answer 500 with an Error body, without running the operation.
-    - `rate_limit_rate`: answer 429 with `Retry-After: <retry_after>`, without running it.
+    - `rate_limit_rate`: answer 429 with `Retry-After: <retry_after>` (whole seconds, rounded
+      up), without running it.
     - `unavailable_rate`: answer 503 with `Retry-After: <retry_after>`, without running it.
     - `drop_rate`: run the operation (a kickoff does start a crew), then close the connection
       without answering: the request was read and acted on, and the response is lost.
@@ -54,7 +55,7 @@ class Faults:
     unavailable_rate: float = 0.0
     drop_rate: float = 0.0
     latency: float = 0.0
-    retry_after: int = 1
+    retry_after: float = 1
     routes: frozenset[str] | None = None
     _forced: deque[_Forced] = field(default_factory=deque, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)

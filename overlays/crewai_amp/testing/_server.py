@@ -77,6 +77,11 @@ class BackgroundServer:
             time.sleep(0.005)
         return self.port
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the server thread to end (it ends after `stop()`)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def stop(self, timeout: float = 10.0) -> None:
         server, thread = self._server, self._thread
         if server is None or thread is None:
