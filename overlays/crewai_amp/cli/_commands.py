@@ -1,0 +1,150 @@
+"""The commands that talk to AMP: inputs, kickoff, status, wait, resume.
+
+Each takes the parsed arguments and an Output, returns an exit code, and lets failures
+propagate (as AmpError, UsageError or Failure) for the entry point to report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING, Any
+
+from ._errors import CREW_ERROR, INTERRUPTED, OK, Failure, UsageError, wait_command
+from ._output import Output
+from ._parser import DEFAULT_TIMEOUT, load_inputs_file
+from ._progress import display_for
+from ._render import render_final, render_status, status_document, view_of
+
+if TYPE_CHECKING:
+    from .._client import AmpClient
+
+__all__ = ["connect", "run_inputs", "run_kickoff", "run_resume", "run_status", "run_wait"]
+
+
+def connect(args: argparse.Namespace, out: Output) -> AmpClient:
+    """An AmpClient from --base-url/--token or the environment; UsageError if either is missing."""
+    base_url = getattr(args, "base_url", None) or os.environ.get("CREWAI_AMP_BASE_URL")
+    token = getattr(args, "token", None) or os.environ.get("CREWAI_AMP_TOKEN")
+    out.add_secret(token)
+    if not base_url:
+        raise UsageError("no AMP URL: pass --base-url or set CREWAI_AMP_BASE_URL")
+    if not token:
+        raise UsageError("no API token: pass --token or set CREWAI_AMP_TOKEN")
+    from .._client import AmpClient
+
+    try:
+        return AmpClient(base_url=base_url, token=token)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"cannot use base URL {base_url!r}: {exc}") from None
+
+
+def run_inputs(args: argparse.Namespace, out: Output) -> int:
+    with connect(args, out) as client:
+        inputs = client.inputs()
+    if out.json_mode:
+        out.document({"inputs": list(inputs)})
+    else:
+        for name in inputs:
+            out.print(name)
+    return OK
+
+
+def _kickoff_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """--inputs-file first, then each --input on top (the command line wins)."""
+    inputs: dict[str, Any] = load_inputs_file(args.inputs_file) if args.inputs_file else {}
+    inputs.update(args.inputs)
+    return inputs
+
+
+def run_kickoff(args: argparse.Namespace, out: Output) -> int:
+    if args.timeout is not None and not args.wait:
+        raise UsageError("--timeout only applies with --wait")
+    inputs = _kickoff_inputs(args)
+    meta = dict(args.meta) or None
+    with connect(args, out) as client:
+        try:
+            kickoff = client.kickoff(
+                inputs,
+                meta=meta,
+                task_webhook_url=args.task_webhook,
+                step_webhook_url=args.step_webhook,
+                crew_webhook_url=args.crew_webhook,
+            )
+        except KeyboardInterrupt:
+            raise Failure(
+                "interrupted before AMP confirmed the kickoff; the crew may or may not have started",
+                INTERRUPTED,
+                "Interrupted",
+            ) from None
+        kickoff_id = kickoff.kickoff_id
+        if not args.wait:
+            if out.json_mode:
+                out.document({"kickoff_id": kickoff_id})
+            else:
+                out.print(kickoff_id)
+                out.note(f"follow it with: {wait_command(kickoff_id, getattr(args, 'base_url', None))}")
+            return OK
+        if not out.json_mode:
+            out.print(f"kicked off {kickoff_id}")
+        timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
+        return _wait(client, kickoff_id, timeout, args, out)
+
+
+def run_status(args: argparse.Namespace, out: Output) -> int:
+    with connect(args, out) as client:
+        status = client.status(args.kickoff_id)
+    render_status(out, args.kickoff_id, status)
+    return CREW_ERROR if view_of(status).state == "error" else OK
+
+
+def run_wait(args: argparse.Namespace, out: Output) -> int:
+    with connect(args, out) as client:
+        return _wait(client, args.kickoff_id, args.timeout, args, out)
+
+
+def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Namespace, out: Output) -> int:
+    """Wait with live progress, then show the final output. Ctrl-C stops waiting (not the
+    crew) and says how to pick it up again."""
+    from ..errors import ExecutionError
+
+    display = display_for(out)
+    try:
+        with display:
+            try:
+                final = client.wait(kickoff_id, timeout=timeout, on_status=display.update)
+            except ExecutionError as exc:
+                display.update(exc.status)
+                raise
+            display.update(final)
+    except KeyboardInterrupt:
+        raise Failure(
+            f"stopped waiting for {kickoff_id}; the crew keeps running",
+            INTERRUPTED,
+            "Interrupted",
+            hint=f"resume waiting with: {wait_command(kickoff_id, getattr(args, 'base_url', None))}",
+            details={"kickoff_id": kickoff_id},
+        ) from None
+    except ExecutionError as exc:
+        if out.json_mode:  # the result document still goes to stdout; the error to stderr
+            out.document(status_document(kickoff_id, exc.status))
+        raise
+    render_final(out, kickoff_id, final)
+    return OK
+
+
+def run_resume(args: argparse.Namespace, out: Output) -> int:
+    with connect(args, out) as client:
+        response = client.resume(args.kickoff_id, args.task, args.feedback, args.approve)
+    view = view_of(response)
+    if out.json_mode:
+        out.document({"kickoff_id": args.kickoff_id, "task_id": args.task, **view.document})
+    else:
+        message = view.document.get("message")
+        out.print(f"{view.state}: {message}" if isinstance(message, str) and message else view.state)
+        decision = "approved" if args.approve else "sent back for a retry"
+        out.note(
+            f"task {args.task} {decision}; follow the run with: "
+            f"{wait_command(args.kickoff_id, getattr(args, 'base_url', None))}"
+        )
+    return OK

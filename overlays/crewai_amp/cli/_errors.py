@@ -1,0 +1,135 @@
+"""Exit codes, and how each failure becomes one: every outcome maps to a code and one line.
+
+0 success                       3 API or auth error (HTTP error, unreachable, bad response)
+1 the crew ended in error       4 timeout (gave up waiting)
+2 usage error                   130 interrupted (Ctrl-C)     70 internal error (a bug)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import (
+    AmpError,
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    ExecutionError,
+    ResponseValidationError,
+    WaitTimeout,
+)
+
+__all__ = [
+    "API_ERROR",
+    "CREW_ERROR",
+    "INTERNAL",
+    "INTERRUPTED",
+    "OK",
+    "TIMEOUT",
+    "USAGE",
+    "Failure",
+    "UsageError",
+    "describe",
+]
+
+OK = 0
+CREW_ERROR = 1
+USAGE = 2
+API_ERROR = 3
+TIMEOUT = 4
+INTERNAL = 70
+INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """The command line, or what it points at, is wrong (exit code 2)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class Failure(Exception):
+    """A failure with everything needed to report it: one message, the exit code, a type
+    name, an optional hint, and details for --json (a kickoff id, an HTTP status...)."""
+
+    def __init__(
+        self,
+        message: str,
+        code: int,
+        kind: str,
+        hint: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.kind = kind
+        self.hint = hint
+        self.details: dict[str, Any] = details or {}
+
+
+def wait_command(kickoff_id: str, base_url_flag: str | None = None) -> str:
+    """The command that resumes waiting for `kickoff_id` (never with the token)."""
+    where = f" --base-url {base_url_flag}" if base_url_flag else ""
+    return f"crewai-amp wait {kickoff_id}{where}"
+
+
+def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure:
+    """The Failure for any exception a command lets through."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, UsageError):
+        return Failure(str(exc), USAGE, "UsageError", exc.hint)
+    if isinstance(exc, ExecutionError):
+        from ._render import view_of
+
+        reason = view_of(exc.status).error or str(exc)
+        return Failure(
+            f"the crew ended in error: {reason}",
+            CREW_ERROR,
+            "ExecutionError",
+            details={"kickoff_id": exc.kickoff_id},
+        )
+    if isinstance(exc, WaitTimeout):
+        return Failure(
+            f"gave up waiting: {exc}; the crew may still be running",
+            TIMEOUT,
+            "WaitTimeout",
+            hint=f"keep waiting with: {wait_command(exc.kickoff_id, base_url_flag)}",
+            details={"kickoff_id": exc.kickoff_id},
+        )
+    if isinstance(exc, APIStatusError):
+        message = str(exc)
+        if str(exc.status_code) not in message:
+            message = f"HTTP {exc.status_code}: {message}"
+        hint = "check --token or CREWAI_AMP_TOKEN" if isinstance(exc, AuthenticationError) else None
+        return Failure(
+            message,
+            API_ERROR,
+            type(exc).__name__,
+            hint,
+            details={"status_code": exc.status_code, "body": exc.body},
+        )
+    if isinstance(exc, APIConnectionError):
+        return Failure(
+            str(exc),
+            API_ERROR,
+            type(exc).__name__,
+            hint="check --base-url or CREWAI_AMP_BASE_URL, and that the server is up",
+        )
+    if isinstance(exc, ResponseValidationError):
+        return Failure(
+            str(exc), API_ERROR, "ResponseValidationError", details={"status_code": exc.status_code}
+        )
+    if isinstance(exc, AmpError):
+        return Failure(str(exc), API_ERROR, type(exc).__name__)
+    if isinstance(exc, KeyboardInterrupt):
+        return Failure("interrupted", INTERRUPTED, "Interrupted")
+    return Failure(
+        f"unexpected {type(exc).__name__}: {exc}",
+        INTERNAL,
+        "InternalError",
+        hint="this is a bug in crewai-amp; please report it",
+    )

@@ -1,0 +1,139 @@
+"""Where the CLI's words go: stdout for results, stderr for errors and notes, JSON or prose.
+
+One `Output` per command run. It knows the secrets in play (the API token, a webhook secret)
+and blanks them out of everything it writes, it renders errors as one line (or one JSON
+object with `--json`), and it loads `rich` lazily, falling back to plain text with a one-line
+hint when the `cli` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["RICH_HINT", "Output", "is_terminal"]
+
+RICH_HINT = "hint: install the cli extra for a live progress bar: pip install 'crewai-amp-client[cli]'"
+REDACTED = "***"
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or exotic stream
+        return False
+
+
+class Output:
+    """The CLI's voice for one command. `json_mode` is `--json`."""
+
+    def __init__(
+        self,
+        *,
+        json_mode: bool,
+        stdout: IO[str],
+        stderr: IO[str],
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.json_mode = json_mode
+        self.stdout = stdout
+        self.stderr = stderr
+        self._secrets: list[str] = []
+        self._rich_missing_said = False
+        for secret in secrets:
+            self.add_secret(secret)
+
+    # --- secrets ------------------------------------------------------------------------------
+
+    def add_secret(self, secret: str | None) -> None:
+        """Never write this string (a token, a webhook secret) anywhere."""
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._secrets.sort(key=len, reverse=True)  # longest first: no partial leftovers
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def _redact_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {self.redact(str(key)): self._redact_value(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._redact_value(item) for item in value]
+        return value
+
+    # --- writing ------------------------------------------------------------------------------
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        return is_terminal(self.stdout)
+
+    @property
+    def stderr_is_terminal(self) -> bool:
+        return is_terminal(self.stderr)
+
+    def _write(self, stream: IO[str], text: str) -> None:
+        stream.write(self.redact(text) + "\n")
+        stream.flush()
+
+    def print(self, text: str = "") -> None:
+        """A line of human output on stdout."""
+        self._write(self.stdout, text)
+
+    def note(self, text: str) -> None:
+        """A human remark on stderr (kept out of stdout so pipes see only results); silent
+        in --json mode, where stderr carries only JSON errors."""
+        if not self.json_mode:
+            self._write(self.stderr, text)
+
+    def document(self, data: Mapping[str, Any]) -> None:
+        """The one JSON document a --json command writes to stdout."""
+        self._write(
+            self.stdout, json.dumps(self._redact_value(data), indent=2, ensure_ascii=False, default=str)
+        )
+
+    def json_line(self, data: Mapping[str, Any]) -> None:
+        """One compact JSON object on one stdout line (a stream of events)."""
+        self._write(self.stdout, json.dumps(self._redact_value(data), ensure_ascii=False, default=str))
+
+    def stderr_json(self, data: Mapping[str, Any]) -> None:
+        """One compact JSON object on one stderr line (a notice in --json mode)."""
+        self._write(self.stderr, json.dumps(self._redact_value(data), ensure_ascii=False, default=str))
+
+    def error(self, message: str, *, code: int, kind: str, hint: str | None = None, **details: Any) -> None:
+        """The one error line on stderr: `error: message (hint)`, or with --json one object
+        {"error": {"type", "message", "exit_code", ...details}}."""
+        if self.json_mode:
+            body: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
+            if hint:
+                body["hint"] = hint
+            body.update({key: value for key, value in details.items() if value is not None})
+            self._write(
+                self.stderr, json.dumps({"error": self._redact_value(body)}, ensure_ascii=False, default=str)
+            )
+            return
+        line = f"error: {message}"
+        if hint:
+            line += f" ({hint})"
+        self._write(self.stderr, " ".join(line.split()))  # one line, whatever the message held
+
+    # --- rich -----------------------------------------------------------------------------------
+
+    def console(self, *, stderr: bool = False) -> Console | None:
+        """A rich Console on stdout (or stderr), or None when rich is not installed (with a
+        one-line hint on stderr, once, unless --json keeps stderr for JSON)."""
+        try:
+            from rich.console import Console
+        except ImportError:
+            if not self._rich_missing_said and not self.json_mode:
+                self._rich_missing_said = True
+                self._write(self.stderr, RICH_HINT)
+            return None
+        return Console(file=self.stderr if stderr else self.stdout, highlight=False, soft_wrap=False)

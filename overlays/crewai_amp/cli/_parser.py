@@ -1,0 +1,283 @@
+"""Argument parsing for `crewai-amp`: the parser, its value types, and the inputs file.
+
+Nothing here talks to AMP or prints: a bad command line becomes a `UsageError` (exit code 2)
+that the entry point renders as one line (or one JSON document with `--json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .._version import __version__
+from ._errors import UsageError
+
+__all__ = [
+    "DEFAULT_LISTEN_PORT",
+    "DEFAULT_MOCK_PORT",
+    "DEFAULT_TIMEOUT",
+    "build_parser",
+    "key_value",
+    "load_inputs_file",
+    "parse_args",
+]
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_MOCK_PORT = 8000
+DEFAULT_LISTEN_PORT = 8001
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises UsageError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+
+def key_value(text: str) -> tuple[str, str]:
+    """`key=value` (the value may be empty and may contain '=')."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    return key, value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def load_inputs_file(path: str) -> dict[str, Any]:
+    """The JSON object in `path` (`-` reads stdin). Any problem is a UsageError."""
+    where = "stdin" if path == "-" else path
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read inputs file {where}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"inputs file {where} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"inputs file {where} must hold a JSON object, not {type(data).__name__}")
+    return data
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+_DESCRIPTION = """\
+Kick off CrewAI AMP crews, follow their progress, answer human reviews, and try it all
+against a local emulator. Connection: --base-url/--token or CREWAI_AMP_BASE_URL/CREWAI_AMP_TOKEN.
+"""
+
+_EPILOG = """\
+exit codes: 0 success, 1 the crew ended in error, 2 usage error, 3 API or auth error,
+4 timeout, 130 interrupted (Ctrl-C).
+
+try it locally:
+  crewai-amp mock serve          # in one terminal; prints the exports for the other
+  crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait
+"""
+
+
+def _global_parents() -> tuple[_Parser, _Parser]:
+    """Options accepted both before and after the subcommand. SUPPRESS as the default means an
+    option given in either place is kept (and one given in neither is simply absent)."""
+    output = _Parser(add_help=False)
+    output.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="machine-readable output: one JSON document on stdout, errors as JSON on stderr",
+    )
+    connection = _Parser(add_help=False)
+    connection.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="the crew's URL, e.g. https://my-crew.crewai.com (env CREWAI_AMP_BASE_URL)",
+    )
+    connection.add_argument(
+        "--token",
+        metavar="TOKEN",
+        default=argparse.SUPPRESS,
+        help="the crew's bearer token (env CREWAI_AMP_TOKEN, preferred: a flag shows in `ps`)",
+    )
+    return output, connection
+
+
+def build_parser() -> argparse.ArgumentParser:
+    output, connection = _global_parents()
+    api = [output, connection]
+    parser = _Parser(
+        prog="crewai-amp",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        parents=api,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help: str, parents: list[_Parser]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=parents)
+        sub.set_defaults(run=name)
+        return sub
+
+    command("inputs", "list the inputs the crew expects", api)
+
+    kickoff = command("kickoff", "start a crew run (and optionally wait for it)", api)
+    kickoff.add_argument(
+        "--input",
+        dest="inputs",
+        metavar="KEY=VALUE",
+        type=key_value,
+        action="append",
+        default=[],
+        help="an input (repeatable); overrides the same key from --inputs-file",
+    )
+    kickoff.add_argument("--inputs-file", metavar="FILE", help="a JSON object of inputs ('-' reads stdin)")
+    kickoff.add_argument(
+        "--meta",
+        metavar="KEY=VALUE",
+        type=key_value,
+        action="append",
+        default=[],
+        help="metadata echoed back in webhook events (repeatable)",
+    )
+    kickoff.add_argument("--task-webhook", metavar="URL", help="POST each completed task here")
+    kickoff.add_argument("--step-webhook", metavar="URL", help="POST each agent step here")
+    kickoff.add_argument("--crew-webhook", metavar="URL", help="POST the crew's final result here")
+    kickoff.add_argument(
+        "--wait", action="store_true", help="wait for the crew to finish, with live progress"
+    )
+    kickoff.add_argument(
+        "--timeout",
+        metavar="S",
+        type=_positive_seconds,
+        help=f"with --wait: give up after S seconds (default {DEFAULT_TIMEOUT:g}); exit code 4",
+    )
+
+    status = command("status", "show a run's status once (exit code 1 if it ended in error)", api)
+    status.add_argument("kickoff_id", metavar="ID", help="the kickoff id")
+
+    wait = command("wait", "wait for a run to finish, with live progress", api)
+    wait.add_argument("kickoff_id", metavar="ID", help="the kickoff id")
+    wait.add_argument(
+        "--timeout",
+        metavar="S",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"give up after S seconds (default {DEFAULT_TIMEOUT:g}); exit code 4",
+    )
+
+    resume = command("resume", "answer a human review: approve the task or have it redone", api)
+    resume.add_argument("kickoff_id", metavar="ID", help="the kickoff (execution) id")
+    resume.add_argument("--task", required=True, metavar="TASK", help="the id of the task under review")
+    resume.add_argument("--feedback", required=True, metavar="TEXT", help="the reviewer's feedback")
+    decision = resume.add_mutually_exclusive_group(required=True)
+    decision.add_argument(
+        "--approve", dest="approve", action="store_const", const=True, help="accept the task's output"
+    )
+    decision.add_argument(
+        "--retry",
+        dest="approve",
+        action="store_const",
+        const=False,
+        help="run the task again, with the feedback",
+    )
+
+    mock = commands.add_parser("mock", help="a local fake AMP crew (extra 'emulator')", parents=[output])
+    mock_commands = mock.add_subparsers(dest="mock_command", metavar="COMMAND", required=True)
+    serve = mock_commands.add_parser(
+        "serve",
+        help="run the AMP emulator in the foreground until Ctrl-C",
+        description="Run the AMP emulator (a scripted crew following the spec) on 127.0.0.1 "
+        "until Ctrl-C. Prints its URL, token and webhook secret: it is a local fake, so "
+        "printing its token is safe, unlike a real one.",
+        parents=[output],
+    )
+    serve.set_defaults(run="mock serve")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_MOCK_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_MOCK_PORT}; 0 picks a free one)",
+    )
+    serve.add_argument(
+        "--scale",
+        type=_scale,
+        default=1.0,
+        help="time scale: 1.0 is human pace (about 13 s per run), 0.01 is test speed",
+    )
+    serve.add_argument(
+        "--review",
+        metavar="TASK",
+        action="append",
+        default=[],
+        help="pause for human review after this task (repeatable; tasks: research, outline, write, review)",
+    )
+    serve.add_argument("--fail-at", metavar="TASK", help="make the crew fail at this task")
+
+    webhooks = commands.add_parser("webhooks", help="webhook tools", parents=[output])
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
+    listen = webhook_commands.add_parser(
+        "listen",
+        help="receive, verify and print webhook events on 127.0.0.1",
+        description="A local webhook receiver: verifies each event (signature or bearer token) "
+        "and prints it; rejects the rest with 401. Point a kickoff's --task-webhook, "
+        "--step-webhook and --crew-webhook at it.",
+        parents=[output],
+    )
+    listen.set_defaults(run="webhooks listen")
+    listen.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_LISTEN_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_LISTEN_PORT}; 0 picks a free one)",
+    )
+    auth = listen.add_mutually_exclusive_group()
+    auth.add_argument(
+        "--secret",
+        metavar="S",
+        help="Standard Webhooks signing secret, whsec_... (env CREWAI_AMP_WEBHOOK_SECRET)",
+    )
+    auth.add_argument("--bearer", metavar="T", help="expect 'Authorization: Bearer T' instead of a signature")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse `argv`; raises UsageError for a bad command line (SystemExit only for --help and
+    --version, which print and succeed)."""
+    return build_parser().parse_args(list(argv))

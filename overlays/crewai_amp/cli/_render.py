@@ -1,0 +1,237 @@
+"""How the CLI shows what AMP says: statuses, final results, webhook events; prose or JSON.
+
+Statuses are read through `StatusView`, a flat, defensive view of whatever `status()` returned
+(running, completed, error, or a status this version does not know), so an unset field or a new
+status never breaks rendering, and the JSON output is always the status's own `to_dict()`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._output import Output
+
+__all__ = [
+    "StatusView",
+    "event_data",
+    "render_event",
+    "render_final",
+    "render_status",
+    "status_document",
+    "summary",
+    "view_of",
+]
+
+
+def _given(value: Any) -> Any:
+    """None for the generated models' UNSET sentinel (falsy, of type Unset), else the value."""
+    if value is None or type(value).__name__ == "Unset":
+        return None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    value = _given(value)
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    value = _given(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _count(value: Any) -> int | None:
+    value = _given(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What the CLI needs from one status, every field optional but `state`."""
+
+    state: str
+    current_task: str | None = None
+    completed_tasks: int | None = None
+    total_tasks: int | None = None
+    output: str | None = None
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    execution_time: float | None = None
+    error: str | None = None
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+def _document(status: Any) -> dict[str, Any]:
+    to_dict = getattr(status, "to_dict", None)
+    if callable(to_dict):
+        data = to_dict()
+        if isinstance(data, Mapping):
+            return dict(data)
+    raw = getattr(status, "raw", None)
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    return {"status": _text(getattr(status, "status", None)) or "unknown"}
+
+
+def view_of(status: Any) -> StatusView:
+    """A StatusView of any status object `AmpClient.status()` returns."""
+    state = _text(getattr(status, "status", None)) or "unknown"
+    progress = _given(getattr(status, "progress", None))
+    result = _given(getattr(status, "result", None))
+    tasks: list[dict[str, Any]] = []
+    for task in _given(getattr(result, "tasks", None)) or []:
+        tasks.append(_document(task))
+    return StatusView(
+        state=state,
+        current_task=_text(getattr(status, "current_task", None)),
+        completed_tasks=_count(getattr(progress, "completed_tasks", None)),
+        total_tasks=_count(getattr(progress, "total_tasks", None)),
+        output=_text(getattr(result, "output", None)),
+        tasks=tasks,
+        execution_time=_number(getattr(status, "execution_time", None)),
+        error=_text(getattr(status, "error", None)),
+        document=_document(status),
+    )
+
+
+def status_document(kickoff_id: str, status: Any) -> dict[str, Any]:
+    """The --json form of a status: the API's own fields, plus the kickoff id."""
+    return {"kickoff_id": kickoff_id, **view_of(status).document}
+
+
+def summary(view: StatusView) -> str:
+    """One line: `running: Research AI (1/4 tasks done)`, `completed in 1.23 s`..."""
+    if view.state == "running":
+        line = "running"
+        if view.current_task:
+            line += f": {view.current_task}"
+        if view.completed_tasks is not None and view.total_tasks is not None:
+            line += f" ({view.completed_tasks}/{view.total_tasks} tasks done)"
+        return line
+    if view.state == "completed":
+        line = "completed"
+        if view.execution_time is not None:
+            line += f" in {view.execution_time:.2f} s"
+        if view.tasks:
+            line += f" ({len(view.tasks)} tasks)"
+        return line
+    if view.state == "error":
+        return f"ended in error: {view.error or 'no error message given'}"
+    return f"status {view.state!r} (not known to this version of crewai-amp)"
+
+
+def render_status(out: Output, kickoff_id: str, status: Any) -> None:
+    """`crewai-amp status`: the summary line, then the output of a completed run."""
+    if out.json_mode:
+        out.document(status_document(kickoff_id, status))
+        return
+    view = view_of(status)
+    out.print(summary(view))
+    if view.output is not None:
+        out.print(view.output)
+
+
+def render_final(out: Output, kickoff_id: str, status: Any) -> None:
+    """The end of `kickoff --wait` / `wait`: the final output (a panel on a terminal)."""
+    if out.json_mode:
+        out.document(status_document(kickoff_id, status))
+        return
+    view = view_of(status)
+    console = out.console() if out.stdout_is_terminal else None
+    if console is None:
+        out.print(summary(view))
+        if view.output is not None:
+            out.print(view.output)
+        return
+    from rich.panel import Panel
+    from rich.text import Text
+
+    body = Text(out.redact(view.output if view.output is not None else "(no output)"))
+    style = "green" if view.state == "completed" else "red"
+    console.print(
+        Panel(body, title=f"[bold]{view.state}[/] {kickoff_id}", subtitle=summary(view), border_style=style)
+    )
+
+
+# --- webhook events -----------------------------------------------------------------------------
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """A webhook event (a pydantic model, or already a dict) as JSON-ready data."""
+    dump = getattr(event, "model_dump", None)
+    if callable(dump):
+        data = dump(mode="json", exclude_none=True)
+        if isinstance(data, Mapping):
+            return dict(data)
+    if isinstance(event, Mapping):
+        return dict(event)
+    return {"event": str(event)}
+
+
+def _seconds(value: Any) -> str:
+    number = _number(value)
+    return f" in {number:.2f} s" if number is not None else ""
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _event_lines(channel: str, data: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """A headline and body lines for one event."""
+    kickoff = str(data.get("kickoff_id", "?"))
+    if channel == "task":
+        head = f"task {data.get('task_id', '?')} {data.get('status', '')}".rstrip()
+        if data.get("agent"):
+            head += f" by {data['agent']}"
+        head += _seconds(data.get("execution_time"))
+        body = [str(data["output"])] if data.get("output") is not None else []
+    elif channel == "step":
+        step = _mapping(data.get("step"))
+        head = f"step {data.get('task_id', '?')} {step.get('type', '?')}"
+        detail = step.get("content")
+        if step.get("tool"):
+            detail = f"{step['tool']}" + (f" {step['input']}" if step.get("input") else "")
+            if step.get("output") is not None:
+                detail += f" -> {step['output']}"
+        body = [str(detail)] if detail else []
+    elif channel == "crew":
+        head = f"crew {data.get('status', '?')}{_seconds(data.get('execution_time'))}"
+        result = _mapping(data.get("result"))
+        body = [str(text) for text in (data.get("error"), result.get("output")) if text]
+    else:
+        head, body = f"{channel} event", [str(dict(data))]
+    return f"{head}  [kickoff {kickoff}]", body
+
+
+def render_event(out: Output, channel: str, event: Any) -> None:
+    """`webhooks listen`: one verified event; with --json one line {"channel", "event"}."""
+    data = event_data(event)
+    if out.json_mode:
+        out.json_line({"channel": channel, "event": data})
+        return
+    head, body = _event_lines(channel, data)
+    console = out.console() if out.stdout_is_terminal else None
+    if console is None:
+        out.print(head)
+        for text in body:
+            for line in text.splitlines() or [""]:
+                out.print(f"    {line}")
+        return
+    from rich.padding import Padding
+    from rich.text import Text
+
+    colour = {"task": "cyan", "step": "dim", "crew": "green"}.get(channel, "yellow")
+    console.print(Text(out.redact(head), style=f"bold {colour}"))
+    for text in body:
+        console.print(Padding(Text(out.redact(text)), (0, 0, 0, 4)))

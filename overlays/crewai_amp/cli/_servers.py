@@ -1,0 +1,247 @@
+"""The commands that serve in the foreground until Ctrl-C: `mock serve` and `webhooks listen`.
+
+Both listen on 127.0.0.1 only, print where they are, and stop cleanly on Ctrl-C or SIGTERM
+(exit code 0: stopping is how a server is meant to end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shlex
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+from ._errors import OK, UsageError
+from ._output import Output
+from ._render import render_event
+
+__all__ = ["run_mock_serve", "run_webhooks_listen"]
+
+HOST = "127.0.0.1"
+TRY_KICKOFF = "crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait"
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """Make SIGTERM behave like Ctrl-C while serving (only possible in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _extra_missing(exc: ModuleNotFoundError, command: str) -> UsageError:
+    return UsageError(
+        f"{command} needs the emulator extra (missing module {exc.name!r})",
+        hint="pip install 'crewai-amp-client[all]'",
+    )
+
+
+# --- mock serve -----------------------------------------------------------------------------------
+
+
+def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
+    try:
+        from ..testing import AmpEmulator, default_crew  # loads starlette and uvicorn
+    except ModuleNotFoundError as exc:
+        raise _extra_missing(exc, "mock serve") from None
+    try:
+        crew = default_crew(review=args.review, fail_at=args.fail_at)
+    except (KeyError, ValueError) as exc:
+        tasks = ", ".join(task.id for task in default_crew().tasks)
+        raise UsageError(f"{exc.args[0] if exc.args else exc}", hint=f"the tasks are: {tasks}") from None
+    emulator = AmpEmulator(crew, host=HOST, port=args.port, scale=args.scale)
+    try:
+        emulator.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", hint="pick another --port, or 0"
+        ) from None
+    try:
+        _mock_banner(out, emulator, review=args.review)
+        with _sigterm_stops(), contextlib.suppress(KeyboardInterrupt):
+            emulator.serve_forever()
+    finally:
+        emulator.stop()
+    out.note("emulator stopped")
+    return OK
+
+
+def _mock_banner(out: Output, emulator: Any, *, review: list[str]) -> None:
+    env = {
+        "CREWAI_AMP_BASE_URL": emulator.base_url,
+        "CREWAI_AMP_TOKEN": emulator.token,
+        "CREWAI_AMP_WEBHOOK_SECRET": emulator.webhook_secret,
+    }
+    export = "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    crew = emulator.crew
+    if out.json_mode:
+        out.document(
+            {
+                "base_url": emulator.base_url,
+                "port": emulator.port,
+                "token": emulator.token,
+                "webhook_secret": emulator.webhook_secret,
+                "crew": crew.name,
+                "inputs": list(crew.inputs),
+                "tasks": [task.id for task in crew.tasks],
+                "review": list(review),
+                "scale": emulator.scale,
+                "env": env,
+            }
+        )
+        return
+    lines = [
+        f"AMP emulator listening on {emulator.base_url} (Ctrl-C to stop)",
+        f"  crew            {crew.name}: inputs {', '.join(crew.inputs)}; "
+        f"tasks {', '.join(task.id for task in crew.tasks)}; time scale {emulator.scale:g}",
+        f"  base URL        {emulator.base_url}",
+        f"  token           {emulator.token}",
+        f"  webhook secret  {emulator.webhook_secret}",
+        "  (a local fake, so its token is printed here; crewai-amp never prints a real token)",
+        "",
+        "Try it in another terminal:",
+        f"  {export}",
+        f"  {TRY_KICKOFF}",
+    ]
+    if review:
+        lines += [
+            "",
+            f"The crew pauses for review after: {', '.join(review)}. Answer with:",
+            f'  crewai-amp resume <kickoff id> --task {review[0]} --feedback "Looks good" --approve',
+        ]
+    for line in lines:
+        out.print(line)
+
+
+# --- webhooks listen --------------------------------------------------------------------------------
+
+
+class _RejectionLog:
+    """ASGI middleware: reports each request the receiver turns away (status >= 400)."""
+
+    def __init__(self, app: Any, report: Callable[[str, str, int, str], None]) -> None:
+        self._app = app
+        self._report = report
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self._app(scope, receive, send)
+            return
+        status = 0
+        body = bytearray()
+
+        async def watching_send(message: Any) -> None:
+            nonlocal status
+            if message.get("type") == "http.response.start":
+                status = int(message.get("status", 0))
+            elif message.get("type") == "http.response.body" and status >= 400 and len(body) < 500:
+                body.extend(message.get("body", b"")[:500])
+            await send(message)
+
+        await self._app(scope, receive, watching_send)
+        if status >= 400:
+            reason = bytes(body).decode("utf-8", "replace").strip()
+            self._report(str(scope.get("method", "?")), str(scope.get("path", "?")), status, reason)
+
+
+def _listen_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(128)  # accept (queue) connections already, before uvicorn takes over
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", hint="pick another --port, or 0"
+        ) from None
+    return sock
+
+
+def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
+    secret = args.secret or (None if args.bearer else os.environ.get("CREWAI_AMP_WEBHOOK_SECRET"))
+    bearer = args.bearer
+    out.add_secret(secret)
+    out.add_secret(bearer)
+    if not secret and not bearer:
+        raise UsageError(
+            "the listener verifies every event: pass --secret S (or set CREWAI_AMP_WEBHOOK_SECRET) or --bearer T"
+        )
+    try:
+        import uvicorn
+
+        from ..webhooks import asgi_app
+    except ModuleNotFoundError as exc:
+        raise _extra_missing(exc, "webhooks listen") from None
+
+    def printer(channel: str) -> Callable[[Any], None]:
+        def on_event(event: Any) -> None:
+            render_event(out, channel, event)
+
+        return on_event
+
+    def rejected(method: str, path: str, status: int, reason: str) -> None:
+        if out.json_mode:
+            out.stderr_json(
+                {"rejected": {"method": method, "path": path, "status": status, "reason": reason}}
+            )
+        else:
+            out.note(f"rejected {method} {path}: {status} {reason}".rstrip())
+
+    try:
+        app = asgi_app(
+            secret=secret,
+            bearer_token=bearer,
+            on_task=printer("task"),
+            on_step=printer("step"),
+            on_crew=printer("crew"),
+        )
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"cannot verify with this secret: {exc}") from None
+    sock = _listen_socket(args.port)
+    url = f"http://{HOST}:{sock.getsockname()[1]}"
+    verify = "signature" if secret else "bearer"
+    if out.json_mode:
+        out.stderr_json({"listening": {"url": url, "port": sock.getsockname()[1], "verify": verify}})
+    else:
+        how = "Standard Webhooks signatures" if secret else "a bearer token"
+        out.print(f"listening on {url}, verifying {how} (Ctrl-C to stop)")
+        out.print("point a kickoff at it:")
+        out.print(
+            f"  crewai-amp kickoff ... --task-webhook {url}/task "
+            f"--step-webhook {url}/step --crew-webhook {url}/crew"
+        )
+    config = uvicorn.Config(
+        _RejectionLog(app, rejected),
+        interface="asgi3",
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        proxy_headers=False,
+        ws="none",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    try:
+        with _sigterm_stops(), contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+    finally:
+        sock.close()
+    out.note("listener stopped")
+    return OK
