@@ -23,6 +23,7 @@ DIST = ROOT / "dist"
 BUILD_TOOLS = ["build==1.6.1", "twine==7.0.0", "check-wheel-contents==0.6.3"]
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+GRIFFE = "griffe==2.4.1"
 
 
 def _install_generator(session: nox.Session) -> None:
@@ -36,15 +37,20 @@ def _generate(session: nox.Session, *args: str) -> None:
     session.log(f"generate took {time.perf_counter() - started:.2f}s (outside venv setup)")
 
 
-def _build_dist(session: nox.Session) -> Path:
-    """Wheel + sdist into dist/, checked. Returns the wheel."""
+def _build_dist(session: nox.Session, outdir: Path = DIST) -> Path:
+    """Wheel + sdist into dist/ (or outdir), checked. Returns the wheel."""
     session.install(*BUILD_TOOLS)
-    shutil.rmtree(DIST, ignore_errors=True)
+    shutil.rmtree(outdir, ignore_errors=True)
     session.run(
-        "python", "-m", "build", "--outdir", str(DIST), *(["--installer", "uv"] if shutil.which("uv") else [])
+        "python",
+        "-m",
+        "build",
+        "--outdir",
+        str(outdir),
+        *(["--installer", "uv"] if shutil.which("uv") else []),
     )
-    session.run("twine", "check", "--strict", *map(str, sorted(DIST.iterdir())))
-    wheels = sorted(DIST.glob("*.whl"))
+    session.run("twine", "check", "--strict", *map(str, sorted(outdir.iterdir())))
+    wheels = sorted(outdir.glob("*.whl"))
     session.run("check-wheel-contents", *map(str, wheels))
     return wheels[0]
 
@@ -120,3 +126,60 @@ def bench(session: nox.Session) -> None:
     session.install("-r", TEST_REQUIREMENTS, "-r", GENERATOR_LOCK, "httptools", "psutil")
     _install_wheel(session, wheel)
     session.run("python", "tests/bench/run.py", *session.posargs)
+
+
+# Living with spec updates (generator/release.py). None of these is part of `nox -s tests`;
+# the tests call the same functions (tests/test_apidiff.py, test_publish.py, test_vendor.py).
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """What a spec change does to users, and the semver bump it implies. Exit 1 if breaking.
+
+    `nox -s diff -- OLD [NEW] [--allow-breaking] [--format text] [--output FILE] [--no-python-api]`;
+    OLD/NEW: a spec file, a directory of specs, or git:REV; NEW defaults to specs/.
+    """
+    _install_generator(session)
+    session.install(GRIFFE)
+    session.run("python", "-m", "generator.release", "diff", *session.posargs)
+
+
+@nox.session
+def changelog(session: nox.Session) -> None:
+    """Prepend the diff's summary to CHANGELOG.md: `nox -s changelog -- OLD [NEW] (--bump | --version X.Y.Z)`.
+
+    `--bump` also writes the implied version to overlays/crewai_amp/_version.py.
+    """
+    _install_generator(session)
+    session.install(GRIFFE)
+    session.run("python", "-m", "generator.release", "changelog", *session.posargs)
+
+
+@nox.session
+def publish(session: nox.Session) -> None:
+    """Build, check and upload to $TWINE_REPOSITORY_URL (TWINE_USERNAME/TWINE_PASSWORD from the env).
+
+    Refuses if generated/ drifted, twine check fails or the index already has this version.
+    `-- --dist DIR` builds into DIR instead of dist/; `-- --simple-url URL` names the index's
+    simple API when it is not <upload URL>/simple/.
+    """
+    args = list(session.posargs)
+    outdir = DIST
+    if "--dist" in args:
+        at = args.index("--dist")
+        outdir = Path(args[at + 1]).resolve()
+        del args[at : at + 2]
+    _install_generator(session)
+    _build_dist(session, outdir)
+    session.run("python", "-m", "generator.release", "publish", str(outdir), *args)
+
+
+@nox.session
+def vendor(session: nox.Session) -> None:
+    """The event models (and REST models) as a self-contained package for another codebase.
+
+    `nox -s vendor -- DEST [--rest-models] [--package-name NAME] [--fresh]`: writes DEST/NAME
+    (default crewai_amp_models), importable with pydantic alone (plus attrs for --rest-models).
+    """
+    _install_generator(session)
+    session.run("python", "-m", "generator.release", "vendor", *session.posargs)
