@@ -8,6 +8,7 @@ status never breaks rendering, and the JSON output is always the status's own `t
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,7 +202,7 @@ def _event_lines(channel: str, data: Mapping[str, Any]) -> tuple[str, list[str]]
         head = f"step {data.get('task_id', '?')} {step.get('type', '?')}"
         detail = step.get("content")
         if step.get("tool"):
-            detail = f"{step['tool']}" + (f" {step['input']}" if step.get("input") else "")
+            detail = f"{step['tool']}" + (f" {json.dumps(step['input'])}" if step.get("input") else "")
             if step.get("output") is not None:
                 detail += f" -> {step['output']}"
         body = [str(detail)] if detail else []
@@ -228,10 +229,10 @@ def render_event(out: Output, channel: str, event: Any) -> None:
             for line in text.splitlines() or [""]:
                 out.print(f"    {line}")
         return
-    from rich.padding import Padding
     from rich.text import Text
 
     colour = {"task": "cyan", "step": "dim", "crew": "green"}.get(channel, "yellow")
     console.print(Text(out.redact(head), style=f"bold {colour}"))
     for text in body:
-        console.print(Padding(Text(out.redact(text)), (0, 0, 0, 4)))
+        for line in text.splitlines() or [""]:
+            console.print(Text("    " + out.redact(line)))

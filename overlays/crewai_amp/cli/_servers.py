@@ -189,9 +189,12 @@ def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
     except ModuleNotFoundError as exc:
         raise _extra_missing(exc, "webhooks listen") from None
 
+    printing = threading.Lock()  # handlers run in worker threads: one event's lines stay together
+
     def printer(channel: str) -> Callable[[Any], None]:
         def on_event(event: Any) -> None:
-            render_event(out, channel, event)
+            with printing:
+                render_event(out, channel, event)
 
         return on_event
 
