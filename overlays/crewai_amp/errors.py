@@ -18,6 +18,7 @@ __all__ = [
     "AmpError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "EventParseError",
     "ExecutionError",
     "InternalServerError",
@@ -32,6 +33,10 @@ __all__ = [
 
 class AmpError(Exception):
     """Base class of every error raised by crewai_amp."""
+
+
+class ConfigurationError(AmpError, ValueError):
+    """The client is missing a base URL or token, or was given an invalid setting."""
 
 
 class APIConnectionError(AmpError):

@@ -42,8 +42,7 @@ __all__ = [
 ]
 
 Channel = Literal["task", "step", "crew"]
-HeadersLike: TypeAlias = "Mapping[str, str] | Iterable[tuple[str, str]]"
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 MAX_SIGNATURE_HEADER = 4096
 
 
