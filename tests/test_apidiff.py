@@ -16,7 +16,7 @@ import pytest
 from conftest import EVENTS_SPEC, REPO, REST_SPEC, load_yaml
 
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+    sys.path.append(str(REPO))
 
 from generator import apidiff
 from generator.apidiff import Change

@@ -28,7 +28,7 @@ import pytest
 from conftest import REPO
 
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+    sys.path.append(str(REPO))
 
 from generator import release
 

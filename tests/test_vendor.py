@@ -209,7 +209,7 @@ def test_a_package_name_that_would_shadow_the_sdk_or_is_not_python_is_refused(
 
 def test_a_hand_edited_generated_tree_is_not_vendored(tmp_path: Path) -> None:
     if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
+        sys.path.append(str(REPO))
     from generator import release
 
     source = tmp_path / "generated"
