@@ -86,6 +86,16 @@ def _transport_error(exc: httpx.HTTPError) -> APIConnectionError:
     return kind(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, request=request)
 
 
+def _type_problem(parsed: object) -> str | None:
+    if isinstance(parsed, InputsResponse):
+        if not isinstance(parsed.inputs, list) or not all(isinstance(i, str) for i in parsed.inputs):
+            return "inputs must be a list of strings"
+    elif isinstance(parsed, KickoffResponse):
+        if not isinstance(parsed.kickoff_id, str) or not parsed.kickoff_id:
+            return "kickoff_id must be a non-empty string"
+    return None
+
+
 class _Core:
     """Configuration, request building and response handling shared by both clients."""
 
@@ -133,9 +143,12 @@ class _Core:
                 status_code=response.status_code,
                 response=response,
             ) from None
-        if parsed is None:
+        # The generated parsers cast primitive fields without checking them; check the ones
+        # this client hands to callers.
+        problem = "unexpected status" if parsed is None else _type_problem(parsed)
+        if problem:
             raise ResponseValidationError(
-                f"unexpected {response.status_code} response",
+                f"{response.status_code} response does not match the spec: {problem}",
                 raw=response.text,
                 status_code=response.status_code,
                 response=response,
