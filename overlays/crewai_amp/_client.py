@@ -87,12 +87,12 @@ def _transport_error(exc: httpx.HTTPError) -> APIConnectionError:
 
 
 def _type_problem(parsed: object) -> str | None:
-    if isinstance(parsed, InputsResponse):
-        if not isinstance(parsed.inputs, list) or not all(isinstance(i, str) for i in parsed.inputs):
-            return "inputs must be a list of strings"
-    elif isinstance(parsed, KickoffResponse):
-        if not isinstance(parsed.kickoff_id, str) or not parsed.kickoff_id:
-            return "kickoff_id must be a non-empty string"
+    if isinstance(parsed, InputsResponse) and not (
+        isinstance(parsed.inputs, list) and all(isinstance(i, str) for i in parsed.inputs)
+    ):
+        return "inputs must be a list of strings"
+    if isinstance(parsed, KickoffResponse) and not (isinstance(parsed.kickoff_id, str) and parsed.kickoff_id):
+        return "kickoff_id must be a non-empty string"
     return None
 
 
