@@ -187,8 +187,13 @@ def test_bearer() -> None:
 
 @pytest.mark.parametrize(
     ("payload", "channel", "model"),
-    [(TASK, None, TaskCompletedPayload), (STEP, None, StepEventPayload), (CREW, None, CrewCompletedPayload)]
-    + [(CREW, "crew", CrewCompletedPayload), (STEP, "step", StepEventPayload)],
+    [
+        (TASK, None, TaskCompletedPayload),
+        (STEP, None, StepEventPayload),
+        (CREW, None, CrewCompletedPayload),
+        (CREW, "crew", CrewCompletedPayload),
+        (STEP, "step", StepEventPayload),
+    ],
 )
 def test_parse_event_infers_or_is_told_the_channel(
     payload: dict[str, Any], channel: Any, model: type
