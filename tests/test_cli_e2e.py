@@ -282,7 +282,7 @@ def test_resume_retry_then_approve(review_emulator: AmpEmulator, capsys: pytest.
     )
     assert run.code == 0, run.err
     document = run.json()
-    assert document["status"] == "resumed"
+    assert document["status"] == "retrying"
     assert (document["kickoff_id"], document["task_id"]) == (kid, "write")
     # The task runs again and waits for review again; approve it this time.
     wait_for(lambda: review_emulator.awaiting_review(kid), what="the second review")

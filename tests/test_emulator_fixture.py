@@ -5,12 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import httpx
 from crewai_amp.testing import AmpEmulator
 
-pytest_plugins = ["crewai_amp.testing.pytest_plugin"]
+# Installed from the wheel, the pytest11 entry point loads the plugin; from a source tree it
+# must be named here (naming it twice would register it twice).
+PLUGIN_AUTOLOADED = any(ep.name == "crewai_amp" for ep in entry_points(group="pytest11"))
+if not PLUGIN_AUTOLOADED:
+    pytest_plugins = ["crewai_amp.testing.pytest_plugin"]
+PLUGIN_ARGS = [] if PLUGIN_AUTOLOADED else ["-p", "crewai_amp.testing.pytest_plugin"]
 
 
 def test_fixture_gives_a_running_emulator(amp_emulator: AmpEmulator) -> None:
@@ -87,8 +93,7 @@ def test_fixture_and_marker_in_a_user_suite(tmp_path: Path) -> None:
             assert amp_emulator.faults.error_rate == 1.0
             assert not seen[0].running  # the first test's emulator was stopped
         """,
-        "-p",
-        "crewai_amp.testing.pytest_plugin",
+        *PLUGIN_ARGS,
         "-W",
         "error",
     )
@@ -106,6 +111,8 @@ def test_fixture_in_a_user_suite_with_pytest_plugins(tmp_path: Path) -> None:
             assert amp_emulator.running
             assert amp_emulator.scale == 0.01
         """,
+        # A suite that names the plugin itself, with the entry point switched off.
+        *(["-p", "no:crewai_amp"] if PLUGIN_AUTOLOADED else []),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
