@@ -198,8 +198,10 @@ def verify_bearer(headers: Any, *, token: str) -> None:
 def _models() -> dict[str, Any]:
     # pydantic and the event models load on first parse, not on import (import cost).
     import crewai_amp_events as events
+    from pydantic import ValidationError
 
     return {
+        "error": ValidationError,
         "task": events.TaskCompletedPayload,
         "step": events.StepEventPayload,
         "crew": events.CrewCompletedPayload,
@@ -221,28 +223,45 @@ def parse_event(body: bytes | str | Mapping[str, Any], *, channel: Channel | Non
     object means a step event, a ``task_id`` a task event, anything else a crew event.
     Unknown fields and enum values are kept. Invalid payloads raise EventParseError.
     """
-    from pydantic import ValidationError
-
     models = _models()
-    if channel is not None and channel not in models:
+    validation_error = models["error"]
+    if channel is not None and channel not in _CHANNELS:
         raise EventParseError(f"unknown channel {channel!r}; expected task, step or crew", raw=body)
     if isinstance(body, Mapping):
-        data: Any = body
-    else:
+        model = models[channel or _infer_channel(body)]
         try:
-            data = json.loads(body)
-        except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise EventParseError(f"the payload is not JSON: {exc}", raw=body) from None
+            event: Event = model.model_validate(body)
+        except validation_error as exc:
+            raise _parse_error(model, exc, body) from None
+        return event
+    if channel is not None:
+        # One pass in pydantic-core: JSON parsing and validation together (the fast path).
+        model = models[channel]
+        try:
+            event = model.model_validate_json(body)
+        except validation_error as exc:
+            raise _parse_error(model, exc, body) from None
+        return event
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise EventParseError(f"the payload is not JSON: {exc}", raw=body) from None
     if not isinstance(data, Mapping):
         raise EventParseError(f"the payload must be a JSON object, not {type(data).__name__}", raw=body)
-    model = models[channel or _infer_channel(data)]
-    try:
-        event: Event = model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "payload"
-        raise EventParseError(f"invalid {model.__name__}: {field}: {first['msg']}", raw=body) from None
-    return event
+    return parse_event(data, channel=_infer_channel(data))
+
+
+_CHANNELS = ("task", "step", "crew")
+
+
+def _parse_error(model: Any, exc: Any, body: object) -> EventParseError:
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        return EventParseError(f"the payload is not JSON: {first['msg']}", raw=body)
+    if first["type"] == "model_type":
+        return EventParseError("the payload must be a JSON object", raw=body)
+    field = ".".join(str(p) for p in first["loc"]) or "payload"
+    return EventParseError(f"invalid {model.__name__}: {field}: {first['msg']}", raw=body)
 
 
 def unwrap(
