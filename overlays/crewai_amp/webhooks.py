@@ -3,9 +3,19 @@
     headers = sign(body, secret="whsec_...")
     verify(body, headers, secret="whsec_...")            # or [old_secret, new_secret]
     event = unwrap(body, headers, secret="whsec_...")    # verify, then parse
+    app = asgi_app(secret="whsec_...", on_task=..., on_step=..., on_crew=...)
+
+Signatures follow Standard Webhooks (https://www.standardwebhooks.com): the headers
+``webhook-id``, ``webhook-timestamp`` (Unix seconds) and ``webhook-signature``
+(space-separated ``v1,<base64 HMAC-SHA256 of "id.timestamp.body">``).
+
+Secrets: a ``str`` is ``whsec_`` followed by the base64 of the key; without the prefix the
+whole string is read as base64, like the reference ``standardwebhooks`` package (padding may be
+left off). ``bytes`` are the raw key. A string that is not base64 is refused, never used as is.
 
 Every malformed input raises :class:`WebhookVerificationError` or :class:`EventParseError`
-with a short reason; secrets never appear in a message.
+with a short reason; secrets never appear in a message. This module loads pydantic and the
+event models only on the first parse, so ``sign``/``verify`` stay cheap to import.
 """
 
 from __future__ import annotations
@@ -14,26 +24,34 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
-import secrets as _secrets
+import os
 import time
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .errors import EventParseError, WebhookVerificationError
 
 if TYPE_CHECKING:
-    from crewai_amp_events import CrewCompletedPayload, StepEventPayload, TaskCompletedPayload
+    from typing import TypeAlias
 
+    from crewai_amp_events import CrewCompletedPayload, StepEventPayload, TaskCompletedPayload
+    from pydantic import TypeAdapter, ValidationError
+
+    from ._webhook_receiver import WebhookReceiver as WebhookReceiver
     from ._webhook_receiver import asgi_app as asgi_app
 
     Event: TypeAlias = TaskCompletedPayload | StepEventPayload | CrewCompletedPayload
 
 __all__ = [
+    "Channel",
     "EventParseError",
+    "Secret",
+    "WebhookReceiver",
     "WebhookVerificationError",
     "asgi_app",
+    "channel_of",
+    "generate_secret",
     "parse_event",
     "sign",
     "unwrap",
@@ -42,21 +60,34 @@ __all__ = [
 ]
 
 Channel = Literal["task", "step", "crew"]
-SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
-MAX_SIGNATURE_HEADER = 4096
+Secret = str | bytes
+"""One webhook secret: ``"whsec_<base64>"``, bare base64, or the raw key as bytes."""
 
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
+DEFAULT_TOLERANCE = 300
+MAX_SIGNATURE_HEADER = 8192
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds up to the year 33658
+_SIGNATURE_B64_LEN = 44  # base64 of a 32-byte HMAC-SHA256 digest, with its one "=" of padding
+_CHANNELS = ("task", "step", "crew")
+_WANTED = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature", "authorization"})
 
 # --- secrets and signatures -------------------------------------------------------------
 
 
 @lru_cache(maxsize=64)
-def _key(secret: str) -> bytes:
-    """`whsec_<base64>` (or bare base64, like the reference package) -> key bytes."""
-    if not isinstance(secret, str) or not secret:
-        raise WebhookVerificationError("the webhook secret is empty or not a string")
+def _key(secret: Secret) -> bytes:
+    """The HMAC key of a secret (decoded once per secret; see the module docstring)."""
+    if isinstance(secret, bytes):
+        if not secret:
+            raise WebhookVerificationError("the webhook secret is empty")
+        return secret
+    if not isinstance(secret, str):
+        raise WebhookVerificationError("the webhook secret must be a str or bytes")
     encoded = secret.removeprefix(SECRET_PREFIX)
+    if not encoded:
+        raise WebhookVerificationError("the webhook secret is empty")
     try:
-        key = base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise WebhookVerificationError(
             "the webhook secret is not valid base64 (expected whsec_<base64>)"
@@ -66,55 +97,104 @@ def _key(secret: str) -> bytes:
     return key
 
 
+def _keys(secret: Secret | Iterable[Secret]) -> list[bytes]:
+    try:
+        if isinstance(secret, (str, bytes)):
+            return [_key(secret)]
+        keys = [_key(one) for one in secret]
+    except TypeError:  # not iterable, or an unhashable item reaching the cache
+        raise WebhookVerificationError("the webhook secret must be a str, bytes or a list of them") from None
+    if not keys:
+        raise WebhookVerificationError("no webhook secret given")
+    return keys
+
+
 def generate_secret() -> str:
-    """A new random secret in the Standard Webhooks format."""
-    return SECRET_PREFIX + base64.b64encode(_secrets.token_bytes(32)).decode()
+    """A new random secret in the Standard Webhooks format (``whsec_`` + 32 random bytes)."""
+    return SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode("ascii")
 
 
-def _as_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
+def _as_bytes(body: object) -> bytes:
+    if isinstance(body, bytes):
+        return body
     if isinstance(body, str):
-        return body.encode("utf-8")
-    if isinstance(body, (bytes, bytearray, memoryview)):
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WebhookVerificationError("the body is not valid text (lone surrogates)") from None
+    if isinstance(body, (bytearray, memoryview)):
         return bytes(body)
     raise WebhookVerificationError(f"the body must be bytes or str, not {type(body).__name__}")
 
 
-def _digest(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
-    return hmac.new(key, b"%s.%s.%s" % (msg_id.encode(), timestamp.encode(), body), hashlib.sha256).digest()
+def _signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
+    """The canonical base64 of HMAC-SHA256(key, "id.timestamp.body")."""
+    try:
+        prefix = f"{msg_id}.{timestamp}.".encode()
+    except UnicodeEncodeError:
+        raise WebhookVerificationError("webhook-id is not valid text") from None
+    digest = hmac.new(key, prefix + body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
 
 
 def sign(
     body: bytes | str,
     *,
-    secret: str,
+    secret: Secret,
     msg_id: str | None = None,
     timestamp: int | None = None,
 ) -> dict[str, str]:
-    """Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) for a body."""
-    msg_id = msg_id or f"msg_{_secrets.token_hex(12)}"
-    stamp = str(int(time.time()) if timestamp is None else int(timestamp))
-    signature = base64.b64encode(_digest(_key(secret), msg_id, stamp, _as_bytes(body))).decode()
+    """Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) for a body.
+
+    ``msg_id`` defaults to a random ``msg_<hex>``; ``timestamp`` (Unix seconds) to now.
+    """
+    if msg_id is None or msg_id == "":
+        msg_id = f"msg_{os.urandom(12).hex()}"
+    elif not isinstance(msg_id, str):
+        raise WebhookVerificationError("msg_id must be a str")
+    try:
+        stamp = str(int(time.time()) if timestamp is None else int(timestamp))
+    except (TypeError, ValueError, OverflowError):
+        raise WebhookVerificationError("timestamp must be an integer (Unix seconds)") from None
+    signature = _signature(_key(secret), msg_id, stamp, _as_bytes(body))
     return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signature}"}
 
 
-def _header_lookup(headers: Any) -> dict[str, str]:
-    """Case-insensitive view of a Mapping, httpx/starlette Headers or a list of pairs."""
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):  # raw ASGI headers
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")
+    raise WebhookVerificationError("header names and values must be str or bytes")
+
+
+def _header_lookup(headers: object) -> dict[str, str]:
+    """The headers this module reads, by lower-case name, from a Mapping, httpx/starlette
+    Headers, or a list of (name, value) pairs. Repeated signature headers are joined."""
+    items: Any = headers
     try:
-        items = headers.items() if hasattr(headers, "items") else headers
+        if hasattr(headers, "items"):
+            items = headers.items()
         found: dict[str, str] = {}
-        for name, value in items:
-            if isinstance(name, bytes):
-                name = name.decode("latin-1")
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise WebhookVerificationError("header names and values must be strings")
-            found.setdefault(name.lower(), value)
-        return found
+        for pair in items:
+            name, value = pair
+            lower = _text(name).lower()
+            if lower not in _WANTED:
+                continue
+            text = _text(value)
+            if lower in found:
+                if lower != "webhook-signature":
+                    raise WebhookVerificationError(f"repeated {lower} header")
+                text = f"{found[lower]} {text}"
+            found[lower] = text
     except WebhookVerificationError:
         raise
     except (TypeError, ValueError, AttributeError):
         raise WebhookVerificationError("headers must be a mapping or a list of (name, value) pairs") from None
+    return found
 
 
 def _required(found: Mapping[str, str], name: str) -> str:
@@ -124,91 +204,95 @@ def _required(found: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _canonical_b64(text: str) -> bytes | None:
-    """Decode base64 only if it is canonical (re-encodes to the same text)."""
+def _verify(
+    body: object,
+    headers: object,
+    secret: Secret | Iterable[Secret],
+    tolerance: float,
+    now: float | None,
+) -> str:
+    """verify(); returns the webhook-id that was checked (the receiver dedupes on it)."""
+    found = _header_lookup(headers)
+    msg_id = _required(found, "webhook-id")
+    stamp = _required(found, "webhook-timestamp")
+    signature_header = _required(found, "webhook-signature")
+    if len(stamp) > MAX_TIMESTAMP_DIGITS or not (stamp.isascii() and stamp.isdigit()):
+        raise WebhookVerificationError("webhook-timestamp is not a Unix timestamp in seconds")
+    current = time.time() if now is None else now
     try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw).decode() == text else None
+        stale = abs(current - int(stamp)) > tolerance
+    except TypeError:
+        raise WebhookVerificationError("tolerance and now must be numbers") from None
+    if stale:
+        raise WebhookVerificationError(
+            "webhook-timestamp is outside the tolerance (too old or in the future)"
+        )
+    if len(signature_header) > MAX_SIGNATURE_HEADER:
+        raise WebhookVerificationError("webhook-signature header is too long")
+    # Only canonical base64 counts: compare the canonical encoding of the expected digest with
+    # each candidate's text, so no decoding is needed and no other spelling can match.
+    candidates: list[str] = []
+    for entry in signature_header.split():
+        if entry.startswith("v1,"):
+            value = entry[3:]
+            if len(value) == _SIGNATURE_B64_LEN and value.isascii():
+                candidates.append(value)
+    if not candidates:
+        raise WebhookVerificationError("webhook-signature holds no valid v1 signature")
+    data = _as_bytes(body)
+    for key in _keys(secret):
+        expected = _signature(key, msg_id, stamp, data)
+        matched = False
+        for candidate in candidates:  # no early exit: each comparison is constant-time
+            matched |= hmac.compare_digest(expected, candidate)
+        if matched:
+            return msg_id
+    raise WebhookVerificationError("no signature matches")
 
 
 def verify(
     body: bytes | str,
     headers: Any,
     *,
-    secret: str | Iterable[str],
-    tolerance: int = 300,
+    secret: Secret | Iterable[Secret],
+    tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> None:
     """Check a Standard Webhooks signature. Returns None, or raises WebhookVerificationError.
 
-    ``secret`` may be a list (key rotation: any one may match). The signature header may hold
-    several space-separated ``v1,<base64>`` entries. The timestamp must be within ``tolerance``
-    seconds of now, either way (replay protection).
+    ``headers``: a Mapping, httpx/starlette/werkzeug headers, or (name, value) pairs; names are
+    case-insensitive. ``secret`` may be a list (key rotation: any one may match). The signature
+    header may hold several space-separated ``v1,<base64>`` entries; only canonical base64
+    counts. The timestamp must be within ``tolerance`` seconds of ``now`` (default: the clock),
+    either way; exactly ``tolerance`` is accepted.
     """
-    found = _header_lookup(headers)
-    msg_id = _required(found, "webhook-id")
-    stamp = _required(found, "webhook-timestamp")
-    signature_header = _required(found, "webhook-signature")
-    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
-        raise WebhookVerificationError("webhook-timestamp is not a valid Unix timestamp")
-    current = time.time() if now is None else now
-    if abs(current - int(stamp)) > tolerance:
-        raise WebhookVerificationError("webhook-timestamp is outside the tolerance (stale or in the future)")
-    if len(signature_header) > MAX_SIGNATURE_HEADER:
-        raise WebhookVerificationError("webhook-signature header is too long")
-    candidates = []
-    for entry in signature_header.split():
-        version, _, value = entry.partition(",")
-        if version == "v1":
-            decoded = _canonical_b64(value)
-            if decoded is not None and len(decoded) == hashlib.sha256().digest_size:
-                candidates.append(decoded)
-    if not candidates:
-        raise WebhookVerificationError("webhook-signature holds no valid v1 signature")
-    keys = [_key(secret)] if isinstance(secret, str) else [_key(s) for s in secret]
-    if not keys:
-        raise WebhookVerificationError("no webhook secret given")
-    data = _as_bytes(body)
-    for key in keys:
-        expected = _digest(key, msg_id, stamp, data)
-        # Compare against every candidate (no early exit) in constant time per comparison.
-        if any([hmac.compare_digest(expected, candidate) for candidate in candidates]):
-            return
-    raise WebhookVerificationError("no signature matches")
+    _verify(body, headers, secret, tolerance, now)
 
 
 def verify_bearer(headers: Any, *, token: str) -> None:
-    """AMP's bearer strategy: `Authorization: Bearer <token>` must match, in constant time."""
-    if not token:
+    """AMP's bearer strategy: ``Authorization: Bearer <token>`` must match, in constant time."""
+    if not isinstance(token, str) or not token:
         raise WebhookVerificationError("no bearer token configured")
-    value = _header_lookup(headers).get("authorization", "")
-    scheme, _, given = value.strip().partition(" ")
+    value = _header_lookup(headers).get("authorization", "").strip()
+    scheme, _, given = value.partition(" ")
+    given = given.strip()
     if scheme.lower() != "bearer" or not given:
         raise WebhookVerificationError("missing bearer token")
-    if not hmac.compare_digest(given.strip().encode("utf-8", "replace"), token.encode("utf-8")):
+    # Compare fixed-length digests: constant time, and the token's length does not leak either.
+    expected = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+    offered = hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest()
+    if not hmac.compare_digest(expected, offered):
         raise WebhookVerificationError("bearer token does not match")
 
 
 # --- events -----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _models() -> dict[str, Any]:
-    # pydantic and the event models load on first parse, not on import (import cost).
-    import crewai_amp_events as events
-    from pydantic import ValidationError
-
-    return {
-        "error": ValidationError,
-        "task": events.TaskCompletedPayload,
-        "step": events.StepEventPayload,
-        "crew": events.CrewCompletedPayload,
-    }
-
-
-def _infer_channel(data: Mapping[str, Any]) -> Channel:
+def channel_of(data: object) -> Channel | None:
+    """The channel a decoded payload belongs to: a ``step`` object means a step event, a
+    ``task_id`` a task event, any other object a crew event; None if it is not an object."""
+    if not isinstance(data, Mapping):
+        return None
     if isinstance(data.get("step"), Mapping):
         return "step"
     if "task_id" in data:
@@ -216,70 +300,130 @@ def _infer_channel(data: Mapping[str, Any]) -> Channel:
     return "crew"
 
 
-def parse_event(body: bytes | str | Mapping[str, Any], *, channel: Channel | None = None) -> Event:
+class _Parsers:
+    """pydantic and the event models, loaded on the first parse (import cost)."""
+
+    def __init__(self) -> None:
+        from typing import Annotated
+
+        import crewai_amp_events as events
+        from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
+
+        self.ValidationError: type[ValidationError] = ValidationError
+        self.models: dict[str, Any] = {
+            "task": events.TaskCompletedPayload,
+            "step": events.StepEventPayload,
+            "crew": events.CrewCompletedPayload,
+        }
+        # One pass for inference: the callable discriminator picks the model from the decoded
+        # object, then the JSON is validated straight into it.
+        union: Any = Annotated[
+            Annotated[events.TaskCompletedPayload, Tag("task")]
+            | Annotated[events.StepEventPayload, Tag("step")]
+            | Annotated[events.CrewCompletedPayload, Tag("crew")],
+            Discriminator(
+                channel_of,
+                custom_error_type="not_an_object",
+                custom_error_message="the payload must be a JSON object",
+            ),
+        ]
+        self.inferred: TypeAdapter[Any] = TypeAdapter(union)
+
+
+@lru_cache(maxsize=1)
+def _parsers() -> _Parsers:
+    return _Parsers()
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    # pydantic adds union-member labels such as 'str-enum[StepEventPayloadStepType]' after the
+    # field name; they are not part of the payload's path.
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, str) and "[" in item:
+            break
+        parts.append(str(item))
+    return ".".join(parts)
+
+
+def _parse_error(
+    exc: ValidationError, channel: str | None, parsers: _Parsers, raw: object
+) -> EventParseError:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    if first["type"] == "json_invalid":
+        return EventParseError(f"the payload is not JSON: {first['msg']}", raw=raw)
+    if first["type"] == "string_unicode":
+        return EventParseError("the payload is not valid text (lone surrogates)", raw=raw)
+    if first["type"] in ("not_an_object", "model_type", "model_attributes_type"):
+        return EventParseError("the payload must be a JSON object", raw=raw)
+    if channel is None and loc and loc[0] in parsers.models:
+        channel, loc = str(loc[0]), loc[1:]
+    name = parsers.models[channel].__name__ if channel in parsers.models else "event"
+    fields = {_field(tuple(e["loc"])) for e in errors}
+    # A union field reports once per member ('step.type', 'step.type.str'): count it once.
+    more = sum(1 for f in fields if not any(f.startswith(g + ".") for g in fields)) - 1
+    tail = f" (and {more} more)" if more > 0 else ""
+    return EventParseError(f"invalid {name}: {_field(loc) or 'payload'}: {first['msg']}{tail}", raw=raw)
+
+
+def parse_event(
+    body: bytes | bytearray | memoryview | str | Mapping[str, Any], *, channel: Channel | None = None
+) -> Event:
     """Parse a payload into TaskCompletedPayload, StepEventPayload or CrewCompletedPayload.
 
     With ``channel`` ("task", "step", "crew") it parses as that; without, it infers: a ``step``
     object means a step event, a ``task_id`` a task event, anything else a crew event.
-    Unknown fields and enum values are kept. Invalid payloads raise EventParseError.
+    Unknown fields are kept (``event.model_extra``) and unknown enum values are kept as plain
+    strings. An invalid payload raises EventParseError (a ValueError) naming the field.
+    JSON is parsed and validated in one pydantic-core pass.
     """
-    models = _models()
-    validation_error = models["error"]
-    if channel is not None and channel not in _CHANNELS:
+    parsers = _parsers()
+    if channel is not None and channel not in parsers.models:
         raise EventParseError(f"unknown channel {channel!r}; expected task, step or crew", raw=body)
-    if isinstance(body, Mapping):
-        model = models[channel or _infer_channel(body)]
-        try:
-            event: Event = model.model_validate(body)
-        except validation_error as exc:
-            raise _parse_error(model, exc, body) from None
-        return event
-    if channel is not None:
-        # One pass in pydantic-core: JSON parsing and validation together (the fast path).
-        model = models[channel]
-        try:
-            event = model.model_validate_json(body)
-        except validation_error as exc:
-            raise _parse_error(model, exc, body) from None
-        return event
+    forced = channel is not None
+    validator: Any = parsers.models[channel] if forced else parsers.inferred
     try:
-        data = json.loads(body)
-    except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise EventParseError(f"the payload is not JSON: {exc}", raw=body) from None
-    if not isinstance(data, Mapping):
-        raise EventParseError(f"the payload must be a JSON object, not {type(data).__name__}", raw=body)
-    return parse_event(data, channel=_infer_channel(data))
-
-
-_CHANNELS = ("task", "step", "crew")
-
-
-def _parse_error(model: Any, exc: Any, body: object) -> EventParseError:
-    first = exc.errors()[0]
-    if first["type"] == "json_invalid":
-        return EventParseError(f"the payload is not JSON: {first['msg']}", raw=body)
-    if first["type"] == "model_type":
-        return EventParseError("the payload must be a JSON object", raw=body)
-    field = ".".join(str(p) for p in first["loc"]) or "payload"
-    return EventParseError(f"invalid {model.__name__}: {field}: {first['msg']}", raw=body)
+        if isinstance(body, (bytes, str, bytearray, memoryview)):
+            data = bytes(body) if isinstance(body, (bytearray, memoryview)) else body
+            if forced:
+                result = validator.model_validate_json(data)
+            else:
+                result = validator.validate_json(data)
+        elif isinstance(body, Mapping):
+            mapping = body if isinstance(body, dict) else dict(body)
+            if forced:
+                result = validator.model_validate(mapping)
+            else:
+                result = validator.validate_python(mapping)
+        else:
+            raise EventParseError(
+                f"the payload must be bytes, str or a mapping, not {type(body).__name__}", raw=body
+            )
+    except parsers.ValidationError as exc:
+        raise _parse_error(exc, channel, parsers, body) from None
+    return cast("Event", result)
 
 
 def unwrap(
     body: bytes | str,
     headers: Any,
     *,
-    secret: str | Iterable[str],
+    secret: Secret | Iterable[Secret],
     channel: Channel | None = None,
-    tolerance: int = 300,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
 ) -> Event:
-    """Verify the signature, then parse the event."""
-    verify(body, headers, secret=secret, tolerance=tolerance)
+    """Verify the signature (see :func:`verify`), then parse the event (see :func:`parse_event`)."""
+    _verify(body, headers, secret, tolerance, now)
     return parse_event(body, channel=channel)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "asgi_app":
-        from ._webhook_receiver import asgi_app
+    # The receiver (and its imports) loads only when asked for.
+    if name in ("asgi_app", "WebhookReceiver"):
+        from . import _webhook_receiver
 
-        return asgi_app
+        return getattr(_webhook_receiver, name)
     raise AttributeError(f"module 'crewai_amp.webhooks' has no attribute {name!r}")
