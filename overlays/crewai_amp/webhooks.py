@@ -382,21 +382,18 @@ def parse_event(
     parsers = _parsers()
     if channel is not None and channel not in parsers.models:
         raise EventParseError(f"unknown channel {channel!r}; expected task, step or crew", raw=body)
-    forced = channel is not None
-    validator: Any = parsers.models[channel] if forced else parsers.inferred
+    if channel is not None:
+        model = parsers.models[channel]
+        from_json, from_python = model.model_validate_json, model.model_validate
+    else:
+        from_json, from_python = parsers.inferred.validate_json, parsers.inferred.validate_python
     try:
-        if isinstance(body, (bytes, str, bytearray, memoryview)):
-            data = bytes(body) if isinstance(body, (bytearray, memoryview)) else body
-            if forced:
-                result = validator.model_validate_json(data)
-            else:
-                result = validator.validate_json(data)
+        if isinstance(body, (bytes, str)):
+            result = from_json(body)
+        elif isinstance(body, (bytearray, memoryview)):
+            result = from_json(bytes(body))
         elif isinstance(body, Mapping):
-            mapping = body if isinstance(body, dict) else dict(body)
-            if forced:
-                result = validator.model_validate(mapping)
-            else:
-                result = validator.validate_python(mapping)
+            result = from_python(body if isinstance(body, dict) else dict(body))
         else:
             raise EventParseError(
                 f"the payload must be bytes, str or a mapping, not {type(body).__name__}", raw=body
