@@ -21,7 +21,7 @@ from .webhooks import (
     Channel,
     Secret,
     _header_lookup,
-    _keys,
+    _macs,
     _parsers,
     _verify,
     parse_event,
@@ -156,7 +156,7 @@ class WebhookReceiver:
         if secret is not None:
             secret = secret if isinstance(secret, (str, bytes)) else tuple(secret)
             try:
-                _keys(secret)
+                _macs(secret)
             except WebhookVerificationError as exc:
                 raise ConfigurationError(str(exc)) from None
         if bearer_token is not None and (not isinstance(bearer_token, str) or not bearer_token.strip()):

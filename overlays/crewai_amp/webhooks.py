@@ -97,16 +97,52 @@ def _key(secret: Secret) -> bytes:
     return key
 
 
-def _keys(secret: Secret | Iterable[Secret]) -> list[bytes]:
+class _Mac:
+    """HMAC-SHA256 under one key, with the padded-key states hashed once (RFC 2104): each
+    message then costs two hash copies instead of a fresh HMAC set-up, which halves the time
+    for webhook-sized bodies. Equal to ``hmac.digest(key, msg, "sha256")`` (tested)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
+
+    def __repr__(self) -> str:
+        return "<_Mac>"
+
+    def digest(self, *parts: bytes) -> bytes:
+        inner = self._inner.copy()
+        for part in parts:
+            inner.update(part)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+_BLOCK = 64  # SHA-256 block size
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+@lru_cache(maxsize=64)
+def _mac(secret: Secret) -> _Mac:
+    return _Mac(_key(secret))
+
+
+def _macs(secret: Secret | Iterable[Secret]) -> list[_Mac]:
     try:
         if isinstance(secret, (str, bytes)):
-            return [_key(secret)]
-        keys = [_key(one) for one in secret]
+            return [_mac(secret)]
+        macs = [_mac(one) for one in secret]
     except TypeError:  # not iterable, or an unhashable item reaching the cache
         raise WebhookVerificationError("the webhook secret must be a str, bytes or a list of them") from None
-    if not keys:
+    if not macs:
         raise WebhookVerificationError("no webhook secret given")
-    return keys
+    return macs
 
 
 def generate_secret() -> str:
@@ -127,14 +163,13 @@ def _as_bytes(body: object) -> bytes:
     raise WebhookVerificationError(f"the body must be bytes or str, not {type(body).__name__}")
 
 
-def _signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
+def _signature(mac: _Mac, msg_id: str, timestamp: str, body: bytes) -> str:
     """The canonical base64 of HMAC-SHA256(key, "id.timestamp.body")."""
     try:
         prefix = f"{msg_id}.{timestamp}.".encode()
     except UnicodeEncodeError:
         raise WebhookVerificationError("webhook-id is not valid text") from None
-    digest = hmac.new(key, prefix + body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return binascii.b2a_base64(mac.digest(prefix, body), newline=False).decode("ascii")
 
 
 def sign(
@@ -156,7 +191,7 @@ def sign(
         stamp = str(int(time.time()) if timestamp is None else int(timestamp))
     except (TypeError, ValueError, OverflowError):
         raise WebhookVerificationError("timestamp must be an integer (Unix seconds)") from None
-    signature = _signature(_key(secret), msg_id, stamp, _as_bytes(body))
+    signature = _signature(_mac(secret), msg_id, stamp, _as_bytes(body))
     return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signature}"}
 
 
@@ -172,19 +207,17 @@ def _text(value: object) -> str:
 
 
 def _header_lookup(headers: object) -> dict[str, str]:
-    """The headers this module reads, by lower-case name, from a Mapping, httpx/starlette
-    Headers, or a list of (name, value) pairs. Repeated signature headers are joined."""
-    items: Any = headers
+    """The headers this module reads, by lower-case name, from a Mapping, httpx/starlette/
+    werkzeug headers, or (name, value) pairs (str or bytes). A repeated webhook-signature is
+    joined (more candidates); any other repeated header this module reads is refused."""
+    found: dict[str, str] = {}
     try:
-        if hasattr(headers, "items"):
-            items = headers.items()
-        found: dict[str, str] = {}
-        for pair in items:
-            name, value = pair
-            lower = _text(name).lower()
+        items: Any = headers.items() if hasattr(headers, "items") else headers
+        for name, value in items:
+            lower = (name if type(name) is str else _text(name)).lower()
             if lower not in _WANTED:
                 continue
-            text = _text(value)
+            text = value if type(value) is str else _text(value)
             if lower in found:
                 if lower != "webhook-signature":
                     raise WebhookVerificationError(f"repeated {lower} header")
@@ -240,8 +273,8 @@ def _verify(
     if not candidates:
         raise WebhookVerificationError("webhook-signature holds no valid v1 signature")
     data = _as_bytes(body)
-    for key in _keys(secret):
-        expected = _signature(key, msg_id, stamp, data)
+    for mac in _macs(secret):
+        expected = _signature(mac, msg_id, stamp, data)
         matched = False
         for candidate in candidates:  # no early exit: each comparison is constant-time
             matched |= hmac.compare_digest(expected, candidate)
