@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from crewai_amp_events import CrewCompletedPayload, StepEventPayload, TaskCompletedPayload
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     from ._webhook_receiver import WebhookReceiver as WebhookReceiver
     from ._webhook_receiver import asgi_app as asgi_app
@@ -337,30 +337,17 @@ class _Parsers:
     """pydantic and the event models, loaded on the first parse (import cost)."""
 
     def __init__(self) -> None:
-        from typing import Annotated
-
         import crewai_amp_events as events
-        from pydantic import Discriminator, Tag, TypeAdapter, ValidationError
+        from pydantic import ValidationError
+        from pydantic_core import from_json
 
         self.ValidationError: type[ValidationError] = ValidationError
+        self.from_json: Callable[[bytes | str], Any] = from_json
         self.models: dict[str, Any] = {
             "task": events.TaskCompletedPayload,
             "step": events.StepEventPayload,
             "crew": events.CrewCompletedPayload,
         }
-        # One pass for inference: the callable discriminator picks the model from the decoded
-        # object, then the JSON is validated straight into it.
-        union: Any = Annotated[
-            Annotated[events.TaskCompletedPayload, Tag("task")]
-            | Annotated[events.StepEventPayload, Tag("step")]
-            | Annotated[events.CrewCompletedPayload, Tag("crew")],
-            Discriminator(
-                channel_of,
-                custom_error_type="not_an_object",
-                custom_error_message="the payload must be a JSON object",
-            ),
-        ]
-        self.inferred: TypeAdapter[Any] = TypeAdapter(union)
 
 
 @lru_cache(maxsize=1)
@@ -379,26 +366,21 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts)
 
 
-def _parse_error(
-    exc: ValidationError, channel: str | None, parsers: _Parsers, raw: object
-) -> EventParseError:
+def _parse_error(exc: ValidationError, model: Any, raw: object) -> EventParseError:
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
     first = errors[0]
-    loc = tuple(first["loc"])
     if first["type"] == "json_invalid":
         return EventParseError(f"the payload is not JSON: {first['msg']}", raw=raw)
     if first["type"] == "string_unicode":
         return EventParseError("the payload is not valid text (lone surrogates)", raw=raw)
-    if first["type"] in ("not_an_object", "model_type", "model_attributes_type"):
+    if first["type"] in ("model_type", "model_attributes_type"):
         return EventParseError("the payload must be a JSON object", raw=raw)
-    if channel is None and loc and loc[0] in parsers.models:
-        channel, loc = str(loc[0]), loc[1:]
-    name = parsers.models[channel].__name__ if channel in parsers.models else "event"
     fields = {_field(tuple(e["loc"])) for e in errors}
     # A union field reports once per member ('step.type', 'step.type.str'): count it once.
     more = sum(1 for f in fields if not any(f.startswith(g + ".") for g in fields)) - 1
     tail = f" (and {more} more)" if more > 0 else ""
-    return EventParseError(f"invalid {name}: {_field(loc) or 'payload'}: {first['msg']}{tail}", raw=raw)
+    where = _field(tuple(first["loc"])) or "payload"
+    return EventParseError(f"invalid {model.__name__}: {where}: {first['msg']}{tail}", raw=raw)
 
 
 def parse_event(
@@ -410,30 +392,36 @@ def parse_event(
     object means a step event, a ``task_id`` a task event, anything else a crew event.
     Unknown fields are kept (``event.model_extra``) and unknown enum values are kept as plain
     strings. An invalid payload raises EventParseError (a ValueError) naming the field.
-    JSON is parsed and validated in one pydantic-core pass.
     """
     parsers = _parsers()
     if channel is not None and channel not in parsers.models:
         raise EventParseError(f"unknown channel {channel!r}; expected task, step or crew", raw=body)
-    if channel is not None:
-        model = parsers.models[channel]
-        from_json, from_python = model.model_validate_json, model.model_validate
-    else:
-        from_json, from_python = parsers.inferred.validate_json, parsers.inferred.validate_python
+    if isinstance(body, (bytearray, memoryview)):
+        body = bytes(body)
     try:
         if isinstance(body, (bytes, str)):
-            result = from_json(body)
-        elif isinstance(body, (bytearray, memoryview)):
-            result = from_json(bytes(body))
+            if channel is not None:  # one pydantic-core pass: JSON parsing and validation
+                model = parsers.models[channel]
+                return cast("Event", model.model_validate_json(body))
+            try:
+                data = parsers.from_json(body)  # pydantic-core's JSON parser (faster than json)
+            except ValueError as exc:
+                raise EventParseError(f"the payload is not JSON: {exc}", raw=body) from None
+            except TypeError:  # a str with lone surrogates
+                raise EventParseError("the payload is not valid text (lone surrogates)", raw=body) from None
         elif isinstance(body, Mapping):
-            result = from_python(body if isinstance(body, dict) else dict(body))
+            data = body if isinstance(body, dict) else dict(body)
         else:
             raise EventParseError(
                 f"the payload must be bytes, str or a mapping, not {type(body).__name__}", raw=body
             )
+        found = channel or channel_of(data)
+        if found is None:
+            raise EventParseError(f"the payload must be a JSON object, not {type(data).__name__}", raw=body)
+        model = parsers.models[found]
+        return cast("Event", model.model_validate(data))
     except parsers.ValidationError as exc:
-        raise _parse_error(exc, channel, parsers, body) from None
-    return cast("Event", result)
+        raise _parse_error(exc, model, body) from None
 
 
 def unwrap(
