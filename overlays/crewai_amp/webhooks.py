@@ -191,7 +191,11 @@ def sign(
         stamp = str(int(time.time()) if timestamp is None else int(timestamp))
     except (TypeError, ValueError, OverflowError):
         raise WebhookVerificationError("timestamp must be an integer (Unix seconds)") from None
-    signature = _signature(_mac(secret), msg_id, stamp, _as_bytes(body))
+    try:
+        mac = _mac(secret)
+    except TypeError:  # unhashable: not a single secret
+        raise WebhookVerificationError("the webhook secret must be a str or bytes") from None
+    signature = _signature(mac, msg_id, stamp, _as_bytes(body))
     return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signature}"}
 
 
@@ -268,7 +272,8 @@ def _verify(
     for entry in signature_header.split():
         if entry.startswith("v1,"):
             value = entry[3:]
-            if len(value) == _SIGNATURE_B64_LEN and value.isascii():
+            # 32 bytes encode to 43 characters and exactly one "=".
+            if len(value) == _SIGNATURE_B64_LEN and value[-1] == "=" != value[-2] and value.isascii():
                 candidates.append(value)
     if not candidates:
         raise WebhookVerificationError("webhook-signature holds no valid v1 signature")
