@@ -378,7 +378,7 @@ def _parse_error(exc: ValidationError, model: Any, raw: object) -> EventParseErr
         return EventParseError(f"the payload is not JSON: {first['msg']}", raw=raw)
     if first["type"] == "string_unicode":
         return EventParseError("the payload is not valid text (lone surrogates)", raw=raw)
-    if first["type"] in ("model_type", "model_attributes_type"):
+    if first["type"] in ("model_type", "model_attributes_type") and not first["loc"]:
         return EventParseError("the payload must be a JSON object", raw=raw)
     fields = {_field(tuple(e["loc"])) for e in errors}
     # A union field reports once per member ('step.type', 'step.type.str'): count it once.
