@@ -48,9 +48,10 @@ class _Disconnected(Exception):
 
 
 class _Dedupe:
-    """webhook-ids handled recently (an LRU bounded by ``size`` and ``ttl`` seconds), and the
-    ones being handled right now. AMP delivers at least once; this makes handling at most once
-    per id within the window."""
+    """webhook-ids handled recently, and the ones being handled right now. AMP delivers at least
+    once; this makes handling at most once per id within the window: the last ``size`` ids seen,
+    each forgotten ``ttl`` seconds after it was last seen. Entries stay in time order (oldest
+    first), so eviction by size or age pops from the front."""
 
     def __init__(self, size: int, ttl: float | None, clock: Callable[[], float]) -> None:
         self.size = size
@@ -60,12 +61,16 @@ class _Dedupe:
         self.in_flight: dict[str, asyncio.Future[bool]] = {}
 
     def handled(self, msg_id: str) -> bool:
+        """Seen within the window? A hit counts as a sighting: it moves to the fresh end."""
         stamp = self.done.get(msg_id)
         if stamp is None:
             return False
-        if self.ttl is not None and self.clock() - stamp > self.ttl:
+        now = self.clock()
+        if self.ttl is not None and now - stamp > self.ttl:
             del self.done[msg_id]
             return False
+        self.done[msg_id] = now
+        self.done.move_to_end(msg_id)
         return True
 
     def claim(self, msg_id: str) -> None:
@@ -317,10 +322,11 @@ def asgi_app(
     mount one receiver per AMP webhook URL and parse every payload as that event type. Events
     without a handler are acknowledged and dropped.
 
-    Duplicates: a ``webhook-id`` handled within the window (the last ``dedupe_size`` ids and at
-    most ``dedupe_ttl`` seconds by ``clock``) is acknowledged with 200 ``{"status": "duplicate"}``
-    and not handled again; a delivery arriving while the same id is being handled waits for that
-    outcome. The window is in memory, per process.
+    Duplicates: a ``webhook-id`` already handled is acknowledged with 200
+    ``{"status": "duplicate"}`` and not handled again, within a window: the last ``dedupe_size``
+    ids (0 turns dedupe off), each forgotten ``dedupe_ttl`` seconds (by ``clock``) after it was
+    last seen. A delivery arriving while the same id is being handled waits for that outcome
+    (handled: duplicate; failed: it is handled anew). The window is in memory, per process.
 
     Handlers get the parsed event; ``async def`` handlers run on the loop, others in a worker
     thread. Raises ConfigurationError (a ValueError) for an unusable configuration.
