@@ -206,7 +206,9 @@ def test_connection_refused_exits_3_as_text_and_json(capsys: pytest.CaptureFixtu
     code, out, err = run(capsys, "inputs", "--base-url", url, "--token", TOKEN)
     assert code == 3
     assert out == ""
-    assert "CREWAI_AMP_BASE_URL" in one_error_line(err)
+    line = one_error_line(err)
+    assert f"cannot reach AMP at {url}" in line
+    assert "CREWAI_AMP_BASE_URL" in line
     assert TOKEN not in err
     code, out, err = run(capsys, "status", "some-id", "--base-url", url, "--token", TOKEN, "--json")
     assert code == 3
@@ -354,6 +356,17 @@ def test_each_outcome_has_its_exit_code(exc: BaseException, code: int) -> None:
     failure = describe(exc)
     assert failure.code == code
     assert failure.message
+
+
+def test_the_command_to_resume_waiting_never_carries_credentials() -> None:
+    from crewai_amp.cli._errors import wait_command
+
+    assert wait_command("K") == "crewai-amp wait K"
+    assert wait_command("K", "http://127.0.0.1:8000") == "crewai-amp wait K --base-url http://127.0.0.1:8000"
+    assert (
+        wait_command("K", "https://user:pw@crew.example/x")
+        == "crewai-amp wait K --base-url https://crew.example/x"
+    )
 
 
 def test_an_unexpected_bug_is_one_line_not_a_traceback(

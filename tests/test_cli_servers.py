@@ -88,7 +88,7 @@ class Cli:
         return self._line(self.err, self.seen_err, "stderr")
 
     def stdout_until(self, last: str) -> list[str]:
-        lines = []
+        lines: list[str] = []
         while True:
             line = self.stdout_line()
             lines.append(line)
@@ -110,7 +110,7 @@ class Cli:
         return code
 
     def rest(self, lines: queue.Queue[str | None]) -> list[str]:
-        rest = []
+        rest: list[str] = []
         while True:
             line = lines.get(timeout=LINE_TIMEOUT)
             if line is None:

@@ -70,9 +70,18 @@ class Failure(Exception):
         self.details: dict[str, Any] = details or {}
 
 
+def _without_userinfo(url: str) -> str:
+    """`url` without any user:password@ part."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+
+
 def wait_command(kickoff_id: str, base_url_flag: str | None = None) -> str:
     """The command that resumes waiting for `kickoff_id` (never with the token)."""
-    where = f" --base-url {base_url_flag}" if base_url_flag else ""
+    where = f" --base-url {_without_userinfo(base_url_flag)}" if base_url_flag else ""
     return f"crewai-amp wait {kickoff_id}{where}"
 
 
@@ -94,7 +103,7 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
         )
     if isinstance(exc, WaitTimeout):
         return Failure(
-            f"gave up waiting: {exc}; the crew may still be running",
+            f"gave up waiting: {exc}",
             TIMEOUT,
             "WaitTimeout",
             hint=f"keep waiting with: {wait_command(exc.kickoff_id, base_url_flag)}",
@@ -113,8 +122,13 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
             details={"status_code": exc.status_code, "body": exc.body},
         )
     if isinstance(exc, APIConnectionError):
+        where = ""
+        if exc.request is not None:
+            url = exc.request.url
+            port = f":{url.port}" if url.port else ""
+            where = f" at {url.scheme}://{url.host}{port}"  # never userinfo
         return Failure(
-            str(exc),
+            f"cannot reach AMP{where}: {exc}",
             API_ERROR,
             type(exc).__name__,
             hint="check --base-url or CREWAI_AMP_BASE_URL, and that the server is up",

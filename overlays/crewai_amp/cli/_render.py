@@ -149,8 +149,7 @@ def render_final(out: Output, kickoff_id: str, status: Any) -> None:
         return
     view = view_of(status)
     console = out.console() if out.stdout_is_terminal else None
-    if console is None:
-        out.print(summary(view))
+    if console is None:  # the progress lines already ended with the summary
         if view.output is not None:
             out.print(view.output)
         return
