@@ -384,6 +384,8 @@ def test_bad_tolerance_or_now_is_a_typed_error() -> None:
     body, headers = signed()
     refused(body, headers, tolerance="300")
     refused(body, headers, now="now")
+    refused(body, headers, tolerance=float("nan"))
+    refused(body, headers, now=float("nan"))
 
 
 def test_errors_never_contain_the_secret() -> None:

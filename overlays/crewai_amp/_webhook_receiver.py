@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ConfigurationError, EventParseError, WebhookVerificationError
 from .webhooks import (
+    _CHANNELS,
     DEFAULT_TOLERANCE,
     Channel,
     Secret,
@@ -166,7 +167,7 @@ class WebhookReceiver:
                 raise ConfigurationError(str(exc)) from None
         if bearer_token is not None and (not isinstance(bearer_token, str) or not bearer_token.strip()):
             raise ConfigurationError("bearer_token must be a non-empty string")
-        if channel is not None and channel not in ("task", "step", "crew"):
+        if channel is not None and channel not in _CHANNELS:
             raise ConfigurationError(f"unknown channel {channel!r}; expected task, step or crew")
         handlers = {"task": on_task, "step": on_step, "crew": on_crew}
         for name, handler in handlers.items():

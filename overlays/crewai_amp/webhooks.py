@@ -257,7 +257,7 @@ def _verify(
         raise WebhookVerificationError("webhook-timestamp is not a Unix timestamp in seconds")
     current = time.time() if now is None else now
     try:
-        stale = abs(current - int(stamp)) > tolerance
+        stale = not abs(current - int(stamp)) <= tolerance  # NaN counts as stale
     except TypeError:
         raise WebhookVerificationError("tolerance and now must be numbers") from None
     if stale:
