@@ -189,6 +189,22 @@ def test_mock_serve_prints_what_to_do_next_and_serves_until_ctrl_c(
     assert "Traceback" not in "\n".join(server.seen_err)
 
 
+def test_the_readme_walkthrough_is_what_mock_serve_prints() -> None:
+    """The README's two-terminal walkthrough: install with [all], `crewai-amp mock serve`, then
+    exactly the kickoff command mock serve suggests (which the test above runs)."""
+    from conftest import REPO
+    from crewai_amp.cli._servers import TRY_KICKOFF
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert "pip install 'crewai-amp-client[all]'" in readme
+    assert "$ crewai-amp mock serve\n" in readme
+    assert f"$ {TRY_KICKOFF}\n" in readme
+    assert (
+        TRY_KICKOFF
+        == "crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait"
+    )
+
+
 def test_mock_serve_json_and_sigterm(clis: list[Cli]) -> None:
     server = start(clis, "mock", "serve", "--port", "0", "--scale", "0.01", "--review", "write", "--json")
     document = json.loads("\n".join(server.stdout_until("}")))
