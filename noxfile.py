@@ -123,7 +123,7 @@ def bench(session: nox.Session) -> None:
     """
     _generate(session, "--if-changed")
     wheel = _build_dist(session)
-    session.install("-r", TEST_REQUIREMENTS, "-r", GENERATOR_LOCK, "httptools", "psutil")
+    session.install("-r", TEST_REQUIREMENTS, "-r", GENERATOR_LOCK, "psutil")
     _install_wheel(session, wheel)
     session.run("python", "tests/bench/run.py", *session.posargs)
 

@@ -42,14 +42,7 @@ def main() -> None:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    # httptools when present: the faster the server, the more visible any client overhead.
-    try:
-        import httptools  # noqa: F401
-
-        http = "httptools"
-    except ImportError:
-        http = "h11"
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http=http)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http="h11")
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
