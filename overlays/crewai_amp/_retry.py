@@ -1,60 +1,103 @@
 """When to retry, and how long to wait first.
 
-Reads (GET) retry on any transport failure and on 408, 429 and 5xx. POST /kickoff and
-POST /resume are not idempotent — a repeated kickoff is a second, paid crew run — so they retry
-only when the request provably never left this machine: the connection could not be made.
+Reads (GET /inputs, GET /status) are idempotent: they retry on connection errors, timeouts, 408,
+429 and 5xx. POST /kickoff and POST /resume are not — a repeated kickoff is a second, paid crew
+run — so they retry only when the request provably never left this machine: the connection could
+not be made (refused, DNS failure, connect timeout) or no pooled connection was free in time.
+Once a single byte may have been written (a read timeout, a dropped connection, any status), they
+are never retried.
 """
 
 from __future__ import annotations
 
 import email.utils
+import math
 import random
+import ssl
 import time
 
 import httpx
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+__all__ = [
+    "BASE_DELAY",
+    "MAX_DELAY",
+    "MAX_RETRY_AFTER",
+    "backoff",
+    "delay_for",
+    "retry_after",
+    "should_retry_exception",
+    "should_retry_status",
+]
+
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 
 # Raised before a single byte of the request was written.
-NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NEVER_SENT: tuple[type[httpx.HTTPError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Worth another try for a request that is safe to repeat. Not: LocalProtocolError (our request is
+# invalid), UnsupportedProtocol, ProxyError, DecodingError, TooManyRedirects — repeating changes
+# nothing.
+TRANSIENT: tuple[type[httpx.HTTPError], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
 
 
-def should_retry_exception(exc: Exception, *, idempotent: bool) -> bool:
+def _certificate_rejected(exc: BaseException) -> bool:
+    """A TLS verification failure is a ConnectError too, but retrying it cannot help."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def should_retry_exception(exc: httpx.HTTPError, *, idempotent: bool) -> bool:
     if isinstance(exc, NEVER_SENT):
-        return True
-    return idempotent and isinstance(exc, httpx.TransportError)
+        return not _certificate_rejected(exc)
+    return idempotent and isinstance(exc, TRANSIENT)
 
 
 def should_retry_status(status_code: int, *, idempotent: bool) -> bool:
-    return idempotent and status_code in RETRY_STATUSES
+    return idempotent and (status_code >= 500 or status_code in (408, 429))
 
 
 def backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter (attempt 0 is the first retry)."""
+    """Exponential backoff with full jitter: uniform in [0, min(8, 0.5 * 2**attempt)] seconds
+    (attempt 0 is the first retry)."""
     return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt))
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date), capped; None if absent or junk."""
+def retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds — delta-seconds or an HTTP date — capped at 60 s; None when
+    absent or unreadable."""
     value = response.headers.get("retry-after")
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    try:
         seconds = float(value)
-    else:
+    except ValueError:
         try:
             parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
-        seconds = parsed.timestamp() - time.time()
+        if parsed.tzinfo is None:  # not a valid HTTP date (which says GMT)
+            return None
+        seconds = parsed.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
     return max(0.0, min(seconds, MAX_RETRY_AFTER))
 
 
 def delay_for(response: httpx.Response | None, attempt: int) -> float:
+    """How long to wait before retry number ``attempt + 1``: the server's Retry-After when it
+    gave one, else the backoff."""
     if response is not None:
         hinted = retry_after(response)
         if hinted is not None:
