@@ -1,26 +1,32 @@
-"""AmpClient and AsyncAmpClient: the generated operations, with typed errors, safe retries
-and polling.
+"""AmpClient and AsyncAmpClient: the generated operations, with typed errors, safe retries and
+polling.
 
-Requests are built by the generated operations (`_get_kwargs`) and responses parsed by them
-(`_parse_response`), so a regenerated spec flows through. Everything shared between the sync
-and async clients lives in `_Core`; the two classes differ only in how they do I/O and sleep.
+Requests are built by the generated operations (``_get_kwargs``, with bodies from the generated
+request models' ``to_dict``) and responses loaded into the generated models (``from_dict``,
+checked against their annotations), so a regenerated spec flows through.
+
+Everything but I/O is shared: ``_Base`` builds requests, decides whether to retry and how long
+to wait, turns responses into models or typed errors, and drives ``wait()`` through ``_Wait``.
+``AmpClient`` and ``AsyncAmpClient`` only send, sleep and loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from types import ModuleType, TracebackType
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 import httpx
 from crewai_amp_api.api.inputs import list_inputs
 from crewai_amp_api.api.kickoff import kickoff_crew
 from crewai_amp_api.api.resume import resume_kickoff
 from crewai_amp_api.api.status import get_kickoff_status
-from crewai_amp_api.client import Client as _GeneratedClient
 from crewai_amp_api.models import (
     InputsResponse,
     KickoffRequest,
@@ -32,49 +38,171 @@ from crewai_amp_api.types import UNSET
 
 from . import _retry
 from ._config import DEFAULT_MAX_RETRIES, ClientConfig, resolve
+from ._models import ModelError, load
 from ._polling import PollPlan
 from ._status import (
-    KNOWN_STATUSES,
     KickoffResponse,
     ResumeResponse,
     Status,
     StatusCompleted,
     StatusError,
-    StatusUnknown,
+    parse_status,
     status_value,
 )
 from .errors import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     ExecutionError,
     ResponseValidationError,
     WaitTimeout,
     status_error_class,
 )
 
-__all__ = ["AmpClient", "AsyncAmpClient"]
+__all__ = ["AmpClient", "AsyncAmpClient", "RawResponse"]
 
 logger = logging.getLogger("crewai_amp")
+
 T = TypeVar("T")
+_SyncC = TypeVar("_SyncC", bound="AmpClient")
+_AsyncC = TypeVar("_AsyncC", bound="AsyncAmpClient")
 StatusCallback = Callable[[Status], object]
-_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+# Everything a generated from_dict or json.loads raises on data it cannot read
+# (json.JSONDecodeError, UnicodeDecodeError and ModelError are ValueErrors).
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 
 
-def _json_or_text(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
+# --- operations ----------------------------------------------------------------------------
 
 
-def _status_error(response: httpx.Response) -> Exception:
-    body = _json_or_text(response)
-    detail = body.get("error") if isinstance(body, dict) else None
-    reason = response.reason_phrase or "error"
-    message = f"{response.status_code} {reason}" + (
-        f": {detail}" if isinstance(detail, str) and detail else ""
+def _parse_inputs(data: object) -> list[str]:
+    inputs: list[str] = load(InputsResponse, data).inputs
+    return inputs
+
+
+def _parse_kickoff(data: object) -> KickoffResponse:
+    kicked = load(KickoffResponse, data)
+    if not kicked.kickoff_id:
+        raise ModelError("kickoff_id: expected a non-empty string")
+    return kicked
+
+
+def _parse_resume(data: object) -> ResumeResponse:
+    return load(ResumeResponse, data)
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation(Generic[T]):
+    """One API operation as the client sends it: whether it is safe to repeat, and how its
+    success body becomes a value."""
+
+    idempotent: bool
+    parse: Callable[[object], T]
+
+
+_INPUTS = _Operation(idempotent=True, parse=_parse_inputs)
+_KICKOFF = _Operation(idempotent=False, parse=_parse_kickoff)
+_STATUS = _Operation(idempotent=True, parse=parse_status)
+_RESUME = _Operation(idempotent=False, parse=_parse_resume)
+
+
+def _or_unset(value: Any) -> Any:
+    return UNSET if value is None else value
+
+
+def _inputs_kwargs() -> dict[str, Any]:
+    return list_inputs._get_kwargs()
+
+
+def _status_kwargs(kickoff_id: str) -> dict[str, Any]:
+    if not isinstance(kickoff_id, str) or not kickoff_id:
+        raise ValueError(f"kickoff_id must be a non-empty string, got {kickoff_id!r}")
+    return get_kickoff_status._get_kwargs(kickoff_id)
+
+
+def _kickoff_kwargs(
+    inputs: Mapping[str, Any],
+    meta: Mapping[str, Any] | None,
+    task_webhook_url: str | None,
+    step_webhook_url: str | None,
+    crew_webhook_url: str | None,
+) -> dict[str, Any]:
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"inputs must be a mapping of input name to value, got {type(inputs).__name__}")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise TypeError(f"meta must be a mapping, got {type(meta).__name__}")
+    body = KickoffRequest(
+        inputs=KickoffRequestInputs.from_dict(inputs),
+        meta=KickoffRequestMeta.from_dict(meta) if meta is not None else UNSET,
+        task_webhook_url=_or_unset(task_webhook_url),
+        step_webhook_url=_or_unset(step_webhook_url),
+        crew_webhook_url=_or_unset(crew_webhook_url),
     )
+    return kickoff_crew._get_kwargs(body=body)
+
+
+def _resume_kwargs(
+    execution_id: str,
+    task_id: str,
+    human_feedback: str,
+    is_approve: bool,
+    task_webhook_url: str | None,
+    step_webhook_url: str | None,
+    crew_webhook_url: str | None,
+) -> dict[str, Any]:
+    if not isinstance(is_approve, bool):
+        raise TypeError(f"is_approve must be True (approve) or False (retry), got {is_approve!r}")
+    body = ResumeRequest(
+        execution_id=execution_id,
+        task_id=task_id,
+        human_feedback=human_feedback,
+        is_approve=is_approve,
+        task_webhook_url=_or_unset(task_webhook_url),
+        step_webhook_url=_or_unset(step_webhook_url),
+        crew_webhook_url=_or_unset(crew_webhook_url),
+    )
+    return resume_kickoff._get_kwargs(body=body)
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+def _request_line(response: httpx.Response) -> str:
+    try:
+        request = response.request
+    except RuntimeError:  # a response built by hand carries no request
+        return ""
+    return f"{request.method} {request.url.path} "
+
+
+def _status_error(response: httpx.Response) -> APIStatusError:
+    try:
+        body: object = response.json()
+    except _PARSE_ERRORS:
+        body = response.text
+    detail = body.get("error") if isinstance(body, dict) else None
+    message = f"{_request_line(response)}answered {response.status_code} {response.reason_phrase}".rstrip()
+    if isinstance(detail, str) and detail:
+        message += f": {detail}"
     return status_error_class(response.status_code)(message, response=response, body=body)
+
+
+def _validation_error(response: httpx.Response, exc: BaseException) -> ResponseValidationError:
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+        problem = "the body is not JSON"
+    elif isinstance(exc, ModelError):
+        problem = str(exc)
+    else:  # what a generated from_dict raised
+        problem = f"{type(exc).__name__}: {exc}"
+    return ResponseValidationError(
+        f"{_request_line(response)}answered {response.status_code} with a body that does not match "
+        f"the spec: {problem}",
+        raw=response.text,
+        status_code=response.status_code,
+        response=response,
+    )
 
 
 def _transport_error(exc: httpx.HTTPError) -> APIConnectionError:
@@ -83,146 +211,222 @@ def _transport_error(exc: httpx.HTTPError) -> APIConnectionError:
     except RuntimeError:  # httpx raises when the exception carries no request
         request = None
     kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    return kind(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, request=request)
+    where = f"{request.method} {request.url.path}: " if request is not None else ""
+    return kind(
+        f"{where}{type(exc).__name__}: {exc}" if str(exc) else f"{where}{type(exc).__name__}", request=request
+    )
 
 
-def _type_problem(parsed: object) -> str | None:
-    if isinstance(parsed, InputsResponse) and not (
-        isinstance(parsed.inputs, list) and all(isinstance(i, str) for i in parsed.inputs)
-    ):
-        return "inputs must be a list of strings"
-    if isinstance(parsed, KickoffResponse) and not (isinstance(parsed.kickoff_id, str) and parsed.kickoff_id):
-        return "kickoff_id must be a non-empty string"
-    return None
+@dataclass(frozen=True, slots=True)
+class RawResponse(Generic[T]):
+    """What ``client.with_raw_response.<method>(...)`` returns: the parsed value and the
+    ``httpx.Response`` it came from (headers, timing, the exact bytes)."""
+
+    parsed: T
+    http_response: httpx.Response
+    retries: int  # how many times the request was retried before this response
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        value: str | None = self.http_response.headers.get("x-request-id")
+        return value
 
 
-class _Core:
-    """Configuration, request building and response handling shared by both clients."""
+# --- waiting -------------------------------------------------------------------------------
+
+
+class _Wait:
+    """The decisions of one ``wait()``: done, failed, timed out, or how long to sleep."""
+
+    __slots__ = ("deadline", "kickoff_id", "plan", "timeout")
+
+    def __init__(self, kickoff_id: str, timeout: float | None, now: float) -> None:
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+        ):
+            raise ConfigurationError(
+                f"timeout must be a non-negative number of seconds or None, got {timeout!r}"
+            )
+        self.kickoff_id = kickoff_id
+        self.timeout = timeout
+        self.deadline = None if timeout is None else now + timeout
+        self.plan = PollPlan(started=now)
+
+    def after(self, status: Status, now: float) -> StatusCompleted | float:
+        """The final status, or the seconds to sleep before the next check. Raises
+        ExecutionError if the crew failed, WaitTimeout once the deadline has passed."""
+        if isinstance(status, StatusCompleted):
+            return status
+        if isinstance(status, StatusError):
+            message = status.error if isinstance(status.error, str) and status.error else "no error message"
+            raise ExecutionError(
+                f"crew run {self.kickoff_id} ended in error: {message}",
+                kickoff_id=self.kickoff_id,
+                status=status,
+            )
+        if self.deadline is not None and now >= self.deadline:
+            raise WaitTimeout(
+                f"crew run {self.kickoff_id} still {status_value(status)!r} after {self.timeout:g} s",
+                kickoff_id=self.kickoff_id,
+                last_status=status,
+            )
+        delay = self.plan.next_delay(status, now)
+        if self.deadline is not None:
+            delay = min(delay, self.deadline - now)
+        return max(float(delay), 0.0)
+
+
+class _Clock:
+    """Time as the clients see it; tests swap in a fake one (never the global time module)."""
+
+    __slots__ = ()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+_SYSTEM_CLOCK = _Clock()
+
+
+# --- shared by both clients ----------------------------------------------------------------
+
+
+class _Base:
+    """Configuration, request preparation, retry decisions and response handling."""
+
+    _config: ClientConfig
 
     def __init__(self, config: ClientConfig, *, owns_http: bool) -> None:
         self._config = config
         self._owns_http = owns_http
-        # The generated parsers only read `raise_on_unexpected_status` from this.
-        self._parser_client = _GeneratedClient(base_url=config.base_url)
+        self._base_url = config.base_url
+        self._max_retries = config.max_retries
+        self._clock: _Clock = _SYSTEM_CLOCK
+        # Our own httpx client carries the headers and timeout; a caller's client gets them per
+        # request (their other settings — proxies, TLS, transport, limits — stay theirs).
+        self._extra_headers: dict[str, str] | None = None if owns_http else config.headers
+        self._extra_timeout: httpx.Timeout | None = (
+            config.timeout if not owns_http and config.timeout_given else None
+        )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._config.base_url!r})"
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
 
     @property
     def base_url(self) -> str:
-        return self._config.base_url
+        return self._base_url
 
-    def _request_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        args = dict(kwargs)
-        args["url"] = self._config.base_url + args["url"]
-        if not self._owns_http:  # a user's httpx client: add our headers per request
-            args["headers"] = {**self._config.headers, **args.get("headers", {})}
-        return args
+    @property
+    def max_retries(self) -> int:
+        return self._max_retries
 
-    def _log(self, method: str, url: str, outcome: object, started: float, attempt: int) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            path = url[len(self._config.base_url) :]
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            logger.debug(
-                "%s %s -> %s in %.1f ms (retry %d)", method.upper(), path, outcome, elapsed_ms, attempt
-            )
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._config.timeout
 
-    def _parse(self, operation: ModuleType, response: httpx.Response) -> Any:
+    def _prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The generated kwargs (a fresh dict per call) made absolute, with our headers and
+        timeout when the httpx client is the caller's."""
+        kwargs["url"] = self._base_url + kwargs["url"]
+        if self._extra_headers is not None:
+            kwargs["headers"] = {**self._extra_headers, **kwargs.get("headers", {})}
+        if self._extra_timeout is not None:
+            kwargs["timeout"] = self._extra_timeout
+        return kwargs
+
+    def _log(self, args: dict[str, Any], outcome: object, started: float, attempt: int) -> None:
+        logger.debug(
+            "%s %s -> %s in %.1f ms (retry %d)",
+            args["method"].upper(),
+            args["url"][len(self._base_url) :],
+            outcome,
+            (time.perf_counter() - started) * 1000,
+            attempt,
+        )
+
+    def _log_retry(self, args: dict[str, Any], reason: object, delay: float, attempt: int) -> None:
+        logger.debug(
+            "retrying %s %s in %.2f s after %s (retry %d of %d)",
+            args["method"].upper(),
+            args["url"][len(self._base_url) :],
+            delay,
+            reason,
+            attempt + 1,
+            self._max_retries,
+        )
+
+    def _after_error(
+        self, op: _Operation[Any], args: dict[str, Any], exc: httpx.HTTPError, started: float, attempt: int
+    ) -> float:
+        """Seconds to wait before retrying after a transport error; raises when not retrying."""
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if debug:
+            self._log(args, type(exc).__name__, started, attempt)
+        if attempt < self._max_retries and _retry.should_retry_exception(exc, idempotent=op.idempotent):
+            delay = _retry.backoff(attempt)
+            if debug:
+                self._log_retry(args, type(exc).__name__, delay, attempt)
+            return delay
+        raise _transport_error(exc) from exc
+
+    def _after_response(
+        self,
+        op: _Operation[Any],
+        args: dict[str, Any],
+        response: httpx.Response,
+        started: float,
+        attempt: int,
+    ) -> float | None:
+        """Seconds to wait before retrying this response, or None to keep it."""
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if debug:
+            self._log(args, response.status_code, started, attempt)
+        if attempt < self._max_retries and _retry.should_retry_status(
+            response.status_code, idempotent=op.idempotent
+        ):
+            delay = _retry.delay_for(response, attempt)
+            if debug:
+                self._log_retry(args, response.status_code, delay, attempt)
+            return delay
+        return None
+
+    @staticmethod
+    def _parse(op: _Operation[T], response: httpx.Response) -> T:
         if not response.is_success:
             raise _status_error(response)
         try:
-            parsed = operation._parse_response(client=self._parser_client, response=response)
-        except _PARSE_ERRORS as exc:  # json.JSONDecodeError is a ValueError
-            if operation is get_kickoff_status:
-                unknown = self._unknown_status(response)
-                if unknown is not None:
-                    return unknown
-            raise ResponseValidationError(
-                f"{response.status_code} response does not match the spec: {type(exc).__name__}: {exc}",
-                raw=response.text,
-                status_code=response.status_code,
-                response=response,
-            ) from None
-        # The generated parsers cast primitive fields without checking them; check the ones
-        # this client hands to callers.
-        problem = "unexpected status" if parsed is None else _type_problem(parsed)
-        if problem:
-            raise ResponseValidationError(
-                f"{response.status_code} response does not match the spec: {problem}",
-                raw=response.text,
-                status_code=response.status_code,
-                response=response,
-            )
-        return parsed
-
-    @staticmethod
-    def _unknown_status(response: httpx.Response) -> StatusUnknown | None:
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        if (
-            isinstance(body, dict)
-            and isinstance(body.get("status"), str)
-            and body["status"] not in KNOWN_STATUSES
-        ):
-            return StatusUnknown(status=body["status"], raw=body)
-        return None
-
-    @staticmethod
-    def _kickoff_kwargs(
-        inputs: Mapping[str, Any],
-        meta: Mapping[str, Any] | None,
-        task_webhook_url: str | None,
-        step_webhook_url: str | None,
-        crew_webhook_url: str | None,
-    ) -> dict[str, Any]:
-        body = KickoffRequest(
-            inputs=KickoffRequestInputs.from_dict(dict(inputs)),
-            meta=KickoffRequestMeta.from_dict(dict(meta)) if meta is not None else UNSET,
-            task_webhook_url=task_webhook_url if task_webhook_url is not None else UNSET,
-            step_webhook_url=step_webhook_url if step_webhook_url is not None else UNSET,
-            crew_webhook_url=crew_webhook_url if crew_webhook_url is not None else UNSET,
-        )
-        return kickoff_crew._get_kwargs(body=body)
-
-    @staticmethod
-    def _resume_kwargs(
-        execution_id: str,
-        task_id: str,
-        human_feedback: str,
-        is_approve: bool,
-        task_webhook_url: str | None,
-        step_webhook_url: str | None,
-        crew_webhook_url: str | None,
-    ) -> dict[str, Any]:
-        body = ResumeRequest(
-            execution_id=execution_id,
-            task_id=task_id,
-            human_feedback=human_feedback,
-            is_approve=is_approve,
-            task_webhook_url=task_webhook_url if task_webhook_url is not None else UNSET,
-            step_webhook_url=step_webhook_url if step_webhook_url is not None else UNSET,
-            crew_webhook_url=crew_webhook_url if crew_webhook_url is not None else UNSET,
-        )
-        return resume_kickoff._get_kwargs(body=body)
-
-    @staticmethod
-    def _settled(kickoff_id: str, status: Status) -> StatusCompleted | None:
-        """The final status if the crew is done; raises ExecutionError if it failed."""
-        if isinstance(status, StatusCompleted):
-            return status
-        if isinstance(status, StatusError):
-            message = status.error if isinstance(status.error, str) else "the crew ended in error"
-            raise ExecutionError(f"crew {kickoff_id} failed: {message}", kickoff_id=kickoff_id, status=status)
-        return None
+            return op.parse(response.json())
+        except _PARSE_ERRORS as exc:
+            raise _validation_error(response, exc) from exc
 
 
-class AmpClient(_Core):
-    """A synchronous client for one AMP crew.
+# --- the synchronous client ----------------------------------------------------------------
+
+
+class AmpClient(_Base):
+    """A client for one AMP crew.
 
     >>> client = AmpClient(crew="my-crew", token="...")   # or env CREWAI_AMP_BASE_URL / _TOKEN
     >>> result = client.run({"topic": "AI"})
+
+    ``timeout`` (default: connect 5 s, read 30 s; a number sets all) bounds each request;
+    ``max_retries`` (default 2) bounds the retries of each call. ``http_client`` brings your own
+    ``httpx.Client`` (proxies, mTLS, transports): the SDK adds its headers to each request and
+    never closes it.
     """
 
     def __init__(
@@ -235,43 +439,39 @@ class AmpClient(_Core):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
     ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise ConfigurationError(
+                "http_client must be an httpx.Client (use AsyncAmpClient for httpx.AsyncClient)"
+            )
         config = resolve(base_url=base_url, crew=crew, token=token, timeout=timeout, max_retries=max_retries)
         super().__init__(config, owns_http=http_client is None)
-        self._http = http_client or httpx.Client(headers=config.headers, timeout=config.timeout)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(headers=config.headers, timeout=config.timeout)
+        )
+        self.with_raw_response = _RawAmpClient(self)
 
-    # -- plumbing --
-
-    def _send(self, operation: ModuleType, kwargs: dict[str, Any], *, idempotent: bool) -> Any:
-        args = self._request_args(kwargs)
+    def _request(self, op: _Operation[T], kwargs: dict[str, Any]) -> tuple[T, httpx.Response, int]:
+        args = self._prepare(kwargs)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = self._http.request(**args)
             except httpx.HTTPError as exc:
-                self._log(args["method"], args["url"], type(exc).__name__, started, attempt)
-                if attempt < self._config.max_retries and _retry.should_retry_exception(
-                    exc, idempotent=idempotent
-                ):
-                    time.sleep(_retry.backoff(attempt))
-                    attempt += 1
-                    continue
-                raise _transport_error(exc) from exc
-            self._log(args["method"], args["url"], response.status_code, started, attempt)
-            if attempt < self._config.max_retries and _retry.should_retry_status(
-                response.status_code, idempotent=idempotent
-            ):
-                time.sleep(_retry.delay_for(response, attempt))
-                attempt += 1
-                continue
-            return self._parse(operation, response)
-
-    # -- the API --
+                delay = self._after_error(op, args, exc, started, attempt)
+            else:
+                retry_in = self._after_response(op, args, response, started, attempt)
+                if retry_in is None:
+                    return self._parse(op, response), response, attempt
+                delay = retry_in
+            self._clock.sleep(delay)
+            attempt += 1
 
     def inputs(self) -> list[str]:
-        """The input names this crew expects at kickoff."""
-        result: InputsResponse = self._send(list_inputs, list_inputs._get_kwargs(), idempotent=True)
-        return list(result.inputs)
+        """The names of the inputs this crew expects at kickoff."""
+        return self._request(_INPUTS, _inputs_kwargs())[0]
 
     def kickoff(
         self,
@@ -282,53 +482,49 @@ class AmpClient(_Core):
         step_webhook_url: str | None = None,
         crew_webhook_url: str | None = None,
     ) -> KickoffResponse:
-        """Start a crew run. Never retried once the request may have reached AMP."""
-        kwargs = self._kickoff_kwargs(inputs, meta, task_webhook_url, step_webhook_url, crew_webhook_url)
-        result: KickoffResponse = self._send(kickoff_crew, kwargs, idempotent=False)
-        return result
+        """Start a crew run; returns its ``kickoff_id``. Never retried once the request may have
+        reached AMP (a second kickoff is a second, paid run)."""
+        kwargs = _kickoff_kwargs(inputs, meta, task_webhook_url, step_webhook_url, crew_webhook_url)
+        return self._request(_KICKOFF, kwargs)[0]
 
     def status(self, kickoff_id: str) -> Status:
-        """The run's current status: running, completed, error, or StatusUnknown."""
-        result: Status = self._send(
-            get_kickoff_status, get_kickoff_status._get_kwargs(kickoff_id), idempotent=True
-        )
-        return result
+        """The run's current status: StatusRunning, StatusCompleted, StatusError, or
+        StatusUnknown for a state this SDK's spec does not know."""
+        return self._request(_STATUS, _status_kwargs(kickoff_id))[0]
 
     def wait(
-        self, kickoff_id: str, *, timeout: float = 600, on_status: StatusCallback | None = None
+        self, kickoff_id: str, *, timeout: float | None = 600, on_status: StatusCallback | None = None
     ) -> StatusCompleted:
-        """Poll until the run completes. Raises ExecutionError if it fails, WaitTimeout after `timeout` s."""
-        started = time.monotonic()
-        deadline = started + timeout
-        plan = PollPlan(started=started)
+        """Poll until the run completes and return its final status.
+
+        Checks after ~0.5 s, then backs off with jitter up to 10 s, aiming at the predicted
+        finish once the crew reports progress. ``on_status`` sees every status. Raises
+        ExecutionError if the run ends in error, WaitTimeout after ``timeout`` seconds (None:
+        no limit). Statuses the spec does not know keep it waiting.
+        """
+        clock = self._clock
+        waiting = _Wait(kickoff_id, timeout, clock.monotonic())
         while True:
             status = self.status(kickoff_id)
             if on_status is not None:
                 on_status(status)
-            final = self._settled(kickoff_id, status)
-            if final is not None:
-                return final
-            now = time.monotonic()
-            if now >= deadline:
-                raise WaitTimeout(
-                    f"crew {kickoff_id} still {status_value(status)} after {timeout:g} s",
-                    kickoff_id=kickoff_id,
-                    last_status=status,
-                )
-            time.sleep(min(plan.next_delay(status, now), deadline - now))
+            outcome = waiting.after(status, clock.monotonic())
+            if isinstance(outcome, StatusCompleted):
+                return outcome
+            clock.sleep(outcome)
 
     def run(
         self,
         inputs: Mapping[str, Any],
         *,
-        timeout: float = 600,
+        timeout: float | None = 600,
         on_status: StatusCallback | None = None,
         meta: Mapping[str, Any] | None = None,
         task_webhook_url: str | None = None,
         step_webhook_url: str | None = None,
         crew_webhook_url: str | None = None,
     ) -> StatusCompleted:
-        """kickoff() then wait()."""
+        """``kickoff()`` then ``wait()``."""
         kicked = self.kickoff(
             inputs,
             meta=meta,
@@ -349,8 +545,10 @@ class AmpClient(_Core):
         step_webhook_url: str | None = None,
         crew_webhook_url: str | None = None,
     ) -> ResumeResponse:
-        """Answer a human review: approve (True) or retry the task with the feedback (False)."""
-        kwargs = self._resume_kwargs(
+        """Answer a human review of task ``task_id`` in run ``execution_id`` (the kickoff id):
+        ``is_approve=True`` lets the crew go on, False has the task redone with the feedback.
+        Never retried once the request may have reached AMP."""
+        kwargs = _resume_kwargs(
             execution_id,
             task_id,
             human_feedback,
@@ -359,14 +557,14 @@ class AmpClient(_Core):
             step_webhook_url,
             crew_webhook_url,
         )
-        result: ResumeResponse = self._send(resume_kickoff, kwargs, idempotent=False)
-        return result
+        return self._request(_RESUME, kwargs)[0]
 
     def close(self) -> None:
+        """Close the connections, unless the httpx client was passed in (its owner closes it)."""
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> AmpClient:
+    def __enter__(self: _SyncC) -> _SyncC:
         return self
 
     def __exit__(
@@ -375,8 +573,66 @@ class AmpClient(_Core):
         self.close()
 
 
-class AsyncAmpClient(_Core):
-    """The asynchronous twin of AmpClient: the same methods, awaitable."""
+class _RawAmpClient:
+    """``client.with_raw_response``: the same calls, returning RawResponse."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AmpClient) -> None:
+        self._client = client
+
+    def _call(self, op: _Operation[T], kwargs: dict[str, Any]) -> RawResponse[T]:
+        parsed, response, retries = self._client._request(op, kwargs)
+        return RawResponse(parsed, response, retries)
+
+    def inputs(self) -> RawResponse[list[str]]:
+        return self._call(_INPUTS, _inputs_kwargs())
+
+    def kickoff(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        meta: Mapping[str, Any] | None = None,
+        task_webhook_url: str | None = None,
+        step_webhook_url: str | None = None,
+        crew_webhook_url: str | None = None,
+    ) -> RawResponse[KickoffResponse]:
+        return self._call(
+            _KICKOFF, _kickoff_kwargs(inputs, meta, task_webhook_url, step_webhook_url, crew_webhook_url)
+        )
+
+    def status(self, kickoff_id: str) -> RawResponse[Status]:
+        return self._call(_STATUS, _status_kwargs(kickoff_id))
+
+    def resume(
+        self,
+        execution_id: str,
+        task_id: str,
+        human_feedback: str,
+        is_approve: bool,
+        *,
+        task_webhook_url: str | None = None,
+        step_webhook_url: str | None = None,
+        crew_webhook_url: str | None = None,
+    ) -> RawResponse[ResumeResponse]:
+        kwargs = _resume_kwargs(
+            execution_id,
+            task_id,
+            human_feedback,
+            is_approve,
+            task_webhook_url,
+            step_webhook_url,
+            crew_webhook_url,
+        )
+        return self._call(_RESUME, kwargs)
+
+
+# --- the asynchronous client ---------------------------------------------------------------
+
+
+class AsyncAmpClient(_Base):
+    """The asynchronous twin of AmpClient: the same methods, awaitable; ``http_client`` is an
+    ``httpx.AsyncClient``. Cancelling a call cancels it cleanly: nothing keeps running."""
 
     def __init__(
         self,
@@ -388,38 +644,39 @@ class AsyncAmpClient(_Core):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                "http_client must be an httpx.AsyncClient (use AmpClient for httpx.Client)"
+            )
         config = resolve(base_url=base_url, crew=crew, token=token, timeout=timeout, max_retries=max_retries)
         super().__init__(config, owns_http=http_client is None)
-        self._http = http_client or httpx.AsyncClient(headers=config.headers, timeout=config.timeout)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(headers=config.headers, timeout=config.timeout)
+        )
+        self.with_raw_response = _AsyncRawAmpClient(self)
 
-    async def _send(self, operation: ModuleType, kwargs: dict[str, Any], *, idempotent: bool) -> Any:
-        args = self._request_args(kwargs)
+    async def _request(self, op: _Operation[T], kwargs: dict[str, Any]) -> tuple[T, httpx.Response, int]:
+        args = self._prepare(kwargs)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = await self._http.request(**args)
             except httpx.HTTPError as exc:
-                self._log(args["method"], args["url"], type(exc).__name__, started, attempt)
-                if attempt < self._config.max_retries and _retry.should_retry_exception(
-                    exc, idempotent=idempotent
-                ):
-                    await asyncio.sleep(_retry.backoff(attempt))
-                    attempt += 1
-                    continue
-                raise _transport_error(exc) from exc
-            self._log(args["method"], args["url"], response.status_code, started, attempt)
-            if attempt < self._config.max_retries and _retry.should_retry_status(
-                response.status_code, idempotent=idempotent
-            ):
-                await asyncio.sleep(_retry.delay_for(response, attempt))
-                attempt += 1
-                continue
-            return self._parse(operation, response)
+                delay = self._after_error(op, args, exc, started, attempt)
+            else:
+                retry_in = self._after_response(op, args, response, started, attempt)
+                if retry_in is None:
+                    return self._parse(op, response), response, attempt
+                delay = retry_in
+            await self._clock.async_sleep(delay)
+            attempt += 1
 
     async def inputs(self) -> list[str]:
-        result: InputsResponse = await self._send(list_inputs, list_inputs._get_kwargs(), idempotent=True)
-        return list(result.inputs)
+        """The names of the inputs this crew expects at kickoff."""
+        return (await self._request(_INPUTS, _inputs_kwargs()))[0]
 
     async def kickoff(
         self,
@@ -430,50 +687,46 @@ class AsyncAmpClient(_Core):
         step_webhook_url: str | None = None,
         crew_webhook_url: str | None = None,
     ) -> KickoffResponse:
-        kwargs = self._kickoff_kwargs(inputs, meta, task_webhook_url, step_webhook_url, crew_webhook_url)
-        result: KickoffResponse = await self._send(kickoff_crew, kwargs, idempotent=False)
-        return result
+        """Start a crew run; returns its ``kickoff_id``. Never retried once the request may have
+        reached AMP (a second kickoff is a second, paid run)."""
+        kwargs = _kickoff_kwargs(inputs, meta, task_webhook_url, step_webhook_url, crew_webhook_url)
+        return (await self._request(_KICKOFF, kwargs))[0]
 
     async def status(self, kickoff_id: str) -> Status:
-        result: Status = await self._send(
-            get_kickoff_status, get_kickoff_status._get_kwargs(kickoff_id), idempotent=True
-        )
-        return result
+        """The run's current status: StatusRunning, StatusCompleted, StatusError, or
+        StatusUnknown for a state this SDK's spec does not know."""
+        return (await self._request(_STATUS, _status_kwargs(kickoff_id)))[0]
 
     async def wait(
-        self, kickoff_id: str, *, timeout: float = 600, on_status: StatusCallback | None = None
+        self, kickoff_id: str, *, timeout: float | None = 600, on_status: StatusCallback | None = None
     ) -> StatusCompleted:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = started + timeout
-        plan = PollPlan(started=started)
+        """Poll until the run completes; see AmpClient.wait. ``on_status`` may be a plain or an
+        async function."""
+        clock = self._clock
+        waiting = _Wait(kickoff_id, timeout, clock.monotonic())
         while True:
             status = await self.status(kickoff_id)
             if on_status is not None:
-                on_status(status)
-            final = self._settled(kickoff_id, status)
-            if final is not None:
-                return final
-            now = loop.time()
-            if now >= deadline:
-                raise WaitTimeout(
-                    f"crew {kickoff_id} still {status_value(status)} after {timeout:g} s",
-                    kickoff_id=kickoff_id,
-                    last_status=status,
-                )
-            await asyncio.sleep(min(plan.next_delay(status, now), deadline - now))
+                result = on_status(status)
+                if inspect.isawaitable(result):
+                    await result
+            outcome = waiting.after(status, clock.monotonic())
+            if isinstance(outcome, StatusCompleted):
+                return outcome
+            await clock.async_sleep(outcome)
 
     async def run(
         self,
         inputs: Mapping[str, Any],
         *,
-        timeout: float = 600,
+        timeout: float | None = 600,
         on_status: StatusCallback | None = None,
         meta: Mapping[str, Any] | None = None,
         task_webhook_url: str | None = None,
         step_webhook_url: str | None = None,
         crew_webhook_url: str | None = None,
     ) -> StatusCompleted:
+        """``kickoff()`` then ``wait()``."""
         kicked = await self.kickoff(
             inputs,
             meta=meta,
@@ -494,7 +747,9 @@ class AsyncAmpClient(_Core):
         step_webhook_url: str | None = None,
         crew_webhook_url: str | None = None,
     ) -> ResumeResponse:
-        kwargs = self._resume_kwargs(
+        """Answer a human review; see AmpClient.resume. Never retried once the request may have
+        reached AMP."""
+        kwargs = _resume_kwargs(
             execution_id,
             task_id,
             human_feedback,
@@ -503,17 +758,71 @@ class AsyncAmpClient(_Core):
             step_webhook_url,
             crew_webhook_url,
         )
-        result: ResumeResponse = await self._send(resume_kickoff, kwargs, idempotent=False)
-        return result
+        return (await self._request(_RESUME, kwargs))[0]
 
     async def close(self) -> None:
+        """Close the connections, unless the httpx client was passed in (its owner closes it)."""
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncAmpClient:
+    async def __aenter__(self: _AsyncC) -> _AsyncC:
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+class _AsyncRawAmpClient:
+    """``client.with_raw_response``: the same calls, returning RawResponse."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncAmpClient) -> None:
+        self._client = client
+
+    async def _call(self, op: _Operation[T], kwargs: dict[str, Any]) -> RawResponse[T]:
+        parsed, response, retries = await self._client._request(op, kwargs)
+        return RawResponse(parsed, response, retries)
+
+    async def inputs(self) -> RawResponse[list[str]]:
+        return await self._call(_INPUTS, _inputs_kwargs())
+
+    async def kickoff(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        meta: Mapping[str, Any] | None = None,
+        task_webhook_url: str | None = None,
+        step_webhook_url: str | None = None,
+        crew_webhook_url: str | None = None,
+    ) -> RawResponse[KickoffResponse]:
+        return await self._call(
+            _KICKOFF, _kickoff_kwargs(inputs, meta, task_webhook_url, step_webhook_url, crew_webhook_url)
+        )
+
+    async def status(self, kickoff_id: str) -> RawResponse[Status]:
+        return await self._call(_STATUS, _status_kwargs(kickoff_id))
+
+    async def resume(
+        self,
+        execution_id: str,
+        task_id: str,
+        human_feedback: str,
+        is_approve: bool,
+        *,
+        task_webhook_url: str | None = None,
+        step_webhook_url: str | None = None,
+        crew_webhook_url: str | None = None,
+    ) -> RawResponse[ResumeResponse]:
+        kwargs = _resume_kwargs(
+            execution_id,
+            task_id,
+            human_feedback,
+            is_approve,
+            task_webhook_url,
+            step_webhook_url,
+            crew_webhook_url,
+        )
+        return await self._call(_RESUME, kwargs)
