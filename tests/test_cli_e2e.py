@@ -6,33 +6,19 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
+from _emulator_support import SCALE, wait_for
 from crewai_amp.cli import _output, _progress, main
 from crewai_amp.testing import AmpEmulator, default_crew
 
-SCALE = 0.01
 TOKEN = "amp-cli-e2e-token-5c1d9e0b7a"
 TRY = ["--input", "topic=AI", "--input", "target_audience=devs", "--input", "depth=short"]
 FINAL = "Final report on AI for devs (short)"
-T = TypeVar("T")
-
-
-def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll until `predicate` returns something truthy; a bounded loop, never a timing check."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.005)
 
 
 def start_emulator(monkeypatch: pytest.MonkeyPatch, **options: Any) -> AmpEmulator:

@@ -7,35 +7,18 @@ import asyncio
 import base64
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import jsonschema
 import pytest
+from _emulator_support import INPUTS, SCALE, wait_for
 from conftest import REST_SPEC, load_yaml
 from crewai_amp.testing import AmpEmulator, Crew, Faults, Step, Task, default_crew
 from crewai_amp_api.models import ResumeResponse, StatusCompleted, StatusError, StatusRunning
 
-SCALE = 0.01
-INPUTS = {"topic": "AI", "target_audience": "devs", "depth": "short"}
-T = TypeVar("T")
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll until `predicate` returns something truthy; a bounded loop, never a timing check."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.005)
 
 
 def wait_final(http: httpx.Client, kickoff_id: str) -> dict[str, Any]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
+from _emulator_support import INPUTS, wait_for
 from crewai_amp import (
     AmpClient,
     APIConnectionError,
@@ -26,20 +26,7 @@ from crewai_amp.testing import AmpEmulator, Faults, default_crew
 from crewai_amp.testing._server import BackgroundServer
 from crewai_amp_events import CrewCompletedPayload, StepEventPayload, TaskCompletedPayload
 
-INPUTS = {"topic": "AI", "target_audience": "devs", "depth": "short"}
 T = TypeVar("T")
-
-
-def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll until `predicate` returns something truthy; a bounded loop, never a timing check."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.005)
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import jsonschema
 import pytest
+from _emulator_support import INPUTS, SCALE, wait_for
 from conftest import EVENTS_SPEC, load_yaml
 from crewai_amp import webhooks
 from crewai_amp.testing import AmpEmulator, default_crew
@@ -24,22 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-SCALE = 0.01
-INPUTS = {"topic": "AI", "target_audience": "devs", "depth": "short"}
 META = {"requestId": "7a2c-9f1b", "nested": {"n": 1, "none": None}}
-T = TypeVar("T")
-
-
-def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll until `predicate` returns something truthy; a bounded loop, never a timing check."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.005)
 
 
 # --- a receiver on 127.0.0.1 that records every delivery ---------------------------------------
