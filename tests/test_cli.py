@@ -172,6 +172,26 @@ def test_missing_url_or_token_is_a_usage_error(
     assert "CREWAI_AMP_TOKEN" in one_error_line(err)
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--base-url", "ftp://crew.test", "http:// or https://"),
+        ("--base-url", "https://user:pw@crew.test", "credentials"),
+        ("--token", "sk-two\nlines", "characters an HTTP header cannot carry"),
+    ],
+)
+def test_an_unusable_url_or_token_is_a_usage_error_naming_the_problem(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, says: str
+) -> None:
+    settings = {"--base-url": "http://127.0.0.1:9", "--token": TOKEN, option: value}
+    code, out, err = run(capsys, "inputs", *[item for pair in settings.items() for item in pair])
+    assert code == 2
+    line = one_error_line(err)
+    assert says in line
+    assert "--base-url/--token" in line
+    assert "pw" not in line and "sk-two" not in line and TOKEN not in err + out
+
+
 def test_timeout_without_wait_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "kickoff", "--input", "a=b", "--timeout", "5")
     assert code == 2
