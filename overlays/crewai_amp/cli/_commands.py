@@ -36,7 +36,9 @@ def connect(args: argparse.Namespace, out: Output) -> AmpClient:
     try:
         return AmpClient(base_url=base_url, token=token)
     except (ValueError, TypeError) as exc:  # ConfigurationError: names what is wrong, never the token
-        raise UsageError(f"invalid --base-url/--token (or CREWAI_AMP_BASE_URL/CREWAI_AMP_TOKEN): {exc}") from None
+        raise UsageError(
+            f"invalid --base-url/--token (or CREWAI_AMP_BASE_URL/CREWAI_AMP_TOKEN): {exc}"
+        ) from None
 
 
 def run_inputs(args: argparse.Namespace, out: Output) -> int:
