@@ -637,6 +637,7 @@ def diff_openapi(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]
         if new_op is not None:
             _diff_operation(d, f"{key[0]} {key[1]}", old_op, new_op)
 
+    _diff_security(d, old, new, old_ops, new_ops)
     directions = _merge_directions(_openapi_directions(old), _openapi_directions(new))
     d.models(
         (old.get("components") or {}).get("schemas") or {},
@@ -644,6 +645,72 @@ def diff_openapi(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]
         directions,
     )
     return d.out
+
+
+# What a client must send to be let in. An operation's own `security` overrides the document's;
+# each requirement is one accepted way in (a set of schemes used together); `{}` means anonymous.
+Requirement = frozenset[str]
+# The parts of a scheme a client's credentials depend on (not its description).
+_SCHEME_KEYS = ("type", "scheme", "in", "name", "bearerFormat", "openIdConnectUrl")
+
+
+def _requirements(doc: Mapping[str, Any], op: Mapping[str, Any]) -> frozenset[Requirement]:
+    security = op.get("security", doc.get("security"))
+    if not isinstance(security, list) or not security:
+        return frozenset({frozenset()})  # none declared: anyone may call
+    return frozenset(frozenset(req) if isinstance(req, dict) else frozenset() for req in security)
+
+
+def _fmt_requirements(reqs: frozenset[Requirement]) -> str:
+    ways = sorted(" + ".join(sorted(req)) or "anonymous" for req in reqs)
+    return " or ".join(ways)
+
+
+def _diff_security(
+    d: _Differ,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    old_ops: Mapping[tuple[str, str], Mapping[str, Any]],
+    new_ops: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> None:
+    """Authentication: a way in that clients use and that stops working is breaking (a
+    credential newly required, a scheme removed or changed); a new way in is additive."""
+    old_schemes = (old.get("components") or {}).get("securitySchemes") or {}
+    new_schemes = (new.get("components") or {}).get("securitySchemes") or {}
+    for name in sorted(old_schemes.keys() | new_schemes.keys()):
+        before, after = old_schemes.get(name), new_schemes.get(name)
+        if before is None:
+            d.emit(
+                "auth-scheme-added",
+                f"security scheme {name}",
+                "security scheme added",
+                breaking=False,
+                additive=True,
+            )
+        elif after is None:
+            d.emit("auth-scheme-removed", f"security scheme {name}", "security scheme removed", breaking=True)
+        elif isinstance(before, dict) and isinstance(after, dict):
+            what = [k for k in _SCHEME_KEYS if before.get(k) != after.get(k)]
+            if what:
+                detail = ", ".join(f"{k} {before.get(k)!r} → {after.get(k)!r}" for k in what)
+                d.emit(
+                    "auth-scheme-changed",
+                    f"security scheme {name}",
+                    f"credentials sent differently: {detail}",
+                    breaking=True,
+                )
+    for key in sorted(old_ops.keys() & new_ops.keys()):
+        before_reqs, after_reqs = _requirements(old, old_ops[key]), _requirements(new, new_ops[key])
+        if before_reqs == after_reqs:
+            continue
+        lost, gained = before_reqs - after_reqs, after_reqs - before_reqs
+        d.emit(
+            "auth-changed",
+            f"{key[0]} {key[1]}",
+            f"authentication {_fmt_requirements(before_reqs)} → {_fmt_requirements(after_reqs)}",
+            breaking=bool(lost) and frozenset() not in after_reqs,
+            additive=bool(gained),
+        )
 
 
 def _diff_operation(d: _Differ, loc: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:

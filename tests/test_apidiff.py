@@ -255,6 +255,68 @@ def test_parameters_and_responses() -> None:
     assert only(changed(REST, drop_success_response)).level == "breaking"
 
 
+# -- authentication ---------------------------------------------------------------------------
+
+
+def _api_key(d: dict[str, Any]) -> None:
+    d["components"]["securitySchemes"]["apiKey"] = {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+
+
+def test_authentication_changes_are_judged_by_what_a_client_sends() -> None:
+    # Another way in, offered next to the bearer token: additive.
+    def offer_api_key(d: dict[str, Any]) -> None:
+        _api_key(d)
+        d["security"] = [{"bearerAuth": []}, {"apiKey": []}]
+
+    changes = changed(REST, offer_api_key)
+    assert {c.kind for c in changes} == {"auth-scheme-added", "auth-changed"}
+    assert all(c.level == "additive" for c in changes)
+    assert len([c for c in changes if c.kind == "auth-changed"]) == 4  # every operation
+
+    # The bearer token replaced by an API key on one operation: clients are locked out.
+    def switch_kickoff(d: dict[str, Any]) -> None:
+        _api_key(d)
+        d["paths"]["/kickoff"]["post"]["security"] = [{"apiKey": []}]
+
+    auth = [c for c in changed(REST, switch_kickoff) if c.kind == "auth-changed"]
+    assert len(auth) == 1 and auth[0].breaking
+    assert auth[0].location == "REST POST /kickoff"
+    assert "bearerAuth → apiKey" in auth[0].description
+
+    # The scheme itself sends credentials differently: breaking; a new description is not.
+    def basic(d: dict[str, Any]) -> None:
+        d["components"]["securitySchemes"]["bearerAuth"]["scheme"] = "basic"
+
+    assert only(changed(REST, basic)).kind == "auth-scheme-changed"
+    assert only(changed(REST, basic)).breaking
+
+    def reworded(d: dict[str, Any]) -> None:
+        d["components"]["securitySchemes"]["bearerAuth"]["description"] = "A token."
+
+    assert changed(REST, reworded) == []
+
+
+def test_authentication_dropped_or_newly_required() -> None:
+    def anonymous_inputs(d: dict[str, Any]) -> None:
+        d["paths"]["/inputs"]["get"]["security"] = []
+
+    change = only(changed(REST, anonymous_inputs))
+    assert (change.kind, change.breaking) == ("auth-changed", False)
+    assert "anonymous" in change.description
+
+    open_spec = copy.deepcopy(REST)
+    del open_spec["security"]
+    required = [c for c in apidiff.diff_specs(open_spec, REST) if c.kind == "auth-changed"]
+    assert len(required) == 4 and all(c.breaking for c in required)
+
+    def scheme_removed(d: dict[str, Any]) -> None:
+        del d["components"]["securitySchemes"]["bearerAuth"]
+        d["security"] = []
+
+    kinds = {(c.kind, c.breaking) for c in changed(REST, scheme_removed)}
+    assert ("auth-scheme-removed", True) in kinds
+
+
 def test_a_new_status_variant_is_additive_and_a_removed_one_breaking() -> None:
     def add_variant(d: dict[str, Any]) -> None:
         schemas(d)["StatusPaused"] = {"type": "object", "properties": {"status": {"enum": ["paused"]}}}
