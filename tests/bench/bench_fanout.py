@@ -25,9 +25,22 @@ amp.stop()
 """
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. On Linux, VmHWM: ru_maxrss survives exec, so a child of a
+    large bench runner would report the runner's size (121 MB here, for a 52 MB client)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def client_main(base_url: str, token: str, runs: int) -> None:
     import asyncio
-    import resource
     import time
 
     from crewai_amp import AmpError, AsyncAmpClient
@@ -56,7 +69,7 @@ def client_main(base_url: str, token: str, runs: int) -> None:
             wall = time.perf_counter() - started
             sampler.cancel()
             limit = pool._max_connections
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_mb = peak_rss_mb()
         return {
             "wall": wall,
             "errors": errors,
