@@ -39,6 +39,14 @@ def _generate(session: nox.Session, *args: str) -> None:
 
 def _build_dist(session: nox.Session, outdir: Path = DIST) -> Path:
     """Wheel + sdist into dist/ (or outdir), checked. Returns the wheel."""
+    # outdir is emptied before the build: refuse one that holds anything but built distributions,
+    # so a slip like `nox -s publish -- --dist .` cannot delete a source tree.
+    if outdir.exists() and (
+        not outdir.is_dir() or any(not p.name.endswith((".whl", ".tar.gz")) for p in outdir.iterdir())
+    ):
+        session.error(
+            f"{outdir}: holds files other than wheels and sdists; refusing to empty it for the build"
+        )
     session.install(*BUILD_TOOLS)
     shutil.rmtree(outdir, ignore_errors=True)
     session.run(
@@ -167,6 +175,8 @@ def publish(session: nox.Session) -> None:
     outdir = DIST
     if "--dist" in args:
         at = args.index("--dist")
+        if at + 1 >= len(args):
+            session.error("--dist needs a directory: `nox -s publish -- --dist DIR`")
         outdir = Path(args[at + 1]).resolve()
         del args[at : at + 2]
     _install_generator(session)

@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -345,3 +346,63 @@ def test_index_files_reads_pep_691_json_and_follows_only_same_origin_redirects()
     assert release.index_files("http://index.test/elsewhere/simple/", transport=transport) == []
     with pytest.raises(release.ReleaseError, match="HTTP 500"):
         release.index_files("http://index.test/broken/simple/", transport=transport)
+
+
+class _SessionError(Exception):
+    pass
+
+
+class _FakeSession:
+    """Just enough of nox.Session to run the noxfile's helpers without building anything."""
+
+    def __init__(self, *posargs: str) -> None:
+        self.posargs = list(posargs)
+
+    def error(self, message: str) -> None:
+        raise _SessionError(message)
+
+    def install(self, *args: str) -> None:
+        raise AssertionError("reached the build: the guard did not refuse")
+
+
+def _noxfile() -> Any:
+    """The noxfile, imported with a stub `nox` module (the test env does not need nox)."""
+    import importlib.util
+    import types
+
+    stub = types.ModuleType("nox")
+    stub.options = types.SimpleNamespace()  # type: ignore[attr-defined]
+    stub.session = lambda func: func  # type: ignore[attr-defined]
+    stub.Session = object  # type: ignore[attr-defined]
+    saved = sys.modules.get("nox")
+    sys.modules["nox"] = stub
+    try:
+        spec = importlib.util.spec_from_file_location("amp_noxfile", REPO / "noxfile.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        if saved is None:
+            del sys.modules["nox"]
+        else:
+            sys.modules["nox"] = saved
+    return module
+
+
+def test_the_build_never_empties_a_directory_that_is_not_a_dist_dir(tmp_path: Path) -> None:
+    # `nox -s publish -- --dist DIR` empties DIR before building: a DIR holding anything else
+    # (a typo'd `--dist .`) must be refused, not deleted.
+    noxfile = _noxfile()
+    (tmp_path / "notes.txt").write_text("precious", "utf-8")
+    with pytest.raises(_SessionError, match="refusing to empty"):
+        noxfile._build_dist(_FakeSession(), tmp_path)
+    assert (tmp_path / "notes.txt").read_text("utf-8") == "precious"
+    a_file = tmp_path / "notes.txt"
+    with pytest.raises(_SessionError, match="refusing to empty"):
+        noxfile._build_dist(_FakeSession(), a_file)
+
+
+def test_publish_dist_without_a_directory_is_a_clear_error() -> None:
+    noxfile = _noxfile()
+    with pytest.raises(_SessionError, match="--dist needs a directory"):
+        noxfile.publish(_FakeSession("--dist"))
