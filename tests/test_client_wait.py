@@ -316,3 +316,13 @@ def test_async_wait_under_wait_for_raises_timeout_not_a_hang() -> None:
         await client.close()
 
     asyncio.run(scenario())
+
+
+@FACTORIES
+@pytest.mark.parametrize("timeout", [-1, "30"])
+def test_run_with_an_invalid_timeout_starts_no_crew(factory: Factory, timeout: Any) -> None:
+    # A ConfigurationError raised only once wait() begins would leave a paid run behind.
+    script = Script(json_response({"kickoff_id": KICKOFF_ID}), *statuses(COMPLETED))
+    with pytest.raises(ConfigurationError, match="timeout"):
+        call(factory(script), "run", {"topic": "AI"}, timeout=timeout)
+    assert script.requests == []

@@ -243,18 +243,20 @@ class RawResponse(Generic[T]):
 # --- waiting -------------------------------------------------------------------------------
 
 
+def _check_wait_timeout(timeout: object) -> None:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+    ):
+        raise ConfigurationError(f"timeout must be a non-negative number of seconds or None, got {timeout!r}")
+
+
 class _Wait:
     """The decisions of one ``wait()``: done, failed, timed out, or how long to sleep."""
 
     __slots__ = ("deadline", "kickoff_id", "plan", "timeout")
 
     def __init__(self, kickoff_id: str, timeout: float | None, now: float) -> None:
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
-        ):
-            raise ConfigurationError(
-                f"timeout must be a non-negative number of seconds or None, got {timeout!r}"
-            )
+        _check_wait_timeout(timeout)
         self.kickoff_id = kickoff_id
         self.timeout = timeout
         self.deadline = None if timeout is None else now + timeout
@@ -525,6 +527,7 @@ class AmpClient(_Base):
         crew_webhook_url: str | None = None,
     ) -> StatusCompleted:
         """``kickoff()`` then ``wait()``."""
+        _check_wait_timeout(timeout)  # before the kickoff: a bad argument must not start a paid run
         kicked = self.kickoff(
             inputs,
             meta=meta,
@@ -727,6 +730,7 @@ class AsyncAmpClient(_Base):
         crew_webhook_url: str | None = None,
     ) -> StatusCompleted:
         """``kickoff()`` then ``wait()``."""
+        _check_wait_timeout(timeout)  # before the kickoff: a bad argument must not start a paid run
         kicked = await self.kickoff(
             inputs,
             meta=meta,
