@@ -99,6 +99,9 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
         ["kickoff", "--timeout", "-1", "--wait"],
         ["kickoff", "--timeout", "soon", "--wait"],
         ["wait", "ID", "--timeout", "0"],
+        ["status", ""],
+        ["wait", " "],
+        ["resume", "", "--task", "t", "--feedback", "f", "--approve"],
         ["mock"],
         ["mock", "serve", "--port", "70000"],
         ["mock", "serve", "--scale", "-1"],
@@ -249,6 +252,11 @@ def test_connection_refused_exits_3_as_text_and_json(capsys: pytest.CaptureFixtu
         ("{not json", "not valid JSON"),
         ('["a"]', "JSON object"),
         ("", "not valid JSON"),
+        # Python's json reads these, but no request body can carry them: not a crewai-amp bug (70).
+        ('{"topic": NaN}', "NaN is not a JSON number"),
+        ('{"n": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"n": 1e999}', "out of range"),
+        pytest.param('{"deep": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply", id="deep"),
     ],
 )
 def test_bad_inputs_file_is_a_usage_error(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,13 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _kickoff_id(text: str) -> str:
+    # An empty id would reach the client's ValueError and be reported as a crewai-amp bug (exit 70).
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a kickoff id, got an empty string")
+    return text
+
+
 def _scale(text: str) -> float:
     try:
         value = float(text)
@@ -77,6 +85,17 @@ def _port(text: str) -> int:
     return value
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # e.g. 1e999: becomes inf, which no JSON body can carry
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
 def load_inputs_file(path: str) -> dict[str, Any]:
     """The JSON object in `path` (`-` reads stdin). Any problem is a UsageError."""
     where = "stdin" if path == "-" else path
@@ -86,9 +105,13 @@ def load_inputs_file(path: str) -> dict[str, Any]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot read inputs file {where}: {reason}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise UsageError(f"inputs file {where} is not valid JSON: {exc}") from None
+    except ValueError as exc:  # NaN/Infinity: Python reads them, JSON (and the request body) cannot hold them
+        raise UsageError(f"inputs file {where} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"inputs file {where} is nested too deeply") from None
     if not isinstance(data, dict):
         raise UsageError(f"inputs file {where} must hold a JSON object, not {type(data).__name__}")
     return data
@@ -190,10 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     status = command("status", "show a run's status once (exit code 1 if it ended in error)", api)
-    status.add_argument("kickoff_id", metavar="ID", help="the kickoff id")
+    status.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff id")
 
     wait = command("wait", "wait for a run to finish, with live progress", api)
-    wait.add_argument("kickoff_id", metavar="ID", help="the kickoff id")
+    wait.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff id")
     wait.add_argument(
         "--timeout",
         metavar="S",
@@ -203,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     resume = command("resume", "answer a human review: approve the task or have it redone", api)
-    resume.add_argument("kickoff_id", metavar="ID", help="the kickoff (execution) id")
+    resume.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff (execution) id")
     resume.add_argument("--task", required=True, metavar="TASK", help="the id of the task under review")
     resume.add_argument("--feedback", required=True, metavar="TEXT", help="the reviewer's feedback")
     decision = resume.add_mutually_exclusive_group(required=True)
