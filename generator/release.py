@@ -67,7 +67,11 @@ def _log(message: str) -> None:
 
 
 def read_version(path: Path = VERSION_FILE) -> str:
-    match = VERSION_RE.search(path.read_text("utf-8"))
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # a wrong --version-file: say so, no traceback
+        raise ReleaseError(f"{path}: cannot read the version ({exc})") from None
+    match = VERSION_RE.search(text)
     if not match:
         raise ReleaseError(f"{path}: no __version__ = '...' line")
     return match.group(1)
@@ -361,7 +365,10 @@ def dist_files(dist: Path, expected_version: str) -> list[Path]:
     """The wheel and sdist in ``dist``: all of this project, all of ``expected_version``."""
     from packaging.version import Version
 
-    files = sorted(p for p in dist.iterdir() if p.is_file() and p.name.endswith((".whl", ".tar.gz")))
+    try:
+        files = sorted(p for p in dist.iterdir() if p.is_file() and p.name.endswith((".whl", ".tar.gz")))
+    except OSError as exc:  # no such directory, or a file: a clear error, no traceback
+        raise ReleaseError(f"{dist}: cannot list the distributions to upload ({exc})") from None
     if not any(p.name.endswith(".whl") for p in files):
         raise ReleaseError(f"{dist}: no wheel to upload; build first (`nox -s build`)")
     for path in files:
@@ -561,7 +568,10 @@ def vendor(
             f"{target} exists and is not a vendored copy (no VENDORED.json); refusing to overwrite it"
         )
 
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # DEST is a file, or cannot be created: a clear error, no traceback
+        raise ReleaseError(f"{dest}: cannot use it as the destination directory ({exc})") from None
     with tempfile.TemporaryDirectory(prefix=f".{package_name}-", dir=dest) as tmp:
         root = Path(tmp) / package_name
         root.mkdir()
@@ -685,6 +695,29 @@ def _verified_manifest(source: Path) -> dict[str, Any]:
 # Command line
 
 
+def _plain_version(path: Path) -> str:
+    """The current version, which a bump needs as plain X.Y.Z (a ReleaseError, not a ValueError)."""
+    version = read_version(path)
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ReleaseError(f"{path}: version {version!r} is not a plain X.Y.Z; cannot bump it")
+    return version
+
+
+def _report_version(path: Path = VERSION_FILE) -> str | None:
+    """The current version for a report's "next version", or None when it is not plain X.Y.Z
+    (a pre-release has no implied next version; the report must not crash on it)."""
+    version = read_version(path)
+    return version if re.fullmatch(r"\d+\.\d+\.\d+", version) else None
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _add_diff_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old", help="the old specs: a spec file, a directory of specs, or git:REV")
     parser.add_argument("new", nargs="?", default=str(SPECS), help="the new specs (default: specs/)")
@@ -737,17 +770,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "diff":
             report = build_report(
-                args.old, args.new, python_api=not args.no_python_api, current_version=read_version()
+                args.old, args.new, python_api=not args.no_python_api, current_version=_report_version()
             )
             rendered = (apidiff.render_markdown if args.format == "markdown" else apidiff.render_text)(report)
             print(rendered, end="")
             if args.output:
-                args.output.write_text(rendered, "utf-8")
+                try:
+                    args.output.write_text(rendered, "utf-8")
+                except OSError as exc:  # a directory, a missing parent: a clear error, no traceback
+                    raise ReleaseError(f"--output {args.output}: cannot write the report ({exc})") from None
             if report.breaking and not args.allow_breaking:
                 _log(f"{len(report.breaking)} breaking change(s); pass --allow-breaking to accept them")
                 return 1
         elif args.command == "changelog":
-            current = read_version(args.version_file)
+            # Check every input before writing anything: a refusal must leave both files as they were
+            # (a bumped _version.py without its CHANGELOG entry would be bumped again on the retry).
+            if args.version is not None and not re.fullmatch(r"\d+\.\d+\.\d+", args.version):
+                raise ReleaseError(f"--version {args.version!r}: not a plain X.Y.Z version")
+            date = args.date or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) or not _valid_date(date):
+                raise ReleaseError(f"--date {date!r}: not a YYYY-MM-DD date")
+            current = _plain_version(args.version_file) if args.bump else _report_version(args.version_file)
             report = build_report(
                 args.old, args.new, python_api=not args.no_python_api, current_version=current
             )
@@ -757,21 +800,25 @@ def main(argv: list[str] | None = None) -> int:
                         "no user-visible change: nothing to release (use --version to force an entry)"
                     )
                 version = report.next_version or current
-                write_version(version, args.version_file)
-                _log(f"{args.version_file}: {current} → {version} ({report.bump})")
             else:
                 version = args.version
-            date = args.date or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
             entry = apidiff.changelog_entry(report, version, date)
-            text = args.file.read_text("utf-8") if args.file.exists() else _CHANGELOG_HEAD
             try:
-                args.file.write_text(apidiff.prepend_changelog(text, entry), "utf-8")
-            except ValueError as exc:
+                text = args.file.read_text("utf-8") if args.file.exists() else _CHANGELOG_HEAD
+                updated = apidiff.prepend_changelog(text, entry)
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
                 raise ReleaseError(f"{args.file}: {exc}") from None
+            try:
+                args.file.write_text(updated, "utf-8")
+            except OSError as exc:
+                raise ReleaseError(f"{args.file}: cannot write it ({exc})") from None
+            if args.bump:
+                write_version(version, args.version_file)
+                _log(f"{args.version_file}: {current} → {version} ({report.bump})")
             print(entry, end="")
             _log(f"{args.file}: added [{version}]")
         elif args.command == "bump":
-            current = read_version(args.version_file)
+            current = _plain_version(args.version_file)
             version = apidiff.plain_bump(current, args.level)
             write_version(version, args.version_file)
             print(version)

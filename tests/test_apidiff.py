@@ -7,12 +7,15 @@ what the client *sends* (requests, parameters) and what it *reads* (responses, w
 from __future__ import annotations
 
 import copy
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import EVENTS_SPEC, REPO, REST_SPEC, load_yaml
 
 if str(REPO) not in sys.path:
@@ -521,3 +524,103 @@ def test_the_changelog_entry_and_where_it_goes() -> None:
     with pytest.raises(ValueError, match=r"already has a section for 0\.2\.0"):
         apidiff.prepend_changelog(updated, entry)
     assert apidiff.prepend_changelog("# Changelog\n", entry).endswith(entry.rstrip("\n") + "\n")
+
+
+# -- the release command line: bad input is a clear error, and a refusal writes nothing ---------
+
+
+def release_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator.release", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def release_files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A spec change (a patch: a new description), a CHANGELOG and a _version.py to write to."""
+    new = tmp_path / "new"
+    new.mkdir()
+    rest = load_yaml(REST_SPEC)
+    rest["components"]["schemas"]["TaskResult"]["description"] = "One task's result."
+    (new / REST_SPEC.name).write_text(yaml.safe_dump(rest, sort_keys=False), "utf-8")
+    shutil.copyfile(EVENTS_SPEC, new / EVENTS_SPEC.name)
+    version = tmp_path / "_version.py"
+    version.write_text('__version__ = "0.1.0"\n', "utf-8")
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2030-01-01\n", "utf-8")
+    return new, changelog, version
+
+
+def test_a_refused_changelog_bump_leaves_the_version_alone(release_files: tuple[Path, Path, Path]) -> None:
+    new, changelog, version = release_files
+    text = changelog.read_text("utf-8").replace("## [0.1.0]", "## [0.1.1] - 2030-01-01\n\n## [0.1.0]")
+    changelog.write_text(text, "utf-8")
+    args = ("changelog", REPO / "specs", new, "--bump", "--no-python-api")
+    result = release_cli(*args, "--file", changelog, "--version-file", version)
+    assert result.returncode == 2
+    assert "already has a section for 0.1.1" in result.stderr
+    # Before: _version.py said 0.1.1 already, and a retry would have bumped it to 0.1.2.
+    assert version.read_text("utf-8") == '__version__ = "0.1.0"\n'
+    assert changelog.read_text("utf-8") == text
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param(("--version", "junk"), "--version 'junk': not a plain X.Y.Z", id="junk-version"),
+        pytest.param(("--bump", "--date", "tomorrow"), "--date 'tomorrow'", id="junk-date"),
+        pytest.param(("--bump", "--date", "2030-02-30"), "--date '2030-02-30'", id="impossible-date"),
+    ],
+)
+def test_changelog_junk_is_refused_before_writing(
+    release_files: tuple[Path, Path, Path], extra: tuple[str, ...], expected: str
+) -> None:
+    new, changelog, version = release_files
+    before = changelog.read_text("utf-8"), version.read_text("utf-8")
+    args = ("changelog", REPO / "specs", new, "--no-python-api", *extra)
+    result = release_cli(*args, "--file", changelog, "--version-file", version)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (changelog.read_text("utf-8"), version.read_text("utf-8")) == before
+
+
+def test_changelog_into_a_directory_is_a_clear_error(
+    release_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    new, _, version = release_files
+    args = ("changelog", REPO / "specs", new, "--bump", "--no-python-api")
+    result = release_cli(*args, "--file", tmp_path, "--version-file", version)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert version.read_text("utf-8") == '__version__ = "0.1.0"\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(None, "cannot read the version", id="missing"),
+        pytest.param('__version__ = "0.2.0rc1"\n', "'0.2.0rc1' is not a plain X.Y.Z", id="pre-release"),
+    ],
+)
+def test_bump_with_a_bad_version_file_is_a_clear_error(
+    tmp_path: Path, content: str | None, expected: str
+) -> None:
+    version = tmp_path / "_version.py"
+    if content is not None:
+        version.write_text(content, "utf-8")
+    result = release_cli("bump", "patch", "--version-file", version)
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_diff_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    result = release_cli("diff", REPO / "specs", "--no-python-api", "--output", tmp_path)
+    assert result.returncode == 2
+    assert f"--output {tmp_path}: cannot write the report" in result.stderr
+    assert "Traceback" not in result.stderr

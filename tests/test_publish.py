@@ -406,3 +406,13 @@ def test_publish_dist_without_a_directory_is_a_clear_error() -> None:
     noxfile = _noxfile()
     with pytest.raises(_SessionError, match="--dist needs a directory"):
         noxfile.publish(_FakeSession("--dist"))
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_dist_that_is_not_a_directory_is_refused_clearly(tmp_path: Path, kind: str) -> None:
+    dist = tmp_path / "dist"
+    if kind == "file":
+        dist.write_text("", "utf-8")
+    env = {"TWINE_REPOSITORY_URL": "http://127.0.0.1:9/", "TWINE_USERNAME": "u", "TWINE_PASSWORD": "p"}
+    with pytest.raises(release.ReleaseError, match="cannot list the distributions"):
+        release.publish(dist, env=env, check_drift=lambda _: [], log=lambda _: None)

@@ -224,3 +224,13 @@ def test_a_hand_edited_generated_tree_is_not_vendored(tmp_path: Path) -> None:
 def _sdk_version() -> str:
     text = (REPO / "overlays" / "crewai_amp" / "_version.py").read_text("utf-8")
     return text.split("__version__ = ", 1)[1].split("\n", 1)[0].strip("\"'")
+
+
+def test_a_dest_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    dest = tmp_path / "not-a-dir"
+    dest.write_text("mine\n", "utf-8")
+    refused = vendor(dest)
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    assert f"{dest}: cannot use it as the destination directory" in refused.stderr
+    assert dest.read_text("utf-8") == "mine\n"
