@@ -441,3 +441,24 @@ def test_on_a_terminal_without_rich_plain_lines_and_a_hint(
     assert len(run.err.splitlines()) == 1
     assert any(line.startswith("[") and "completed" in line for line in run.out.splitlines())
     assert FINAL in run.out
+
+
+def test_an_api_error_while_waiting_still_reports_the_kickoff_id(
+    emulator: AmpEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The kickoff succeeded (a paid run), then every status check fails: with --json nothing else
+    # on stdout or stderr carries the id, so the error must.
+    emulator.faults.routes = frozenset({"status"})
+    emulator.faults.error_rate = 1.0
+    run = cli(capsys, "kickoff", *TRY, "--wait", "--json")
+    assert run.code == 3
+    error = run.error()
+    (kid,) = emulator.kickoff_ids
+    assert (error["type"], error["status_code"], error["kickoff_id"]) == ("InternalServerError", 500, kid)
+    assert f"crewai-amp wait {kid}" in error["hint"]
+    assert run.out == ""
+    emulator.faults.clear()
+    run = cli(capsys, "wait", "7c6d8f8e-0d7b-4f57-9c55-3f3a36a3c0a1", "--json")
+    assert run.code == 3
+    assert run.error()["kickoff_id"] == "7c6d8f8e-0d7b-4f57-9c55-3f3a36a3c0a1"
+    assert "hint" not in run.error()  # an unknown id: no point waiting again

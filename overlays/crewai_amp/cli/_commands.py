@@ -10,7 +10,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CREW_ERROR, INTERRUPTED, OK, Failure, UsageError, wait_command
+from ._errors import CREW_ERROR, INTERRUPTED, OK, Failure, UsageError, describe, wait_command
 from ._output import Output
 from ._parser import DEFAULT_TIMEOUT, load_inputs_file
 from ._progress import display_for
@@ -108,7 +108,7 @@ def run_wait(args: argparse.Namespace, out: Output) -> int:
 def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Namespace, out: Output) -> int:
     """Wait with live progress, then show the final output. Ctrl-C stops waiting (not the
     crew) and says how to pick it up again."""
-    from ..errors import ExecutionError
+    from ..errors import AmpError, ExecutionError, NotFoundError, WaitTimeout
 
     display = display_for(out)
     try:
@@ -131,6 +131,17 @@ def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Nam
         if out.json_mode:  # the result document still goes to stdout; the error to stderr
             out.document(status_document(kickoff_id, exc.status))
         raise
+    except WaitTimeout:
+        raise
+    except AmpError as exc:
+        # An API error while waiting (the crew may well still be running): the report must
+        # carry the kickoff id, or `kickoff --wait --json` leaves no way to find the paid run.
+        failure = describe(exc, base_url_flag=getattr(args, "base_url", None))
+        failure.details.setdefault("kickoff_id", kickoff_id)
+        if not isinstance(exc, NotFoundError):  # an unknown id: waiting again would not help
+            resume = f"resume waiting with: {wait_command(kickoff_id, getattr(args, 'base_url', None))}"
+            failure.hint = f"{failure.hint}; {resume}" if failure.hint else resume
+        raise failure from None
     render_final(out, kickoff_id, final)
     return OK
 
