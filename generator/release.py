@@ -119,7 +119,7 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
 
     Every spec is validated as the pipeline validates it (a SpecError names file and location).
     """
-    from .specs import load_and_validate
+    from .specs import SpecError, load_and_validate
 
     text = str(arg)
     paths: list[Path] = []
@@ -149,7 +149,13 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
             raise ReleaseError(f"{path}: no such spec file or directory")
     specs: dict[str, SpecFile] = {}
     for spec_path in paths:
-        spec = load_and_validate(spec_path)
+        try:
+            spec = load_and_validate(spec_path)
+        except SpecError as exc:
+            if not text.startswith("git:"):
+                raise
+            # The file is a temporary copy, gone when the user reads this: name it as git does.
+            raise ReleaseError(f"{text}:specs/{spec_path.name}{str(exc)[len(exc.path) :]}") from None
         if spec.kind in specs:
             raise ReleaseError(
                 f"{text}: more than one {spec.kind} spec ({specs[spec.kind].source}, {spec_path})"

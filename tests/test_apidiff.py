@@ -624,3 +624,27 @@ def test_diff_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> 
     assert result.returncode == 2
     assert f"--output {tmp_path}: cannot write the report" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_spec_at_a_git_rev_is_named_by_the_rev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # git:REV specs are read from temporary copies; the error must name the rev, not a deleted file.
+    from generator import release
+
+    repo = tmp_path / "repo"
+    (repo / "specs").mkdir(parents=True)
+    rest = load_yaml(REST_SPEC)
+    tasks = rest["components"]["schemas"]["StatusCompleted"]["properties"]["result"]["properties"]["tasks"]
+    tasks["items"]["$ref"] = "#/components/schemas/TaskResultz"
+    (repo / "specs" / REST_SPEC.name).write_text(yaml.safe_dump(rest, sort_keys=False), "utf-8")
+    shutil.copyfile(EVENTS_SPEC, repo / "specs" / EVENTS_SPEC.name)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "specs"], check=True)
+    subprocess.run([*git, "commit", "-qm", "broken"], check=True)
+    monkeypatch.setattr(release, "REPO", repo)
+    with pytest.raises(release.ReleaseError) as info:
+        release.load_side("git:HEAD", tmp_path / "work")
+    message = str(info.value)
+    assert message.startswith(f"git:HEAD:specs/{REST_SPEC.name}:"), message
+    assert "dangling $ref '#/components/schemas/TaskResultz'" in message
+    assert str(tmp_path / "work") not in message
