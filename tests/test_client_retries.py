@@ -219,7 +219,8 @@ def test_a_real_refused_connection_raises_api_connection_error() -> None:
 
 
 def test_backoff_is_full_jitter_doubling_to_a_cap() -> None:
-    for attempt, cap in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (10, 8.0)]:
+    # (5000: a huge max_retries must not end in an OverflowError from 2**attempt.)
+    for attempt, cap in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (10, 8.0), (5000, 8.0)]:
         delays = [backoff(attempt) for _ in range(300)]
         assert all(0 <= d <= cap for d in delays)
         assert max(delays) > cap * 0.8  # the whole range is used, not a fixed delay

@@ -70,7 +70,9 @@ def should_retry_status(status_code: int, *, idempotent: bool) -> bool:
 def backoff(attempt: int) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(8, 0.5 * 2**attempt)] seconds
     (attempt 0 is the first retry)."""
-    return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt))
+    # The exponent is bounded: 2**1100 overflows a float (OverflowError) once a caller who set
+    # a huge max_retries has retried long enough; the cap is reached long before 2**32.
+    return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2 ** min(attempt, 32)))
 
 
 def retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
