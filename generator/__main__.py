@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if args.command == "validate":
-            pipeline.load_inputs(args.specs, args.overlays)
+            # Apply the overlays too, as generate does: a target that selects nothing or an
+            # overlaid spec that no longer validates must fail here, not only at generation.
+            pipeline.overlaid(pipeline.load_inputs(args.specs, args.overlays))
             print("specs and overlays are valid")
         elif args.command == "generate":
             changed = pipeline.generate(

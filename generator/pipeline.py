@@ -44,12 +44,18 @@ def _validate_overlaid(spec: specs.Spec, document: dict[str, object]) -> None:
         raise specs.SpecError(spec.path, f"invalid after overlays: {exc}") from None
 
 
-def generate_into(out_dir: Path, inputs: Inputs, repo: Path = REPO) -> None:
-    """Run stages 2-5 into an empty directory."""
+def overlaid(inputs: Inputs) -> tuple[dict[str, object], dict[str, object]]:
+    """Stage 2: both specs with the overlays applied (a target that selects nothing fails), validated."""
     rest_doc = overlay.apply_overlays(inputs.rest, inputs.overlays)
     events_doc = overlay.apply_overlays(inputs.events, inputs.overlays)
     _validate_overlaid(inputs.rest, rest_doc)
     _validate_overlaid(inputs.events, events_doc)
+    return rest_doc, events_doc
+
+
+def generate_into(out_dir: Path, inputs: Inputs, repo: Path = REPO) -> None:
+    """Run stages 2-5 into an empty directory."""
+    rest_doc, events_doc = overlaid(inputs)
 
     manifest.stamp(rest.generate_rest(rest_doc, out_dir), inputs.rest)
     manifest.stamp(events.generate_events(events.payload_schema(events_doc), out_dir), inputs.events)

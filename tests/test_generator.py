@@ -129,6 +129,24 @@ def test_an_overlay_whose_target_vanished_fails_clearly(tmp_path: Path, workspac
     assert snapshot(workspace / "generated") == before
 
 
+def test_validate_applies_the_overlays_as_generate_does(tmp_path: Path) -> None:
+    # `validate` said "specs and overlays are valid" for an overlay that `generate` then refused.
+    overlays = tmp_path / "overlays"
+    overlays.mkdir()
+    stale = overlays / "stale.overlay.yaml"
+    head = "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nextends: crewai-amp-rest-api.openapi.yml\n"
+    for target, expected in [
+        ("$.components.schemas.Gone.properties.x", "selects nothing"),
+        ("$[[[", "invalid JSONPath"),
+    ]:
+        stale.write_text(head + f"actions:\n  - target: '{target}'\n    remove: true\n", "utf-8")
+        result = run_generator("validate", "--overlays", overlays)
+        assert result.returncode == 1, result.stdout
+        assert "stale.overlay.yaml" in result.stderr and expected in result.stderr
+        assert "Traceback" not in result.stderr
+    assert run_generator("validate").returncode == 0
+
+
 def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert run_generator("generate", "--output", first).returncode == 0
