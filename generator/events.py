@@ -85,8 +85,11 @@ def _name_and_open(node: dict[str, Any], title: str) -> None:
 def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
     """One JSON Schema (2020-12) holding every message payload of the AsyncAPI document."""
     defs: dict[str, Any] = {}
-    messages = document.get("components", {}).get("messages", {})
-    for message in messages.values():
+    messages = list(document.get("components", {}).get("messages", {}).items())
+    # A message defined inline in a channel (not a $ref) is an event too: without this it got no model.
+    for channel in document.get("channels", {}).values():
+        messages += [(k, m) for k, m in (channel.get("messages") or {}).items() if "$ref" not in m]
+    for key, message in messages:
         if "$ref" in message:
             message = resolve_pointer(document, message["$ref"])
         payload = message.get("payload", {})
@@ -94,7 +97,7 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
             name = payload["$ref"].rsplit("/", 1)[-1]
             payload = resolve_pointer(document, payload["$ref"])
         else:
-            name = _pascal(str(message.get("name", "Message"))) + "Payload"
+            name = _pascal(str(message.get("name", key))) + "Payload"
         schema = copy.deepcopy(payload)
         _name_and_open(schema, name)
         schema["title"] = name

@@ -208,6 +208,35 @@ def validate_asyncapi(spec: Spec) -> None:
         best = jsonschema.exceptions.best_match(errors)
         assert best is not None
         raise spec.error(best.message, pointer(list(best.absolute_path)))
+    check_message_payloads(spec)
+
+
+def check_message_payloads(spec: Spec) -> None:
+    """Every AsyncAPI message has a plain JSON Schema payload: the event models are generated from
+    the payloads, and a message without one (or with a multi-format ``schemaFormat`` payload) would
+    otherwise become an untyped ``RootModel[Any]`` without a word."""
+    data = spec.data
+    found: list[tuple[list[Any], Any]] = [
+        (["components", "messages", name], message)
+        for name, message in ((data.get("components") or {}).get("messages") or {}).items()
+    ]
+    for channel_name, channel in (data.get("channels") or {}).items():
+        if isinstance(channel, dict):
+            found += [
+                (["channels", channel_name, "messages", name], message)
+                for name, message in (channel.get("messages") or {}).items()
+            ]
+    for parts, message in found:
+        if not isinstance(message, dict) or "$ref" in message:
+            continue  # a reference: the message it points to is checked where it is defined
+        payload = message.get("payload")
+        if payload is None:
+            raise spec.error("message has no payload; the event models are generated from it", pointer(parts))
+        if isinstance(payload, dict) and "schemaFormat" in payload:
+            raise spec.error(
+                "a multi-format payload (schemaFormat) is not supported; give the JSON Schema as the payload",
+                pointer([*parts, "payload", "schemaFormat"]),
+            )
 
 
 def load_and_validate(path: Path) -> Spec:

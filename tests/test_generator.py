@@ -63,9 +63,34 @@ def _wrong_type_events(data: dict) -> None:  # type: ignore[type-arg]
     data["components"]["schemas"]["TaskCompletedPayload"]["required"] = "kickoff_id"
 
 
+def _message_without_payload(data: dict) -> None:  # type: ignore[type-arg]
+    del data["components"]["messages"]["CrewCompleted"]["payload"]
+
+
+def _multi_format_payload(data: dict) -> None:  # type: ignore[type-arg]
+    message = data["components"]["messages"]["CrewCompleted"]
+    message["payload"] = {
+        "schemaFormat": "application/schema+json;version=draft-07",
+        "schema": message["payload"],
+    }
+
+
 @pytest.mark.parametrize(
     ("spec", "edit", "expected"),
     [
+        # Both generated `CrewCompletedPayload(RootModel[Any])` without a word: an untyped event.
+        pytest.param(
+            EVENTS_SPEC.name,
+            _message_without_payload,
+            "/components/messages/CrewCompleted: message has no payload",
+            id="events-message-without-payload",
+        ),
+        pytest.param(
+            EVENTS_SPEC.name,
+            _multi_format_payload,
+            "/components/messages/CrewCompleted/payload/schemaFormat",
+            id="events-multi-format-payload",
+        ),
         pytest.param(REST_SPEC.name, _dangling_rest_ref, "TaskResultz", id="rest-dangling-ref"),
         pytest.param(EVENTS_SPEC.name, _dangling_events_ref, "NoSuchPayload", id="events-dangling-ref"),
         pytest.param(
@@ -90,6 +115,22 @@ def test_a_bad_spec_fails_naming_file_and_location_and_leaves_output_untouched(
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(workspace / "generated") == before
+
+
+def test_a_message_defined_inline_in_a_channel_gets_a_model_too(tmp_path: Path, workspace: Path) -> None:
+    def add_inline_message(data: dict) -> None:  # type: ignore[type-arg]
+        data["channels"]["crewEvents"]["messages"]["crewStarted"] = {
+            "name": "CrewStarted",
+            "payload": {"type": "object", "properties": {"kickoff_id": {"type": "string"}}},
+        }
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_inline_message)
+    out = tmp_path / "out"
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", out)
+    assert result.returncode == 0, result.stderr
+    models = (out / "crewai_amp_events" / "models.py").read_text("utf-8")
+    assert "class CrewStartedPayload(BaseModel):" in models  # it was silently left out
+    assert "class CrewCompletedPayload(BaseModel):" in models
 
 
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
