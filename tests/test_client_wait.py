@@ -25,9 +25,13 @@ from _client_support import (
     sync_client,
 )
 from crewai_amp import (
+    AmpClient,
+    APITimeoutError,
     ConfigurationError,
     ExecutionError,
+    InternalServerError,
     NotFoundError,
+    RateLimitError,
     StatusCompleted,
     StatusError,
     StatusRunning,
@@ -139,6 +143,87 @@ def test_async_on_status_may_be_a_coroutine_function() -> None:
     script = Script(*statuses(RUNNING, COMPLETED))
     call(async_client(script), "wait", KICKOFF_ID, on_status=record)
     assert seen == ["running", "completed"]
+
+
+# --- the deadline bounds the status checks too ---------------------------------------------
+
+
+@FACTORIES
+def test_retries_inside_wait_stop_at_its_deadline(factory: Factory) -> None:
+    # Rate limited with Retry-After: 5 — a retry would start after the 1 s deadline, so wait()
+    # gives up at once with WaitTimeout (chained to the 429), not 10 s later with RateLimitError.
+    clock = FakeClock()
+    script = Script(httpx.Response(429, headers={"Retry-After": "5"}, json={"error": "slow down"}))
+    with pytest.raises(WaitTimeout) as raised:
+        call(factory(script, clock), "wait", KICKOFF_ID, timeout=1)
+    assert isinstance(raised.value.__cause__, RateLimitError)
+    assert raised.value.last_status is None
+    assert "429" in str(raised.value) or "slow down" in str(raised.value)
+    assert clock.slept == []
+    assert len(script.requests) == 1
+
+
+@FACTORIES
+def test_the_last_status_survives_a_deadline_reached_while_retrying(factory: Factory) -> None:
+    clock = FakeClock()
+    script = Script(json_response(RUNNING), httpx.Response(503))
+    with pytest.raises(WaitTimeout) as raised:  # retries that would outlast the deadline
+        call(factory(script, clock, max_retries=100), "wait", KICKOFF_ID, timeout=20)
+    assert isinstance(raised.value.last_status, StatusRunning)
+    assert isinstance(raised.value.__cause__, InternalServerError)
+    assert sum(clock.slept) < 20
+
+
+def test_retries_that_fit_before_the_deadline_still_happen() -> None:
+    clock = FakeClock()
+    script = Script(
+        httpx.Response(503), httpx.Response(429, headers={"Retry-After": "2"}), json_response(COMPLETED)
+    )
+    assert isinstance(sync_client(script, clock).wait(KICKOFF_ID, timeout=60), StatusCompleted)
+    assert len(script.requests) == 3
+
+
+def request_timeouts(request: httpx.Request) -> dict[str, float]:
+    timeouts: dict[str, float] = request.extensions["timeout"]
+    return timeouts
+
+
+def own_client(script: Script) -> AmpClient:
+    """A client with its own httpx client (the SDK's default timeouts), on a mock transport."""
+    client = AmpClient(base_url="https://crew.test", token="sk-test")
+    client._http._transport = httpx.MockTransport(script)
+    client._clock = FakeClock()
+    return client
+
+
+@pytest.mark.parametrize(("timeout", "read"), [(3, 3.0), (0, 1.0), (600, 30.0), (None, 30.0)])
+def test_each_status_check_takes_no_longer_than_the_time_left(timeout: float | None, read: float) -> None:
+    script = Script(json_response(COMPLETED))
+    own_client(script).wait(KICKOFF_ID, timeout=timeout)
+    assert request_timeouts(script.requests[0])["read"] == pytest.approx(read)
+    assert request_timeouts(script.requests[0])["connect"] == pytest.approx(min(read, 5.0))
+
+
+def test_status_outside_wait_keeps_the_configured_timeout() -> None:
+    script = Script(json_response(COMPLETED))
+    own_client(script).status(KICKOFF_ID)
+    assert request_timeouts(script.requests[0]) == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+
+
+@FACTORIES
+def test_a_status_check_cut_short_by_the_deadline_is_a_wait_timeout(factory: Factory) -> None:
+    clock = FakeClock()
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        clock.now += request_timeouts(request)["read"]  # the server never answers in time
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    script = Script(json_response(RUNNING), hang)
+    with pytest.raises(WaitTimeout) as raised:
+        call(factory(script, clock), "wait", KICKOFF_ID, timeout=4)
+    assert isinstance(raised.value.__cause__, APITimeoutError)
+    assert isinstance(raised.value.last_status, StatusRunning)
+    assert clock.now - 1000.0 <= 4 + 1.0  # the deadline, plus at most one minimal request
 
 
 # --- spacing of the checks -----------------------------------------------------------------

@@ -50,6 +50,7 @@ from ._status import (
     status_value,
 )
 from .errors import (
+    AmpError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -262,6 +263,15 @@ class _Wait:
         self.deadline = None if timeout is None else now + timeout
         self.plan = PollPlan(started=now)
 
+    def expired(self, last_status: Status | None, cause: AmpError) -> WaitTimeout:
+        """The WaitTimeout for a status check the deadline cut short (its retries, or a request
+        bounded by the time left)."""
+        return WaitTimeout(
+            f"crew run {self.kickoff_id}: no status within {self.timeout:g} s ({cause})",
+            kickoff_id=self.kickoff_id,
+            last_status=last_status,
+        )
+
     def after(self, status: Status, now: float) -> StatusCompleted | float:
         """The final status, or the seconds to sleep before the next check. Raises
         ExecutionError if the crew failed, WaitTimeout once the deadline has passed."""
@@ -284,6 +294,31 @@ class _Wait:
         if self.deadline is not None:
             delay = min(delay, self.deadline - now)
         return max(float(delay), 0.0)
+
+
+class _OutOfTime(Exception):
+    """Raised inside wait() when a status check cannot be retried (or finished) before the
+    deadline; wait() turns it into WaitTimeout, chained to ``error``."""
+
+    def __init__(self, error: AmpError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# A status check inside wait() may take the time left, but at least this long: a request needs
+# some time to succeed at all (wait(timeout=0) still checks once).
+MIN_REQUEST_TIMEOUT = 1.0
+
+
+def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """``timeout`` with no phase longer than ``seconds`` (a phase without a limit gets it)."""
+
+    def cap(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
+    )
 
 
 class _Clock:
@@ -371,18 +406,42 @@ class _Base:
             self._max_retries,
         )
 
+    def _bounded(self, args: dict[str, Any], deadline: float | None) -> dict[str, Any]:
+        """The request arguments for one attempt: within wait(), no longer than the time left."""
+        if deadline is None:
+            return args
+        left = max(deadline - self._clock.monotonic(), MIN_REQUEST_TIMEOUT)
+        return {**args, "timeout": _capped(args.get("timeout") or self._http_timeout(), left)}
+
+    def _http_timeout(self) -> httpx.Timeout:
+        raise NotImplementedError
+
+    def _in_time(self, delay: float, deadline: float | None, error: Callable[[], AmpError]) -> float:
+        """``delay`` if a retry after it still starts before the deadline; else _OutOfTime."""
+        if deadline is not None and self._clock.monotonic() + delay >= deadline:
+            raise _OutOfTime(error())
+        return delay
+
     def _after_error(
-        self, op: _Operation[Any], args: dict[str, Any], exc: httpx.HTTPError, started: float, attempt: int
+        self,
+        op: _Operation[Any],
+        args: dict[str, Any],
+        exc: httpx.HTTPError,
+        started: float,
+        attempt: int,
+        deadline: float | None = None,
     ) -> float:
         """Seconds to wait before retrying after a transport error; raises when not retrying."""
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             self._log(args, type(exc).__name__, started, attempt)
         if attempt < self._max_retries and _retry.should_retry_exception(exc, idempotent=op.idempotent):
-            delay = _retry.backoff(attempt)
+            delay = self._in_time(_retry.backoff(attempt), deadline, lambda: _transport_error(exc))
             if debug:
                 self._log_retry(args, type(exc).__name__, delay, attempt)
             return delay
+        if deadline is not None and isinstance(exc, httpx.TimeoutException):
+            self._in_time(0.0, deadline, lambda: _transport_error(exc))  # our cap cut it short
         raise _transport_error(exc) from exc
 
     def _after_response(
@@ -392,6 +451,7 @@ class _Base:
         response: httpx.Response,
         started: float,
         attempt: int,
+        deadline: float | None = None,
     ) -> float | None:
         """Seconds to wait before retrying this response, or None to keep it."""
         debug = logger.isEnabledFor(logging.DEBUG)
@@ -400,7 +460,9 @@ class _Base:
         if attempt < self._max_retries and _retry.should_retry_status(
             response.status_code, idempotent=op.idempotent
         ):
-            delay = _retry.delay_for(response, attempt)
+            delay = self._in_time(
+                _retry.delay_for(response, attempt), deadline, lambda: _status_error(response)
+            )
             if debug:
                 self._log_retry(args, response.status_code, delay, attempt)
             return delay
@@ -454,17 +516,24 @@ class AmpClient(_Base):
         )
         self.with_raw_response = _RawAmpClient(self)
 
-    def _request(self, op: _Operation[T], kwargs: dict[str, Any]) -> tuple[T, httpx.Response, int]:
+    def _http_timeout(self) -> httpx.Timeout:
+        return self._http.timeout
+
+    def _request(
+        self, op: _Operation[T], kwargs: dict[str, Any], deadline: float | None = None
+    ) -> tuple[T, httpx.Response, int]:
+        """Send with retries. ``deadline`` (wait()'s, on the client's clock) bounds each attempt
+        and every retry; past it, _OutOfTime."""
         args = self._prepare(kwargs)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = self._http.request(**args)
+                response = self._http.request(**self._bounded(args, deadline))
             except httpx.HTTPError as exc:
-                delay = self._after_error(op, args, exc, started, attempt)
+                delay = self._after_error(op, args, exc, started, attempt, deadline)
             else:
-                retry_in = self._after_response(op, args, response, started, attempt)
+                retry_in = self._after_response(op, args, response, started, attempt, deadline)
                 if retry_in is None:
                     return self._parse(op, response), response, attempt
                 delay = retry_in
@@ -502,12 +571,18 @@ class AmpClient(_Base):
         Checks after ~0.5 s, then backs off with jitter up to 10 s, aiming at the predicted
         finish once the crew reports progress. ``on_status`` sees every status. Raises
         ExecutionError if the run ends in error, WaitTimeout after ``timeout`` seconds (None:
-        no limit). Statuses the spec does not know keep it waiting.
+        no limit) — the status checks and their retries included, each given only the time left
+        (at least 1 s). Statuses the spec does not know keep it waiting.
         """
         clock = self._clock
         waiting = _Wait(kickoff_id, timeout, clock.monotonic())
+        kwargs = _status_kwargs(kickoff_id)
+        status: Status | None = None
         while True:
-            status = self.status(kickoff_id)
+            try:
+                status = self._request(_STATUS, dict(kwargs), waiting.deadline)[0]
+            except _OutOfTime as out:
+                raise waiting.expired(status, out.error) from out.error
             if on_status is not None:
                 on_status(status)
             outcome = waiting.after(status, clock.monotonic())
@@ -660,17 +735,24 @@ class AsyncAmpClient(_Base):
         )
         self.with_raw_response = _AsyncRawAmpClient(self)
 
-    async def _request(self, op: _Operation[T], kwargs: dict[str, Any]) -> tuple[T, httpx.Response, int]:
+    def _http_timeout(self) -> httpx.Timeout:
+        return self._http.timeout
+
+    async def _request(
+        self, op: _Operation[T], kwargs: dict[str, Any], deadline: float | None = None
+    ) -> tuple[T, httpx.Response, int]:
+        """Send with retries. ``deadline`` (wait()'s, on the client's clock) bounds each attempt
+        and every retry; past it, _OutOfTime."""
         args = self._prepare(kwargs)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = await self._http.request(**args)
+                response = await self._http.request(**self._bounded(args, deadline))
             except httpx.HTTPError as exc:
-                delay = self._after_error(op, args, exc, started, attempt)
+                delay = self._after_error(op, args, exc, started, attempt, deadline)
             else:
-                retry_in = self._after_response(op, args, response, started, attempt)
+                retry_in = self._after_response(op, args, response, started, attempt, deadline)
                 if retry_in is None:
                     return self._parse(op, response), response, attempt
                 delay = retry_in
@@ -707,8 +789,13 @@ class AsyncAmpClient(_Base):
         async function."""
         clock = self._clock
         waiting = _Wait(kickoff_id, timeout, clock.monotonic())
+        kwargs = _status_kwargs(kickoff_id)
+        status: Status | None = None
         while True:
-            status = await self.status(kickoff_id)
+            try:
+                status = (await self._request(_STATUS, dict(kwargs), waiting.deadline))[0]
+            except _OutOfTime as out:
+                raise waiting.expired(status, out.error) from out.error
             if on_status is not None:
                 result = on_status(status)
                 if inspect.isawaitable(result):
