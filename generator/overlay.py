@@ -74,6 +74,20 @@ def _path_of(match: DatumInContext) -> list[Any]:
     return parts[::-1]
 
 
+def _is_node(document: Any, parts: list[Any], value: Any) -> bool:
+    """Whether ``parts`` leads to ``value`` in ``document``. jsonpath-ng also yields things that are
+    not nodes of the document — a character of a string (``title[0]``), a scalar wrapped in a list
+    (``required[*]`` on ``required: true``), a computed ``len`` — which cannot be updated or removed."""
+    node = document
+    for part in parts:
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)
+        if not (in_dict or in_list):
+            return False
+        node = node[part]
+    return node is value or (parts != [] and node == value)
+
+
 def _merge(target: Any, update: Any) -> Any:
     if isinstance(target, dict) and isinstance(update, dict):
         for key, value in update.items():
@@ -101,11 +115,19 @@ def apply_overlay(document: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
             expression = parse_jsonpath(action["target"])
         except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too
             raise overlay.spec.error(f"invalid JSONPath {action['target']!r}: {exc}", where) from None
-        paths = [_path_of(m) for m in expression.find(result)]
+        matches = expression.find(result)
+        paths = [_path_of(m) for m in matches]
         if not paths:
             raise overlay.spec.error(
                 f"target {action['target']!r} selects nothing in {overlay.extends}", where
             )
+        for match, parts in zip(matches, paths, strict=True):
+            if not _is_node(result, parts, match.value):
+                raise overlay.spec.error(
+                    f"target {action['target']!r} selects {match.value!r}, which is not a node of"
+                    f" {overlay.extends} (a string's character, a scalar wrapped in a list, a `len`?)",
+                    where,
+                )
         if action.get("remove"):
             # Delete deepest and highest-index first so earlier deletions don't shift later paths.
             for parts in sorted(paths, key=lambda p: (len(p), p[-1] if p else 0), reverse=True):

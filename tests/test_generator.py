@@ -188,6 +188,34 @@ def test_validate_applies_the_overlays_as_generate_does(tmp_path: Path) -> None:
     assert run_generator("validate").returncode == 0
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        "{target: '$..required[*]', remove: true}",  # `required: true` of a parameter, wrapped in a list
+        "{target: '$.info.title[0]', update: X}",  # a character of a string
+        "{target: '$.info.title.`len`', update: 3}",  # a computed value (it replaced the whole spec)
+    ],
+)
+def test_an_overlay_target_that_is_not_a_node_fails_clearly(
+    tmp_path: Path, workspace: Path, action: str
+) -> None:
+    overlays = tmp_path / "overlays"
+    overlays.mkdir()
+    (overlays / "odd.overlay.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nextends: crewai-amp-rest-api.openapi.yml\n"
+        f"actions:\n  - {action}\n",
+        "utf-8",
+    )
+    before = snapshot(workspace / "generated")
+    args = ("--specs", workspace / "specs", "--overlays", overlays, "--output", workspace / "generated")
+    result = run_generator("generate", *args)
+    assert result.returncode == 1
+    assert "odd.overlay.yaml" in result.stderr and "/actions/0/target" in result.stderr
+    assert "which is not a node of crewai-amp-rest-api.openapi.yml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
 def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert run_generator("generate", "--output", first).returncode == 0
