@@ -57,6 +57,8 @@ def load_overlay(path: Path) -> Overlay:
 
 def load_overlays(directory: Path) -> list[Overlay]:
     """Every ``*.overlay.yaml`` in a directory, in file-name order (so order is stable)."""
+    if not directory.is_dir():  # a mistyped --overlays must not silently generate without overlays
+        raise SpecError(directory, "no such overlays directory")
     return [load_overlay(path) for path in sorted(directory.glob("*.overlay.yaml"))]
 
 

@@ -216,6 +216,14 @@ def test_an_overlay_target_that_is_not_a_node_fails_clearly(
     assert snapshot(workspace / "generated") == before
 
 
+def test_a_missing_overlays_directory_is_an_error_not_no_overlays(tmp_path: Path) -> None:
+    # It generated without the spec overlays (kickoff_id back to a UUID), exit 0.
+    result = run_generator("generate", "--overlays", tmp_path / "nope", "--output", tmp_path / "out")
+    assert result.returncode == 1
+    assert f"{tmp_path / 'nope'}: no such overlays directory" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert run_generator("generate", "--output", first).returncode == 0
