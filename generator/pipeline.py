@@ -78,8 +78,12 @@ def up_to_date(target: Path, inputs: Inputs, repo: Path = REPO) -> bool:
     if recorded.get("generator_config") != manifest.pipeline_hashes(repo):
         return False
     produced = recorded.get("produced", {})
+    # Byte-code caches are not outputs (drift ignores them too): importing generated/ from source
+    # must not make every `--if-changed` run regenerate.
     actual = sorted(
-        str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and p.name != "MANIFEST.json"
+        str(p.relative_to(target))
+        for p in target.rglob("*")
+        if p.is_file() and p.name != "MANIFEST.json" and "__pycache__" not in p.parts
     )
     if sorted(produced) != actual:
         return False

@@ -224,6 +224,18 @@ def test_a_missing_overlays_directory_is_an_error_not_no_overlays(tmp_path: Path
     assert not (tmp_path / "out").exists()
 
 
+def test_if_changed_ignores_byte_code_caches(workspace: Path) -> None:
+    # Importing generated/ from source leaves __pycache__/ there; it regenerated every time.
+    cache = workspace / "generated" / "crewai_amp_api" / "__pycache__"
+    cache.mkdir()
+    (cache / "client.cpython-311.pyc").write_bytes(b"\x00")
+    result = run_generator(
+        "generate", "--if-changed", "--specs", workspace / "specs", "--output", workspace / "generated"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("up to date:"), result.stdout
+
+
 def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert run_generator("generate", "--output", first).returncode == 0
