@@ -26,10 +26,21 @@ class Inputs:
     overlays: list[overlay.Overlay]
 
 
+def _load_kind(path: Path, kind: str) -> specs.Spec:
+    # The file name says which generator reads it. A spec copied under the other one's name
+    # validated as its own kind, then the event models silently vanished (an OpenAPI document
+    # has no messages) or openapi-python-client failed on an AsyncAPI document.
+    spec = specs.load_and_validate(path)
+    if spec.kind != kind:
+        names = {"openapi": "OpenAPI", "asyncapi": "AsyncAPI"}
+        raise spec.error(f"expected the {names[kind]} spec under this name, found {names[spec.kind]}", "/")
+    return spec
+
+
 def load_inputs(spec_dir: Path, overlay_dir: Path) -> Inputs:
     """Stages 1 and 2's inputs: both specs validated, every overlay parsed and matched."""
-    rest_spec = specs.load_and_validate(spec_dir / REST_SPEC)
-    events_spec = specs.load_and_validate(spec_dir / EVENTS_SPEC)
+    rest_spec = _load_kind(spec_dir / REST_SPEC, "openapi")
+    events_spec = _load_kind(spec_dir / EVENTS_SPEC, "asyncapi")
     overlays = overlay.load_overlays(overlay_dir)
     overlay.check_overlays_match([rest_spec, events_spec], overlays)
     return Inputs(rest_spec, events_spec, overlays)

@@ -133,6 +133,29 @@ def test_a_message_defined_inline_in_a_channel_gets_a_model_too(tmp_path: Path, 
     assert "class CrewCompletedPayload(BaseModel):" in models
 
 
+@pytest.mark.parametrize(("source", "target"), [(REST_SPEC, EVENTS_SPEC), (EVENTS_SPEC, REST_SPEC)])
+def test_a_spec_under_the_other_specs_name_is_refused(
+    tmp_path: Path, workspace: Path, source: Path, target: Path
+) -> None:
+    # OpenAPI under the AsyncAPI name generated with exit 0 and no event models at all.
+    shutil.copyfile(source, workspace / "specs" / target.name)
+    before = snapshot(workspace / "generated")
+    args = (
+        "--specs",
+        workspace / "specs",
+        "--overlays",
+        tmp_path / "none",
+        "--output",
+        workspace / "generated",
+    )
+    (tmp_path / "none").mkdir()
+    result = run_generator("generate", *args)
+    assert result.returncode == 1
+    assert f"{target.name}:1 at /: expected the" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
