@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except GeneratorFailed as exc:
+    except (GeneratorFailed, pipeline.OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

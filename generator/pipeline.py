@@ -19,6 +19,10 @@ REST_SPEC = "crewai-amp-rest-api.openapi.yml"
 EVENTS_SPEC = "crewai-amp-webhooks.asyncapi.yml"
 
 
+class OutputError(Exception):
+    """The output path is not a generated tree that generation may replace."""
+
+
 @dataclass
 class Inputs:
     rest: specs.Spec
@@ -112,6 +116,14 @@ def generate(
     inputs = load_inputs(spec_dir, overlay_dir)
     if not force and up_to_date(target, inputs):
         return False
+    # The swap below deletes what was at target: only ever a previous generated tree (or an empty
+    # directory), never a file or a directory a mistyped --output happens to name.
+    if target.exists() and not (
+        target.is_dir() and ((target / "MANIFEST.json").is_file() or not any(target.iterdir()))
+    ):
+        raise OutputError(
+            f"{target}: exists and is not a generated tree (no MANIFEST.json); refusing to replace it"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".generated-", dir=target.parent) as tmp:
         staging = Path(tmp) / "out"

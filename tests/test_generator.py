@@ -259,6 +259,23 @@ def test_if_changed_ignores_byte_code_caches(workspace: Path) -> None:
     assert result.stdout.startswith("up to date:"), result.stdout
 
 
+@pytest.mark.parametrize("kind", ["directory", "file"])
+def test_generate_never_replaces_an_output_that_is_not_a_generated_tree(tmp_path: Path, kind: str) -> None:
+    # `--output DIR` replaced whatever DIR was (a file, a directory of someone's work) with generated/.
+    out = tmp_path / "out"
+    if kind == "directory":
+        out.mkdir()
+        (out / "notes.txt").write_text("precious", "utf-8")
+    else:
+        out.write_text("precious", "utf-8")
+    before = snapshot(tmp_path)
+    result = run_generator("generate", "--output", out)
+    assert result.returncode == 1
+    assert f"{out}: exists and is not a generated tree" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
+
+
 def test_regeneration_is_deterministic_and_matches_the_committed_tree(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert run_generator("generate", "--output", first).returncode == 0
