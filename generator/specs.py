@@ -81,6 +81,28 @@ def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
             _line_map(item, f"{prefix}/{index}", out)
 
 
+def _check_unique_keys(path: Path, node: yaml.Node, prefix: str = "") -> None:
+    # PyYAML keeps the last of two equal keys without a word; a duplicated schema or property (a
+    # bad merge, a copy-paste) would silently replace the first. YAML requires unique keys.
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    raise SpecError(
+                        path,
+                        f"duplicate key {key.value!r} (first on line {seen[key.value]})",
+                        pointer=f"{prefix}/{_escape(key.value)}",
+                        line=line,
+                    )
+                seen[key.value] = line
+            _check_unique_keys(path, value, f"{prefix}/{_escape(key.value)}")
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_unique_keys(path, item, f"{prefix}/{index}")
+
+
 def load(path: Path) -> Spec:
     """Read and parse a YAML or JSON spec. Raises SpecError with the line of a syntax error."""
     try:
@@ -102,6 +124,7 @@ def load(path: Path) -> Spec:
         raise SpecError(path, "not a mapping at the top level", pointer="/")
     lines: dict[str, int] = {}
     if node is not None:
+        _check_unique_keys(path, node)
         _line_map(node, "", lines)
     return Spec(path=path, raw=raw, data=data, lines=lines)
 

@@ -156,6 +156,21 @@ def test_a_spec_under_the_other_specs_name_is_refused(
     assert snapshot(workspace / "generated") == before
 
 
+def test_a_duplicated_key_names_both_lines(workspace: Path) -> None:
+    # PyYAML kept the second TaskResult and dropped the first without a word.
+    path = workspace / "specs" / REST_SPEC.name
+    lines = path.read_text("utf-8").splitlines()
+    at = lines.index("    TaskResult:")
+    lines[at:at] = ["    TaskResult:", "      type: object"]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode == 1
+    expected = f"{REST_SPEC.name}:{at + 3} at /components/schemas/TaskResult: duplicate key 'TaskResult'"
+    assert expected in result.stderr and f"(first on line {at + 1})" in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
