@@ -5,6 +5,7 @@ Bodies come from the spec's examples, read at test time."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from collections.abc import Callable
@@ -150,6 +151,8 @@ def test_kickoff_ids_are_escaped_into_the_path() -> None:
         ("status", ("",), ValueError),
         ("status", (None,), ValueError),
         ("resume", (KICKOFF_ID, "t-1", "ok", "yes"), TypeError),
+        ("kickoff", ({"when": datetime.date(2026, 1, 1)},), TypeError),  # not JSON
+        ("kickoff", ({"score": float("nan")},), ValueError),  # not valid JSON either
     ],
 )
 def test_wrong_arguments_fail_before_anything_is_sent(
