@@ -81,6 +81,18 @@ def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
             _line_map(item, f"{prefix}/{index}", out)
 
 
+class _JsonLoader(yaml.SafeLoader):
+    """A safe loader for JSON documents written in YAML: an unquoted date or time (an ``example:
+    2024-01-01``) stays the string it is, as in YAML 1.2, instead of a ``datetime`` that JSON (and
+    so every later stage) cannot hold."""
+
+
+_JsonLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _check_unique_keys(path: Path, node: yaml.Node, prefix: str = "") -> None:
     # PyYAML keeps the last of two equal keys without a word; a duplicated schema or property (a
     # bad merge, a copy-paste) would silently replace the first. YAML requires unique keys.
@@ -89,6 +101,13 @@ def _check_unique_keys(path: Path, node: yaml.Node, prefix: str = "") -> None:
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value != "<<":
                 line = key.start_mark.line + 1
+                if key.tag != "tag:yaml.org,2002:str":  # `200:` is an int: JSON keys are strings
+                    raise SpecError(
+                        path,
+                        f"key {key.value} is not a string; quote it ('{key.value}')",
+                        pointer=f"{prefix}/{_escape(key.value)}",
+                        line=line,
+                    )
                 if key.value in seen:
                     raise SpecError(
                         path,
@@ -111,8 +130,8 @@ def load(path: Path) -> Spec:
         raise SpecError(path, f"cannot read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_JsonLoader)
+        data = yaml.load(text, Loader=_JsonLoader)  # noqa: S506 - a SafeLoader subclass
     except UnicodeDecodeError as exc:
         raise SpecError(path, f"not UTF-8 (byte {exc.start})") from None
     except yaml.MarkedYAMLError as exc:

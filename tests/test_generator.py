@@ -171,6 +171,29 @@ def test_a_duplicated_key_names_both_lines(workspace: Path) -> None:
     assert snapshot(workspace / "generated") == before
 
 
+def test_an_unquoted_date_is_a_string_and_an_unquoted_status_code_a_clear_error(
+    tmp_path: Path, workspace: Path
+) -> None:
+    # Both were TypeError tracebacks: PyYAML reads `2024-01-01` as a date (JSON has none) and
+    # `200:` as an int key (OpenAPI requires it quoted).
+    path = workspace / "specs" / REST_SPEC.name
+    text = path.read_text("utf-8")
+    dated = text.replace(
+        "    TaskResult:\n", "    TaskResult:\n      example: {task_id: t-1, day: 2024-01-01}\n", 1
+    )
+    path.write_text(dated, "utf-8")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+
+    path.write_text(text.replace("'200':", "200:", 1), "utf-8")
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode == 1
+    assert "/responses/200: key 200 is not a string; quote it ('200')" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
