@@ -141,6 +141,9 @@ def test_kickoff_ids_are_escaped_into_the_path() -> None:
     script = Script(json_response(RUNNING))
     sync_client(script).status("a/b?c")
     assert script.requests[0].url.raw_path == b"/status/a%2Fb%3Fc"
+    # Errors name the path as it was sent, not a decoded one that reads like another request.
+    with pytest.raises(NotFoundError, match=r"GET /status/a%2F\.\.%2Finputs answered 404"):
+        sync_client(Script(json_response({"error": "no"}, 404))).status("a/../inputs")
 
 
 @pytest.mark.parametrize(

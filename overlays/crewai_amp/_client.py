@@ -170,12 +170,18 @@ def _resume_kwargs(
 # --- responses -----------------------------------------------------------------------------
 
 
+def _sent_path(request: httpx.Request) -> str:
+    """The path as sent, escapes included: an id "a/../x" went out as a%2F..%2Fx, and a message
+    showing the decoded form would misreport the request."""
+    return request.url.raw_path.decode("ascii", "replace").partition("?")[0]
+
+
 def _request_line(response: httpx.Response) -> str:
     try:
         request = response.request
     except RuntimeError:  # a response built by hand carries no request
         return ""
-    return f"{request.method} {request.url.path} "
+    return f"{request.method} {_sent_path(request)} "
 
 
 def _status_error(response: httpx.Response) -> APIStatusError:
@@ -212,7 +218,7 @@ def _transport_error(exc: httpx.HTTPError) -> APIConnectionError:
     except RuntimeError:  # httpx raises when the exception carries no request
         request = None
     kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    where = f"{request.method} {request.url.path}: " if request is not None else ""
+    where = f"{request.method} {_sent_path(request)}: " if request is not None else ""
     return kind(
         f"{where}{type(exc).__name__}: {exc}" if str(exc) else f"{where}{type(exc).__name__}", request=request
     )
