@@ -226,10 +226,23 @@ def validate_openapi(spec: Spec) -> None:
         raise spec.error(f"expected OpenAPI 3.1, found {version or 'no openapi field'}", "/openapi")
     check_refs(spec)
     check_schemas(spec)
-    errors = sorted(
-        OpenAPIV31SpecValidator(spec.data).iter_errors(),
-        key=lambda e: list(map(str, e.absolute_path)),
-    )
+    try:
+        errors = sorted(
+            OpenAPIV31SpecValidator(spec.data).iter_errors(),
+            key=lambda e: list(map(str, e.absolute_path)),
+        )
+    except Exception as exc:
+        # Its semantic checks crash (KeyError, TypeError) on some malformed documents, e.g. a tag
+        # without a name; the OAS 3.1 JSON Schema alone then says what is wrong, and where.
+        # Plain jsonschema, not the validator's own backend (jsonschema-rs when installed).
+        import jsonschema
+        from openapi_spec_validator.schemas import schema_v31
+
+        structural = jsonschema.Draft202012Validator(dict(schema_v31))
+        best = jsonschema.exceptions.best_match(structural.iter_errors(spec.data))
+        if best is None:
+            raise spec.error(f"openapi-spec-validator failed: {type(exc).__name__}: {exc}", "/") from None
+        raise spec.error(best.message, pointer(list(best.absolute_path))) from None
     if errors:
         first = errors[0]
         raise spec.error(first.message, pointer(list(first.absolute_path)))

@@ -63,6 +63,10 @@ def _wrong_type_events(data: dict) -> None:  # type: ignore[type-arg]
     data["components"]["schemas"]["TaskCompletedPayload"]["required"] = "kickoff_id"
 
 
+def _tag_without_name(data: dict) -> None:  # type: ignore[type-arg]
+    del data["tags"][0]["name"]  # openapi-spec-validator itself crashed with a KeyError
+
+
 def _message_without_payload(data: dict) -> None:  # type: ignore[type-arg]
     del data["components"]["messages"]["CrewCompleted"]["payload"]
 
@@ -78,6 +82,9 @@ def _multi_format_payload(data: dict) -> None:  # type: ignore[type-arg]
 @pytest.mark.parametrize(
     ("spec", "edit", "expected"),
     [
+        pytest.param(
+            REST_SPEC.name, _tag_without_name, "at /tags/0: 'name' is a required", id="rest-tag-no-name"
+        ),
         # Both generated `CrewCompletedPayload(RootModel[Any])` without a word: an untyped event.
         pytest.param(
             EVENTS_SPEC.name,
