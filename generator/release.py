@@ -414,6 +414,9 @@ def publish(
     missing = [name for name in ("TWINE_USERNAME", "TWINE_PASSWORD") if not env.get(name)]
     if missing:
         raise ReleaseError(f"set {' and '.join(missing)} (for an API token: TWINE_USERNAME=__token__)")
+    _check_url("TWINE_REPOSITORY_URL", url)
+    if simple_url or env.get("CREWAI_AMP_INDEX_SIMPLE_URL"):
+        _check_url("the simple URL", simple_url or env["CREWAI_AMP_INDEX_SIMPLE_URL"])
 
     if check_drift is None:
         from . import pipeline
@@ -472,6 +475,18 @@ def publish(
         raise ReleaseError(f"uploaded, but {simple} does not list {', '.join(missing_files)}")
     log(f"published {PROJECT} {version}: {', '.join(p.name for p in files)}")
     return files
+
+
+def _check_url(name: str, url: str) -> None:
+    # Up front, not after the drift check and the build: a URL httpx cannot even parse
+    # (`http://[bad/`) raised a bare ValueError at the index check.
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ReleaseError(f"{name} {url!r} is not an http(s) URL (e.g. https://upload.pypi.org/legacy/)")
 
 
 def _same_version(filename: str, version: str) -> bool:

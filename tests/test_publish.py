@@ -416,3 +416,13 @@ def test_a_dist_that_is_not_a_directory_is_refused_clearly(tmp_path: Path, kind:
     env = {"TWINE_REPOSITORY_URL": "http://127.0.0.1:9/", "TWINE_USERNAME": "u", "TWINE_PASSWORD": "p"}
     with pytest.raises(release.ReleaseError, match="cannot list the distributions"):
         release.publish(dist, env=env, check_drift=lambda _: [], log=lambda _: None)
+
+
+@pytest.mark.parametrize("url", ["http://[bad/", "not a url", "ftp://index.test/"])
+def test_a_repository_url_that_is_not_http_is_refused_before_anything_runs(url: str, tmp_path: Path) -> None:
+    def no_drift_check(_: Path) -> list[str]:
+        raise AssertionError("the drift check ran before the URL was checked")
+
+    env = {"TWINE_REPOSITORY_URL": url, "TWINE_USERNAME": "u", "TWINE_PASSWORD": "p"}
+    with pytest.raises(release.ReleaseError, match="is not an http\\(s\\) URL"):
+        release.publish(tmp_path, env=env, check_drift=no_drift_check, log=lambda _: None)
