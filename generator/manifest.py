@@ -36,6 +36,12 @@ def pipeline_hashes(repo: Path) -> dict[str, str]:
     }
 
 
+def overlay_key(path: Path) -> str:
+    # Like the specs (`specs/<name>`), keyed by name: `--overlays DIR` outside the repository
+    # raised a ValueError from relative_to(repo) after everything had been generated.
+    return f"overlays/{path.name}"
+
+
 def tool_versions() -> dict[str, str]:
     return {name: metadata.version(name) for name in TOOLS}
 
@@ -68,7 +74,7 @@ def write_manifest(out_dir: Path, specs: list[Spec], overlays: list[Spec], repo:
     manifest = {
         "generated_by": "python -m generator",
         "specs": {f"specs/{s.path.name}": s.sha256 for s in specs},
-        "overlays": {str(o.path.relative_to(repo)): o.sha256 for o in overlays},
+        "overlays": {overlay_key(o.path): o.sha256 for o in overlays},
         "generator_config": pipeline_hashes(repo),
         "tools": tool_versions(),
         "produced": {str(p.relative_to(out_dir)): sha256_file(p) for p in files},

@@ -85,7 +85,7 @@ def up_to_date(target: Path, inputs: Inputs, repo: Path = REPO) -> bool:
         return False
     expected = {
         "specs": {f"specs/{s.path.name}": s.sha256 for s in (inputs.rest, inputs.events)},
-        "overlays": {str(o.spec.path.relative_to(repo)): o.spec.sha256 for o in inputs.overlays},
+        "overlays": {manifest.overlay_key(o.spec.path): o.spec.sha256 for o in inputs.overlays},
         "tools": manifest.tool_versions(),
     }
     if any(recorded.get(key) != value for key, value in expected.items()):

@@ -201,6 +201,19 @@ def test_an_unquoted_date_is_a_string_and_an_unquoted_status_code_a_clear_error(
     assert snapshot(workspace / "generated") == before
 
 
+def test_overlays_from_outside_the_repository(tmp_path: Path, workspace: Path) -> None:
+    # `--overlays DIR` outside the repo generated everything, then failed writing MANIFEST.json.
+    overlays = tmp_path / "overlays"
+    shutil.copytree(REPO / "overlays", overlays, ignore=shutil.ignore_patterns("crewai_amp"))
+    args = ("--specs", workspace / "specs", "--overlays", overlays, "--output", workspace / "generated")
+    result = run_generator("generate", *args)
+    assert result.returncode == 0, result.stderr
+    assert (workspace / "generated" / "MANIFEST.json").read_bytes() == (
+        GENERATED / "MANIFEST.json"
+    ).read_bytes()
+    assert run_generator("generate", "--if-changed", *args).stdout.startswith("up to date:")
+
+
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
