@@ -122,6 +122,20 @@ def _check_unique_keys(path: Path, node: yaml.Node, prefix: str = "") -> None:
             _check_unique_keys(path, item, f"{prefix}/{index}")
 
 
+def _unshared(path: Path, node: Any, parents: tuple[int, ...] = ()) -> Any:
+    """A copy in which no two places share an object. PyYAML gives every ``*alias`` the anchor's
+    own dict, so an overlay that patched one place patched all of them (and removing the same
+    key twice raised a KeyError)."""
+    if isinstance(node, (dict, list)):
+        if id(node) in parents:
+            raise SpecError(path, "a YAML alias refers to its own anchor (a recursive document)")
+        inner = (*parents, id(node))
+        if isinstance(node, dict):
+            return {key: _unshared(path, value, inner) for key, value in node.items()}
+        return [_unshared(path, item, inner) for item in node]
+    return node
+
+
 def load(path: Path) -> Spec:
     """Read and parse a YAML or JSON spec. Raises SpecError with the line of a syntax error."""
     try:
@@ -141,6 +155,7 @@ def load(path: Path) -> Spec:
         raise SpecError(path, f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise SpecError(path, "not a mapping at the top level", pointer="/")
+    data = _unshared(path, data)
     lines: dict[str, int] = {}
     if node is not None:
         _check_unique_keys(path, node)

@@ -214,6 +214,33 @@ def test_overlays_from_outside_the_repository(tmp_path: Path, workspace: Path) -
     assert run_generator("generate", "--if-changed", *args).stdout.startswith("up to date:")
 
 
+def test_an_overlay_patches_only_the_place_it_targets_even_through_yaml_aliases(
+    tmp_path: Path, workspace: Path
+) -> None:
+    # With `kickoff_id: &kid` and `*kid`, the three kickoff_ids were one dict: the first action
+    # of the shipped overlay removed all three formats and the second "selected nothing".
+    path = workspace / "specs" / EVENTS_SPEC.name
+    text = path.read_text("utf-8")
+    kickoff_id = "        kickoff_id:\n          type: string\n          format: uuid\n"
+    assert text.count(kickoff_id) == 3
+    text = text.replace(kickoff_id, kickoff_id.replace("kickoff_id:", "kickoff_id: &kid"), 1)
+    path.write_text(text.replace(kickoff_id, "        kickoff_id: *kid\n"), "utf-8")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    schema = (tmp_path / "out" / "crewai_amp_events" / "events.schema.json").read_text("utf-8")
+    assert '"uuid"' not in schema
+
+    (tmp_path / "overlays").mkdir()
+    (tmp_path / "overlays" / "one.overlay.yaml").write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nextends: crewai-amp-webhooks.asyncapi.yml\n"
+        "actions:\n  - target: $..kickoff_id.format\n    remove: true\n",  # it raised KeyError: 'format'
+        "utf-8",
+    )
+    args = ("--specs", workspace / "specs", "--overlays", tmp_path / "overlays", "--output", tmp_path / "two")
+    result = run_generator("generate", *args)
+    assert result.returncode == 0, result.stderr
+
+
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
