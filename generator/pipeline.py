@@ -72,8 +72,15 @@ def generate_into(out_dir: Path, inputs: Inputs, repo: Path = REPO) -> None:
     """Run stages 2-5 into an empty directory."""
     rest_doc, events_doc = overlaid(inputs)
 
-    manifest.stamp(rest.generate_rest(rest_doc, out_dir), inputs.rest)
-    manifest.stamp(events.generate_events(events.payload_schema(events_doc), out_dir), inputs.events)
+    # A generator's own message names only its temporary input: say which spec it was reading.
+    try:
+        manifest.stamp(rest.generate_rest(rest_doc, out_dir), inputs.rest)
+    except rest.GeneratorFailed as exc:
+        raise rest.GeneratorFailed(f"{inputs.rest.path}: {exc}") from None
+    try:
+        manifest.stamp(events.generate_events(events.payload_schema(events_doc), out_dir), inputs.events)
+    except rest.GeneratorFailed as exc:
+        raise rest.GeneratorFailed(f"{inputs.events.path}: {exc}") from None
     manifest.write_manifest(out_dir, [inputs.rest, inputs.events], [o.spec for o in inputs.overlays], repo)
 
 

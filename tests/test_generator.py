@@ -241,6 +241,21 @@ def test_an_overlay_patches_only_the_place_it_targets_even_through_yaml_aliases(
     assert result.returncode == 0, result.stderr
 
 
+def test_a_generator_failure_names_the_spec(workspace: Path) -> None:
+    # openapi-python-client's message named only its temporary openapi.json.
+    path = workspace / "specs" / REST_SPEC.name
+    text = path.read_text("utf-8")
+    body = text.index("requestBody:")
+    at = text.index("application/json", body)
+    path.write_text(text[:at] + "application/xml" + text[at + len("application/json") :], "utf-8")
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode == 1
+    assert f"error: {path}: openapi-python-client failed:" in result.stderr
+    assert "application/xml" in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
