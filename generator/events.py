@@ -85,6 +85,7 @@ def _name_and_open(node: dict[str, Any], title: str) -> None:
 def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
     """One JSON Schema (2020-12) holding every message payload of the AsyncAPI document."""
     defs: dict[str, Any] = {}
+    named_by: dict[str, str] = {}  # model name -> the message that gave it, to name a clash
     messages = list(document.get("components", {}).get("messages", {}).items())
     # A message defined inline in a channel (not a $ref) is an event too: without this it got no model.
     for channel in document.get("channels", {}).values():
@@ -101,7 +102,14 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
         schema = copy.deepcopy(payload)
         _name_and_open(schema, name)
         schema["title"] = name
+        if name in defs and defs[name] != schema:
+            # Two different payloads under one model name: one would silently replace the other.
+            raise GeneratorFailed(
+                f"messages {named_by[name]!r} and {key!r} both make a model named {name} from different "
+                "payloads; give one of them another name (or a payload $ref of its own)"
+            )
         defs[name] = schema
+        named_by.setdefault(name, str(key))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ROOT_TITLE,

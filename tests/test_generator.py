@@ -140,6 +140,23 @@ def test_a_message_defined_inline_in_a_channel_gets_a_model_too(tmp_path: Path, 
     assert "class CrewCompletedPayload(BaseModel):" in models
 
 
+def test_two_payloads_under_one_model_name_are_refused(tmp_path: Path, workspace: Path) -> None:
+    def add_clash(data: dict) -> None:  # type: ignore[type-arg]
+        data["channels"]["crewEvents"]["messages"]["one"] = {"name": "Extra", "payload": {"type": "object"}}
+        data["channels"]["taskEvents"]["messages"]["two"] = {
+            "name": "Extra",
+            "payload": {"type": "object", "properties": {"n": {"type": "integer"}}},
+        }
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_clash)
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode != 0
+    assert "ExtraPayload" in result.stderr and "'one'" in result.stderr and "'two'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
 @pytest.mark.parametrize(("source", "target"), [(REST_SPEC, EVENTS_SPEC), (EVENTS_SPEC, REST_SPEC)])
 def test_a_spec_under_the_other_specs_name_is_refused(
     tmp_path: Path, workspace: Path, source: Path, target: Path
