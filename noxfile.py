@@ -5,6 +5,7 @@ specs/ ──generate──▶ generated/ ──build──▶ dist/*.whl ──
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -179,6 +180,14 @@ def publish(session: nox.Session) -> None:
             session.error("--dist needs a directory: `nox -s publish -- --dist DIR`")
         outdir = Path(args[at + 1]).resolve()
         del args[at : at + 2]
+    # The same checks generator.release makes, before a build that replaces dist/ for nothing.
+    missing = [
+        name
+        for name in ("TWINE_REPOSITORY_URL", "TWINE_USERNAME", "TWINE_PASSWORD")
+        if not os.environ.get(name)
+    ]
+    if missing:
+        session.error(f"set {', '.join(missing)} (for an API token: TWINE_USERNAME=__token__)")
     _install_generator(session)
     _build_dist(session, outdir)
     session.run("python", "-m", "generator.release", "publish", str(outdir), *args)

@@ -408,6 +408,19 @@ def test_publish_dist_without_a_directory_is_a_clear_error() -> None:
         noxfile.publish(_FakeSession("--dist"))
 
 
+def test_publish_without_credentials_stops_before_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It built (and replaced dist/) first, then refused for want of TWINE_* variables.
+    noxfile = _noxfile()
+    for name in ("TWINE_REPOSITORY_URL", "TWINE_USERNAME", "TWINE_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TWINE_USERNAME", "__token__")
+    built: list[Path] = []
+    monkeypatch.setattr(noxfile, "_build_dist", lambda session, outdir=None: built.append(outdir))
+    with pytest.raises(_SessionError, match="TWINE_REPOSITORY_URL, TWINE_PASSWORD"):
+        noxfile.publish(_FakeSession())
+    assert built == []
+
+
 @pytest.mark.parametrize("kind", ["missing", "file"])
 def test_a_dist_that_is_not_a_directory_is_refused_clearly(tmp_path: Path, kind: str) -> None:
     dist = tmp_path / "dist"
