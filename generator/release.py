@@ -584,6 +584,9 @@ def vendor(
     manifest = _verified_manifest(source)
     spec_sha = {Path(name).name: digest for name, digest in manifest["specs"].items()}
     target = dest / package_name
+    if target.resolve().is_relative_to(source.resolve()):
+        # generated/ holds only what the pipeline writes: a copy there fails `nox -s drift`.
+        raise ReleaseError(f"{dest}: inside {source}, which only the generator writes; vendor elsewhere")
     if target.exists() and not (target / "VENDORED.json").is_file():
         raise ReleaseError(
             f"{target} exists and is not a vendored copy (no VENDORED.json); refusing to overwrite it"

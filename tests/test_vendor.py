@@ -234,3 +234,16 @@ def test_a_dest_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
     assert f"{dest}: cannot use it as the destination directory" in refused.stderr
     assert dest.read_text("utf-8") == "mine\n"
+
+
+def test_vendoring_into_generated_is_refused(tmp_path: Path) -> None:
+    # generated/ holds only what the pipeline writes; a copy there would fail `nox -s drift`.
+    if str(REPO) not in sys.path:
+        sys.path.append(str(REPO))
+    from generator import release
+
+    source = tmp_path / "generated"
+    shutil.copytree(GENERATED, source, ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.raises(release.ReleaseError, match="only the generator writes"):
+        release.vendor(source / "vendored", source=source)
+    assert not (source / "vendored").exists()
