@@ -24,10 +24,9 @@ from crewai_amp_api.models import (
     StatusRunning,
 )
 
-from ._models import ModelError, UnknownEnumValue, enum_field, json_kind, load
+from ._models import ModelError, enum_field, json_kind, load
 
 __all__ = [
-    "KNOWN_STATUSES",
     "KickoffResponse",
     "ResumeResponse",
     "Status",
@@ -35,7 +34,6 @@ __all__ = [
     "StatusError",
     "StatusRunning",
     "StatusUnknown",
-    "UnknownEnumValue",
     "parse_status",
     "status_value",
 ]
@@ -89,7 +87,6 @@ def _variants() -> dict[str, type[Any]]:
 
 
 VARIANTS: Mapping[str, type[Any]] = _variants()
-KNOWN_STATUSES = frozenset(VARIANTS)
 
 
 def parse_status(data: object) -> Status:
