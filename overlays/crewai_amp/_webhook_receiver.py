@@ -1,7 +1,7 @@
 """A plain ASGI webhook receiver: authenticate, parse, hand to a handler, once per webhook-id.
 
 No framework needed: mount it in Starlette/FastAPI (``app.mount("/hooks", receiver)``) or run it
-with uvicorn. See :func:`asgi_app`.
+with uvicorn. See :class:`WebhookReceiver` (also spelled ``asgi_app``).
 """
 
 from __future__ import annotations
@@ -138,7 +138,32 @@ def _content_length(raw_headers: Iterable[tuple[bytes, bytes]]) -> int | None:
 
 
 class WebhookReceiver:
-    """The ASGI app :func:`asgi_app` returns. Its repr never shows a secret."""
+    """An ASGI app receiving AMP webhooks. Mount it in Starlette/FastAPI or run it with uvicorn.
+
+    Authentication: ``secret`` checks Standard Webhooks signatures (one secret or a list, for
+    rotation); ``bearer_token`` checks ``Authorization: Bearer``; given both, both must pass.
+
+    Responses (JSON): 405 for anything but POST (with ``Allow: POST``); 413 over ``max_body``
+    bytes (refused from Content-Length, or as soon as the streamed body passes the limit); 401
+    when authentication fails, before any handler runs; 400 for a payload that is not a valid
+    event; 200 ``{"status": "ok"}`` once the handler returned; 500 if it raised (logged on the
+    ``crewai_amp.webhooks`` logger; the id is not marked handled, so AMP's retry is processed).
+
+    Channels: the handler is picked from the parsed event (a step object → ``on_step``, a
+    ``task_id`` → ``on_task``, else ``on_crew``). Give ``channel="task"`` (or step, crew) to
+    mount one receiver per AMP webhook URL and parse every payload as that event type. Events
+    without a handler are acknowledged and dropped.
+
+    Duplicates: a ``webhook-id`` already handled is acknowledged with 200
+    ``{"status": "duplicate"}`` and not handled again, within a window: the last ``dedupe_size``
+    ids (0 turns dedupe off), each forgotten ``dedupe_ttl`` seconds (by ``clock``) after it was
+    last seen. A delivery arriving while the same id is being handled waits for that outcome
+    (handled: duplicate; failed: it is handled anew). The window is in memory, per process.
+
+    Handlers get the parsed event; ``async def`` handlers run on the loop, others in a worker
+    thread. Raises ConfigurationError (a ValueError) for an unusable configuration. The repr
+    never shows a secret.
+    """
 
     def __init__(
         self,
@@ -293,55 +318,5 @@ def _channel_of_event(event: Any) -> str:
     raise AssertionError(f"unexpected event type {type(event).__name__}")  # pragma: no cover
 
 
-def asgi_app(
-    *,
-    secret: Secret | Iterable[Secret] | None = None,
-    bearer_token: str | None = None,
-    on_task: Handler | None = None,
-    on_step: Handler | None = None,
-    on_crew: Handler | None = None,
-    channel: Channel | None = None,
-    max_body: int = MiB,
-    tolerance: float = DEFAULT_TOLERANCE,
-    dedupe_size: int = 10_000,
-    dedupe_ttl: float | None = 24 * 3600.0,
-    clock: Callable[[], float] = time.monotonic,
-) -> WebhookReceiver:
-    """An ASGI app receiving AMP webhooks. Mount it in Starlette/FastAPI or run it with uvicorn.
-
-    Authentication: ``secret`` checks Standard Webhooks signatures (one secret or a list, for
-    rotation); ``bearer_token`` checks ``Authorization: Bearer``; given both, both must pass.
-
-    Responses (JSON): 405 for anything but POST (with ``Allow: POST``); 413 over ``max_body``
-    bytes (refused from Content-Length, or as soon as the streamed body passes the limit); 401
-    when authentication fails, before any handler runs; 400 for a payload that is not a valid
-    event; 200 ``{"status": "ok"}`` once the handler returned; 500 if it raised (logged on the
-    ``crewai_amp.webhooks`` logger; the id is not marked handled, so AMP's retry is processed).
-
-    Channels: the handler is picked from the parsed event (a step object → ``on_step``, a
-    ``task_id`` → ``on_task``, else ``on_crew``). Give ``channel="task"`` (or step, crew) to
-    mount one receiver per AMP webhook URL and parse every payload as that event type. Events
-    without a handler are acknowledged and dropped.
-
-    Duplicates: a ``webhook-id`` already handled is acknowledged with 200
-    ``{"status": "duplicate"}`` and not handled again, within a window: the last ``dedupe_size``
-    ids (0 turns dedupe off), each forgotten ``dedupe_ttl`` seconds (by ``clock``) after it was
-    last seen. A delivery arriving while the same id is being handled waits for that outcome
-    (handled: duplicate; failed: it is handled anew). The window is in memory, per process.
-
-    Handlers get the parsed event; ``async def`` handlers run on the loop, others in a worker
-    thread. Raises ConfigurationError (a ValueError) for an unusable configuration.
-    """
-    return WebhookReceiver(
-        secret=secret,
-        bearer_token=bearer_token,
-        on_task=on_task,
-        on_step=on_step,
-        on_crew=on_crew,
-        channel=channel,
-        max_body=max_body,
-        tolerance=tolerance,
-        dedupe_size=dedupe_size,
-        dedupe_ttl=dedupe_ttl,
-        clock=clock,
-    )
+# The documented spelling: `asgi_app(...)` is the receiver's constructor, one signature for both.
+asgi_app = WebhookReceiver
