@@ -33,12 +33,16 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from . import apidiff
+
+if TYPE_CHECKING:
+    from . import pipeline
+    from .specs import Spec
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
@@ -90,10 +94,20 @@ def write_version(version: str, path: Path = VERSION_FILE) -> None:
 
 @dataclass
 class SpecFile:
-    kind: str  # "openapi" | "asyncapi"
-    data: dict[str, Any]
-    sha256: str
+    spec: Spec  # loaded and validated as the pipeline does it
     source: str
+
+    @property
+    def kind(self) -> str:  # "openapi" | "asyncapi"
+        return self.spec.kind
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.spec.data
+
+    @property
+    def sha256(self) -> str:
+        return self.spec.sha256
 
     @property
     def version(self) -> str:
@@ -161,31 +175,33 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
                 f"{text}: more than one {spec.kind} spec ({specs[spec.kind].source}, {spec_path})"
             )
         source = f"{text}:{spec_path.name}" if text.startswith("git:") else str(spec_path)
-        specs[spec.kind] = SpecFile(spec.kind, spec.data, spec.sha256, source)
+        specs[spec.kind] = SpecFile(spec, source)
     if not specs:
         raise ReleaseError(f"{text}: holds no OpenAPI or AsyncAPI spec")
     return Side(text, specs, overlays)
 
 
-def _spec_dir(side: Side, fallback: Side, target: Path) -> Path:
-    """A directory with both specs under the pipeline's names; a kind this side lacks comes
-    from the other side (so that package compares equal to itself)."""
-    import yaml
+def _inputs(side: Side, fallback: Side, spec_dir: Path) -> pipeline.Inputs:
+    """The pipeline's inputs for one side: its specs, already loaded and validated, named as the
+    pipeline names them (which the overlays' ``extends`` match); a kind this side lacks comes from
+    the other side (so that package compares equal to itself)."""
+    from . import overlay, pipeline
 
-    target.mkdir(parents=True)
+    chosen: dict[str, Spec] = {}
     for kind, name in SPEC_FILES.items():
-        spec = side.specs.get(kind) or fallback.specs.get(kind)
-        if spec is None:
+        spec_file = side.specs.get(kind) or fallback.specs.get(kind)
+        if spec_file is None:
             raise ReleaseError(f"neither side has a {kind} spec; cannot generate the Python packages")
-        (target / name).write_text(yaml.safe_dump(spec.data, sort_keys=False, allow_unicode=True), "utf-8")
-    return target
+        chosen[kind] = replace(spec_file.spec, path=spec_dir / name)
+    overlays = overlay.load_overlays(side.overlays)
+    overlay.check_overlays_match(list(chosen.values()), overlays)
+    return pipeline.Inputs(chosen["openapi"], chosen["asyncapi"], overlays)
 
 
-def generate_packages(spec_dir: Path, overlay_dir: Path, out_dir: Path) -> Path:
-    """The pipeline's stages 1-4 into ``out_dir`` (no manifest, no headers: only the API matters)."""
-    from . import events, overlay, pipeline, rest
+def generate_packages(inputs: pipeline.Inputs, out_dir: Path) -> Path:
+    """The pipeline's stages 2-4 into ``out_dir`` (no manifest, no headers: only the API matters)."""
+    from . import events, overlay, rest
 
-    inputs = pipeline.load_inputs(spec_dir, overlay_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rest.generate_rest(overlay.apply_overlays(inputs.rest, inputs.overlays), out_dir)
     events.generate_events(
@@ -228,12 +244,8 @@ def build_report(
         changes: list[apidiff.Change] | None = None
         if python_api:
             try:
-                old_gen = generate_packages(
-                    _spec_dir(old, new, work / "old-specs"), old.overlays, work / "old-gen"
-                )
-                new_gen = generate_packages(
-                    _spec_dir(new, old, work / "new-specs"), new.overlays, work / "new-gen"
-                )
+                old_gen = generate_packages(_inputs(old, new, work / "old-specs"), work / "old-gen")
+                new_gen = generate_packages(_inputs(new, old, work / "new-specs"), work / "new-gen")
             except (SpecError, GeneratorFailed) as exc:
                 raise ReleaseError(
                     f"generating the Python packages to compare failed: {exc}\n"
