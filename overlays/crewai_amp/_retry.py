@@ -97,11 +97,8 @@ def retry_after(response: httpx.Response, *, now: float | None = None) -> float 
     return max(0.0, min(seconds, MAX_RETRY_AFTER))
 
 
-def delay_for(response: httpx.Response | None, attempt: int) -> float:
+def delay_for(response: httpx.Response, attempt: int) -> float:
     """How long to wait before retry number ``attempt + 1``: the server's Retry-After when it
     gave one, else the backoff."""
-    if response is not None:
-        hinted = retry_after(response)
-        if hinted is not None:
-            return hinted
-    return backoff(attempt)
+    hinted = retry_after(response)
+    return backoff(attempt) if hinted is None else hinted
