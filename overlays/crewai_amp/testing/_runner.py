@@ -98,7 +98,6 @@ class Run:
         self.step_url = step_url
         self.crew_url = crew_url
         self.status = "running"
-        self.index = 0
         self.current_task = render(crew.tasks[0].name or crew.tasks[0].id, self.inputs)
         self.results: list[Done] = []
         self.output: str | None = None
@@ -184,8 +183,7 @@ async def execute(run: Run, *, scale: float, emit: Emit) -> None:
     """Play the crew: steps, task results, reviews, the end. Never raises (but cancellation)."""
     crew = run.crew
     try:
-        for index, task in enumerate(crew.tasks):
-            run.index = index
+        for task in crew.tasks:
             run.current_task = render(task.name or task.id, run.inputs)
             run.changed()
             output, elapsed = await _run_task(run, task, scale=scale, emit=emit)
@@ -200,8 +198,6 @@ async def execute(run: Run, *, scale: float, emit: Emit) -> None:
         run.status = "error"
         if run.task_url:
             emit(run, run.task_url, _task_event(run, failure.task, "error", None, failure.elapsed))
-    except asyncio.CancelledError:
-        raise
     except Exception as exc:  # a bug in the emulator must not leave a client polling forever
         logger.exception("emulator run %s crashed", run.kickoff_id)
         run.error = f"emulator internal error: {type(exc).__name__}"

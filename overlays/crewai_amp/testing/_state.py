@@ -49,7 +49,6 @@ class EmulatorState:
         self.webhook_backoff = webhook_backoff
         self.webhook_timeout = webhook_timeout
         self.webhook_hosts = webhook_hosts
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.sender: WebhookSender | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -57,7 +56,6 @@ class EmulatorState:
         return f"EmulatorState(runs={len(self.runs)}, scale={self.scale})"
 
     async def startup(self) -> None:
-        self.loop = asyncio.get_running_loop()
         self.sender = WebhookSender(
             secret=self.webhook_secret,
             counters=self.counters,

@@ -143,11 +143,6 @@ class WebhookSender:
             await self._client.aclose()
             self._client = None
 
-    async def wait_idle(self) -> None:
-        """Return once every queued event has been delivered or given up on."""
-        while self._workers:
-            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
-
 
 def _host(url: str) -> str | None:
     try:
