@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .specs import resolve_pointer
+
 READ = "read"
 WRITE = "write"
 BOTH = frozenset({READ, WRITE})
@@ -84,18 +86,15 @@ def _ref_name(node: Any) -> str | None:
 
 
 def _resolve(doc: Mapping[str, Any], node: Any) -> Any:
-    """Follow a local ``$ref`` chain (bounded), returning the target (or the node itself)."""
+    """Follow a local ``$ref`` chain (bounded), returning the target (or the node itself; {} if a
+    reference dangles)."""
     for _ in range(20):
         if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
             return node
-        target: Any = doc
-        for token in str(node["$ref"]).lstrip("#").split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, dict) and token in target:
-                target = target[token]
-            else:
-                return {}
-        node = target
+        try:
+            node = resolve_pointer(doc, node["$ref"])
+        except KeyError:
+            return {}
     return node
 
 
