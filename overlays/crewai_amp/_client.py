@@ -356,8 +356,6 @@ class _Base:
     def __init__(self, config: ClientConfig, *, owns_http: bool) -> None:
         self._config = config
         self._owns_http = owns_http
-        self._base_url = config.base_url
-        self._max_retries = config.max_retries
         self._clock: _Clock = _SYSTEM_CLOCK
         # Our own httpx client carries the headers and timeout; a caller's client gets them per
         # request (their other settings — proxies, TLS, transport, limits — stay theirs).
@@ -367,15 +365,15 @@ class _Base:
         )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
+        return f"{type(self).__name__}(base_url={self._config.base_url!r})"
 
     @property
     def base_url(self) -> str:
-        return self._base_url
+        return self._config.base_url
 
     @property
     def max_retries(self) -> int:
-        return self._max_retries
+        return self._config.max_retries
 
     @property
     def timeout(self) -> httpx.Timeout:
@@ -384,7 +382,7 @@ class _Base:
     def _prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The generated kwargs (a fresh dict per call) made absolute, with our headers and
         timeout when the httpx client is the caller's."""
-        kwargs["url"] = self._base_url + kwargs["url"]
+        kwargs["url"] = self._config.base_url + kwargs["url"]
         if self._extra_headers is not None:
             kwargs["headers"] = {**self._extra_headers, **kwargs.get("headers", {})}
         if self._extra_timeout is not None:
@@ -395,7 +393,7 @@ class _Base:
         logger.debug(
             "%s %s -> %s in %.1f ms (retry %d)",
             args["method"].upper(),
-            args["url"][len(self._base_url) :],
+            args["url"][len(self._config.base_url) :],
             outcome,
             (time.perf_counter() - started) * 1000,
             attempt,
@@ -405,11 +403,11 @@ class _Base:
         logger.debug(
             "retrying %s %s in %.2f s after %s (retry %d of %d)",
             args["method"].upper(),
-            args["url"][len(self._base_url) :],
+            args["url"][len(self._config.base_url) :],
             delay,
             reason,
             attempt + 1,
-            self._max_retries,
+            self._config.max_retries,
         )
 
     def _bounded(self, args: dict[str, Any], deadline: float | None) -> dict[str, Any]:
@@ -441,7 +439,9 @@ class _Base:
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             self._log(args, type(exc).__name__, started, attempt)
-        if attempt < self._max_retries and _retry.should_retry_exception(exc, idempotent=op.idempotent):
+        if attempt < self._config.max_retries and _retry.should_retry_exception(
+            exc, idempotent=op.idempotent
+        ):
             delay = self._in_time(_retry.backoff(attempt), deadline, lambda: _transport_error(exc))
             if debug:
                 self._log_retry(args, type(exc).__name__, delay, attempt)
@@ -463,7 +463,7 @@ class _Base:
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             self._log(args, response.status_code, started, attempt)
-        if attempt < self._max_retries and _retry.should_retry_status(
+        if attempt < self._config.max_retries and _retry.should_retry_status(
             response.status_code, idempotent=op.idempotent
         ):
             delay = self._in_time(
