@@ -61,7 +61,7 @@ class _Dedupe:
         self.done: OrderedDict[str, float] = OrderedDict()
         self.in_flight: dict[str, asyncio.Future[bool]] = {}
 
-    def handled(self, msg_id: str) -> bool:
+    def _handled(self, msg_id: str) -> bool:
         """Seen within the window? A hit counts as a sighting: it moves to the fresh end."""
         stamp = self.done.get(msg_id)
         if stamp is None:
@@ -70,19 +70,30 @@ class _Dedupe:
         if self.ttl is not None and now - stamp > self.ttl:
             del self.done[msg_id]
             return False
-        self.done[msg_id] = now
-        self.done.move_to_end(msg_id)
+        self._seen_at(msg_id, now)
         return True
 
-    def claim(self, msg_id: str) -> None:
-        self.in_flight[msg_id] = asyncio.get_running_loop().create_future()
+    def _seen_at(self, msg_id: str, now: float) -> None:
+        self.done[msg_id] = now
+        self.done.move_to_end(msg_id)
+
+    async def claim(self, msg_id: str) -> bool:
+        """Take `msg_id` for handling (then call finish), or False if it was handled already.
+        While the same id is being handled by a concurrent delivery, wait for its outcome
+        (handled: False; failed: try again here)."""
+        while not self._handled(msg_id):
+            pending = self.in_flight.get(msg_id)
+            if pending is None:
+                self.in_flight[msg_id] = asyncio.get_running_loop().create_future()
+                return True
+            await asyncio.shield(pending)
+        return False
 
     def finish(self, msg_id: str, *, handled: bool) -> None:
         future = self.in_flight.pop(msg_id, None)
         if handled and self.size > 0:
             now = self.clock()
-            self.done[msg_id] = now
-            self.done.move_to_end(msg_id)
+            self._seen_at(msg_id, now)
             while len(self.done) > self.size:
                 self.done.popitem(last=False)
             if self.ttl is not None:  # drop expired entries from the old end
@@ -274,18 +285,9 @@ class WebhookReceiver:
         channel = self.channel or _channel_of_event(event)
 
         # 3. Handle, at most once per webhook-id.
-        if msg_id is not None:
-            while True:
-                if self._seen.handled(msg_id):
-                    await _respond(send, 200, {"status": "duplicate", "channel": channel})
-                    return
-                pending = self._seen.in_flight.get(msg_id)
-                if pending is None:
-                    self._seen.claim(msg_id)
-                    break
-                # The same id is being handled by a concurrent delivery: wait for its outcome
-                # (handled -> duplicate; failed -> try again here).
-                await asyncio.shield(pending)
+        if msg_id is not None and not await self._seen.claim(msg_id):
+            await _respond(send, 200, {"status": "duplicate", "channel": channel})
+            return
         handled = False
         try:
             await self._run(channel, event)
