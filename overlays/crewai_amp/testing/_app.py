@@ -15,7 +15,7 @@ import ipaddress
 import json
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -77,18 +77,26 @@ def build_app(state: EmulatorState) -> ASGIApp:
             return error_response(401, "Invalid bearer token", headers=challenge)
         return None
 
+    async def checked_body(
+        request: Request, problem_of: Callable[[Any], str | None]
+    ) -> tuple[Any, Response | None]:
+        """The request's JSON body, or the answer refusing it: 401 before reading it, 400 when
+        it is not JSON or `problem_of` finds something wrong with it."""
+        denied = unauthorized(request)
+        if denied is not None:
+            return None, denied
+        data, problem = _json_body(await request.body())
+        if problem is None:
+            problem = problem_of(data)
+        return data, None if problem is None else error_response(400, problem)
+
     async def inputs(request: Request) -> Response:
         return unauthorized(request) or Response(inputs_body, media_type=_JSON)
 
     async def kickoff(request: Request) -> Response:
-        denied = unauthorized(request)
-        if denied is not None:
-            return denied
-        data, problem = _json_body(await request.body())
-        if problem is None:
-            problem = _kickoff_problem(data)
-        if problem is not None:
-            return error_response(400, problem)
+        data, refused = await checked_body(request, _kickoff_problem)
+        if refused is not None:
+            return refused
         body = KickoffRequest.from_dict(data)
         given = body.inputs.to_dict()
         missing = [name for name in state.crew.inputs if given.get(name) is None]
@@ -101,9 +109,7 @@ def build_app(state: EmulatorState) -> ASGIApp:
         run = state.start_run(
             given,
             meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(),
-            task_url=_given(body.task_webhook_url),
-            step_url=_given(body.step_webhook_url),
-            crew_url=_given(body.crew_webhook_url),
+            **_webhook_urls(body),
         )
         return Response(dumps(KickoffResponse(kickoff_id=run.kickoff_id).to_dict()), media_type=_JSON)
 
@@ -118,14 +124,9 @@ def build_app(state: EmulatorState) -> ASGIApp:
         return Response(run.status_body(), media_type=_JSON)
 
     async def resume(request: Request) -> Response:
-        denied = unauthorized(request)
-        if denied is not None:
-            return denied
-        data, problem = _json_body(await request.body())
-        if problem is None:
-            problem = _resume_problem(data)
-        if problem is not None:
-            return error_response(400, problem)
+        data, refused = await checked_body(request, _resume_problem)
+        if refused is not None:
+            return refused
         body = ResumeRequest.from_dict(data)
         run = state.runs.get(body.execution_id)
         if run is None:
@@ -137,11 +138,7 @@ def build_app(state: EmulatorState) -> ASGIApp:
                 f"Task {_shown(body.task_id)} is not awaiting human feedback",
                 {"task_id": body.task_id, "awaiting_task_id": waiting, "status": run.status},
             )
-        run.set_webhooks(
-            task_url=_given(body.task_webhook_url),
-            step_url=_given(body.step_webhook_url),
-            crew_url=_given(body.crew_webhook_url),
-        )
+        run.set_webhooks(**_webhook_urls(body))
         if body.is_approve:
             answer = ResumeResponse(
                 status=ResumeResponseStatus.RESUMED, message=f"Execution resumed at task {body.task_id}"
@@ -267,8 +264,14 @@ def _route_of(path: str) -> str:
     return name if name in ROUTES else "other"
 
 
-def _given(value: str | Unset) -> str | None:
-    return None if isinstance(value, Unset) else value
+def _webhook_urls(body: KickoffRequest | ResumeRequest) -> dict[str, str | None]:
+    """The webhook URLs a kickoff or resume gave, as `start_run`/`set_webhooks` take them."""
+    urls = {
+        "task_url": body.task_webhook_url,
+        "step_url": body.step_webhook_url,
+        "crew_url": body.crew_webhook_url,
+    }
+    return {name: None if isinstance(url, Unset) else url for name, url in urls.items()}
 
 
 def _shown(value: str) -> str:
