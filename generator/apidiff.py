@@ -1064,12 +1064,18 @@ def implied_bump(changes: Iterable[Change]) -> str:
     return best
 
 
+def _plain(version: str) -> tuple[int, int, int]:
+    """``X.Y.Z`` as three numbers; ValueError when it is not a plain version."""
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version.strip())
+    if not match:
+        raise ValueError(f"not a plain X.Y.Z version: {version!r}")
+    major, minor, patch = map(int, match.groups())
+    return major, minor, patch
+
+
 def next_version(current: str, bump: str) -> str:
     """Apply a bump to ``X.Y.Z``. Before 1.0: breaking bumps Y, anything else bumps Z."""
-    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", current.strip())
-    if not match:
-        raise ValueError(f"not a plain X.Y.Z version: {current!r}")
-    major, minor, patch = map(int, match.groups())
+    major, minor, patch = _plain(current)
     if bump == "none":
         return current
     if major == 0:
@@ -1085,10 +1091,7 @@ def next_version(current: str, bump: str) -> str:
 
 def plain_bump(current: str, level: str) -> str:
     """Plain semver: ``major`` -> X+1.0.0, ``minor`` -> X.Y+1.0, ``patch`` -> X.Y.Z+1."""
-    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", current.strip())
-    if not match:
-        raise ValueError(f"not a plain X.Y.Z version: {current!r}")
-    major, minor, patch = map(int, match.groups())
+    major, minor, patch = _plain(current)
     return {
         "major": f"{major + 1}.0.0",
         "minor": f"{major}.{minor + 1}.0",
