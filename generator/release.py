@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as _dt
-import hashlib
 import html.parser
 import json
 import keyword
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from . import apidiff
+from .manifest import sha256_file
 
 if TYPE_CHECKING:
     from . import pipeline
@@ -679,9 +679,7 @@ def vendor(
         (root / "__init__.py").write_text("\n".join(init), "utf-8")
         (root / "py.typed").write_text("", "utf-8")
         files_index = {
-            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
+            str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()
         }
         record = {
             "vendored_from": f"{PROJECT} {sdk_version}",
@@ -720,7 +718,7 @@ def _verified_manifest(source: Path) -> dict[str, Any]:
         raise ReleaseError(f"{source}/MANIFEST.json: cannot read it ({exc}); run `nox -s generate`") from None
     for name, digest in manifest.get("produced", {}).items():
         path = source / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        if not path.is_file() or sha256_file(path) != digest:
             raise ReleaseError(
                 f"{path} differs from {source}/MANIFEST.json (edited by hand?); run `nox -s generate`"
             )
