@@ -56,6 +56,7 @@ SPEC_FILES = {"openapi": REST_SPEC, "asyncapi": EVENTS_SPEC}
 LABELS = {"openapi": "REST API", "asyncapi": "Webhooks"}
 PROJECT = "crewai-amp-client"
 VERSION_RE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+PLAIN_VERSION = re.compile(r"\d+\.\d+\.\d+")  # what a bump and a CHANGELOG heading take
 
 
 class ReleaseError(Exception):
@@ -82,7 +83,7 @@ def read_version(path: Path = VERSION_FILE) -> str:
 
 
 def write_version(version: str, path: Path = VERSION_FILE) -> None:
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+    if not PLAIN_VERSION.fullmatch(version):
         raise ReleaseError(f"not a plain X.Y.Z version: {version!r}")
     text = path.read_text("utf-8")
     path.write_text(VERSION_RE.sub(f'__version__ = "{version}"', text, count=1), "utf-8")
@@ -732,7 +733,7 @@ def _verified_manifest(source: Path) -> dict[str, Any]:
 def _plain_version(path: Path) -> str:
     """The current version, which a bump needs as plain X.Y.Z (a ReleaseError, not a ValueError)."""
     version = read_version(path)
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+    if not PLAIN_VERSION.fullmatch(version):
         raise ReleaseError(f"{path}: version {version!r} is not a plain X.Y.Z; cannot bump it")
     return version
 
@@ -741,7 +742,7 @@ def _report_version(path: Path = VERSION_FILE) -> str | None:
     """The current version for a report's "next version", or None when it is not plain X.Y.Z
     (a pre-release has no implied next version; the report must not crash on it)."""
     version = read_version(path)
-    return version if re.fullmatch(r"\d+\.\d+\.\d+", version) else None
+    return version if PLAIN_VERSION.fullmatch(version) else None
 
 
 def _valid_date(text: str) -> bool:
@@ -819,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "changelog":
             # Check every input before writing anything: a refusal must leave both files as they were
             # (a bumped _version.py without its CHANGELOG entry would be bumped again on the retry).
-            if args.version is not None and not re.fullmatch(r"\d+\.\d+\.\d+", args.version):
+            if args.version is not None and not PLAIN_VERSION.fullmatch(args.version):
                 raise ReleaseError(f"--version {args.version!r}: not a plain X.Y.Z version")
             date = args.date or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) or not _valid_date(date):
