@@ -352,6 +352,7 @@ class _Base:
     """Configuration, request preparation, retry decisions and response handling."""
 
     _config: ClientConfig
+    _http: httpx.Client | httpx.AsyncClient
 
     def __init__(self, config: ClientConfig, *, owns_http: bool) -> None:
         self._config = config
@@ -415,10 +416,7 @@ class _Base:
         if deadline is None:
             return args
         left = max(deadline - self._clock.monotonic(), MIN_REQUEST_TIMEOUT)
-        return {**args, "timeout": _capped(args.get("timeout") or self._http_timeout(), left)}
-
-    def _http_timeout(self) -> httpx.Timeout:
-        raise NotImplementedError
+        return {**args, "timeout": _capped(args.get("timeout") or self._http.timeout, left)}
 
     def _in_time(self, delay: float, deadline: float | None, error: Callable[[], AmpError]) -> float:
         """``delay`` if a retry after it still starts before the deadline; else _OutOfTime."""
@@ -499,6 +497,8 @@ class AmpClient(_Base):
     never closes it.
     """
 
+    _http: httpx.Client
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -521,9 +521,6 @@ class AmpClient(_Base):
             else httpx.Client(headers=config.headers, timeout=config.timeout)
         )
         self.with_raw_response = _RawAmpClient(self)
-
-    def _http_timeout(self) -> httpx.Timeout:
-        return self._http.timeout
 
     def _request(
         self, op: _Operation[T], kwargs: dict[str, Any], deadline: float | None = None
@@ -718,6 +715,8 @@ class AsyncAmpClient(_Base):
     """The asynchronous twin of AmpClient: the same methods, awaitable; ``http_client`` is an
     ``httpx.AsyncClient``. Cancelling a call cancels it cleanly: nothing keeps running."""
 
+    _http: httpx.AsyncClient
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -740,9 +739,6 @@ class AsyncAmpClient(_Base):
             else httpx.AsyncClient(headers=config.headers, timeout=config.timeout)
         )
         self.with_raw_response = _AsyncRawAmpClient(self)
-
-    def _http_timeout(self) -> httpx.Timeout:
-        return self._http.timeout
 
     async def _request(
         self, op: _Operation[T], kwargs: dict[str, Any], deadline: float | None = None
