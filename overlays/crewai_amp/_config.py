@@ -83,10 +83,11 @@ def _base_url(base_url: object, crew: object) -> str:
             )
     if not isinstance(base_url, str):
         raise ConfigurationError(f"base_url must be a string, got {type(base_url).__name__}")
-    if not base_url.strip() or any(c.isspace() for c in base_url.strip()):
+    stripped = base_url.strip()
+    if not stripped or any(c.isspace() for c in stripped):
         raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
     try:
-        url = httpx.URL(base_url.strip())
+        url = httpx.URL(stripped)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise ConfigurationError(f"base_url is not a valid URL ({exc}): {base_url!r}") from None
     if url.scheme not in ("http", "https") or not url.host:
