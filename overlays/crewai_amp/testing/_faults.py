@@ -20,7 +20,14 @@ FaultKind = Literal["error", "rate_limit", "unavailable", "drop"]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 # The four operations of the spec, by the names used in `Faults.routes` and `stats.requests`.
 ROUTES: frozenset[str] = frozenset({"inputs", "kickoff", "status", "resume"})
-_RATES = ("error_rate", "rate_limit_rate", "unavailable_rate", "drop_rate")
+# The field that sets each kind's rate, in the order `choose` draws them.
+_RATE_OF: dict[FaultKind, str] = {
+    "error": "error_rate",
+    "rate_limit": "rate_limit_rate",
+    "unavailable": "unavailable_rate",
+    "drop": "drop_rate",
+}
+_RATES = tuple(_RATE_OF.values())
 
 
 @dataclass
@@ -113,14 +120,7 @@ class Faults:
     @property
     def active(self) -> bool:
         """Whether any fault or latency can apply (the emulator skips all of this when not)."""
-        return bool(
-            self._forced
-            or self.latency
-            or self.error_rate
-            or self.rate_limit_rate
-            or self.unavailable_rate
-            or self.drop_rate
-        )
+        return bool(self._forced or self.latency or any(getattr(self, name) for name in _RATES))
 
     def applies_to(self, route: str) -> bool:
         return self.routes is None or route in self.routes
@@ -137,12 +137,11 @@ class Faults:
                         return entry.kind
         if not self.applies_to(route):
             return None
-        rates = (self.error_rate, self.rate_limit_rate, self.unavailable_rate, self.drop_rate)
-        if not any(rates):
+        rates = [(kind, float(getattr(self, name))) for kind, name in _RATE_OF.items()]
+        if not any(rate for _, rate in rates):
             return None
         draw = rng.random()
-        kinds: tuple[FaultKind, ...] = ("error", "rate_limit", "unavailable", "drop")
-        for kind, rate in zip(kinds, rates, strict=True):
+        for kind, rate in rates:
             if draw < rate:
                 return kind
             draw -= rate
