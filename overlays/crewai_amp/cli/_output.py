@@ -99,13 +99,16 @@ class Output:
             self.stdout, json.dumps(self._redact_value(data), indent=2, ensure_ascii=False, default=str)
         )
 
+    def _json_line(self, stream: IO[str], data: Mapping[str, Any]) -> None:
+        self._write(stream, json.dumps(self._redact_value(data), ensure_ascii=False, default=str))
+
     def json_line(self, data: Mapping[str, Any]) -> None:
         """One compact JSON object on one stdout line (a stream of events)."""
-        self._write(self.stdout, json.dumps(self._redact_value(data), ensure_ascii=False, default=str))
+        self._json_line(self.stdout, data)
 
     def stderr_json(self, data: Mapping[str, Any]) -> None:
         """One compact JSON object on one stderr line (a notice in --json mode)."""
-        self._write(self.stderr, json.dumps(self._redact_value(data), ensure_ascii=False, default=str))
+        self._json_line(self.stderr, data)
 
     def error(self, message: str, *, code: int, kind: str, hint: str | None = None, **details: Any) -> None:
         """The one error line on stderr: `error: message (hint)`, or with --json one object
@@ -115,9 +118,7 @@ class Output:
             if hint:
                 body["hint"] = hint
             body.update({key: value for key, value in details.items() if value is not None})
-            self._write(
-                self.stderr, json.dumps({"error": self._redact_value(body)}, ensure_ascii=False, default=str)
-            )
+            self.stderr_json({"error": body})
             return
         line = f"error: {message}"
         if hint:
