@@ -144,8 +144,14 @@ def load(path: Path) -> Spec:
         raise SpecError(path, f"cannot read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=_JsonLoader)
-        data = yaml.load(text, Loader=_JsonLoader)  # noqa: S506 - a SafeLoader subclass
+        # Parsed once: the node tree gives the line map and the data is constructed from it
+        # (what yaml.load does inside; calling it as well parsed every spec twice).
+        loader = _JsonLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except UnicodeDecodeError as exc:
         raise SpecError(path, f"not UTF-8 (byte {exc.start})") from None
     except yaml.MarkedYAMLError as exc:
