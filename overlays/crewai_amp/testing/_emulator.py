@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections.abc import Iterable
 from types import TracebackType
 
+from ..webhooks import SECRET_PREFIX, generate_secret
 from ._app import build_app
 from ._crew import Crew, default_crew
 from ._faults import Faults
@@ -63,16 +63,14 @@ class AmpEmulator:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
         if webhook_attempts < 1:
             raise ValueError("webhook_attempts must be >= 1")
-        if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
+        if webhook_secret is not None and not webhook_secret.startswith(SECRET_PREFIX):
             raise ValueError("webhook_secret must look like whsec_<base64>")
         self.host = host
         self.seed = seed
         self._state = EmulatorState(
             crew=crew if crew is not None else default_crew(),
             token=token if token is not None else f"amp-emu-{secrets.token_urlsafe(24)}",
-            webhook_secret=webhook_secret
-            if webhook_secret is not None
-            else "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+            webhook_secret=webhook_secret if webhook_secret is not None else generate_secret(),
             scale=scale,
             faults=faults if faults is not None else Faults(),
             seed=seed,
