@@ -37,21 +37,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from . import apidiff
+from . import apidiff, pipeline
 from .manifest import sha256_file
+from .pipeline import EVENTS_SPEC, REPO, REST_SPEC
 
 if TYPE_CHECKING:
-    from . import pipeline
     from .specs import Spec
 
-REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
 OVERLAYS = REPO / "overlays"
 GENERATED = REPO / "generated"
 VERSION_FILE = REPO / "overlays" / "crewai_amp" / "_version.py"
 CHANGELOG = REPO / "CHANGELOG.md"
-REST_SPEC = "crewai-amp-rest-api.openapi.yml"
-EVENTS_SPEC = "crewai-amp-webhooks.asyncapi.yml"
 SPEC_FILES = {"openapi": REST_SPEC, "asyncapi": EVENTS_SPEC}
 LABELS = {"openapi": "REST API", "asyncapi": "Webhooks"}
 PROJECT = "crewai-amp-client"
@@ -186,7 +183,7 @@ def _inputs(side: Side, fallback: Side, spec_dir: Path) -> pipeline.Inputs:
     """The pipeline's inputs for one side: its specs, already loaded and validated, named as the
     pipeline names them (which the overlays' ``extends`` match); a kind this side lacks comes from
     the other side (so that package compares equal to itself)."""
-    from . import overlay, pipeline
+    from . import overlay
 
     chosen: dict[str, Spec] = {}
     for kind, name in SPEC_FILES.items():
@@ -432,8 +429,6 @@ def publish(
         _check_url("the simple URL", simple_url or env["CREWAI_AMP_INDEX_SIMPLE_URL"])
 
     if check_drift is None:
-        from . import pipeline
-
         check_drift = pipeline.check_drift
     log(f"checking {generated} against a fresh regeneration of the specs")
     drifted = check_drift(generated)
@@ -862,8 +857,6 @@ def main(argv: list[str] | None = None) -> int:
             publish(args.dist, simple_url=args.simple_url)
         elif args.command == "vendor":
             if args.fresh:
-                from . import pipeline
-
                 with tempfile.TemporaryDirectory(prefix="amp-vendor-") as tmp:
                     fresh = Path(tmp) / "generated"
                     fresh.mkdir()
