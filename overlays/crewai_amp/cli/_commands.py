@@ -41,6 +41,14 @@ def connect(args: argparse.Namespace, out: Output) -> AmpClient:
         ) from None
 
 
+def _wait_command(args: argparse.Namespace, kickoff_id: str) -> str:
+    return wait_command(kickoff_id, getattr(args, "base_url", None))
+
+
+def _resume_waiting(args: argparse.Namespace, kickoff_id: str) -> str:
+    return f"resume waiting with: {_wait_command(args, kickoff_id)}"
+
+
 def run_inputs(args: argparse.Namespace, out: Output) -> int:
     with connect(args, out) as client:
         inputs = client.inputs()
@@ -85,7 +93,7 @@ def run_kickoff(args: argparse.Namespace, out: Output) -> int:
                 out.document({"kickoff_id": kickoff_id})
             else:
                 out.print(kickoff_id)
-                out.note(f"follow it with: {wait_command(kickoff_id, getattr(args, 'base_url', None))}")
+                out.note(f"follow it with: {_wait_command(args, kickoff_id)}")
             return OK
         if not out.json_mode:
             out.print(f"kicked off {kickoff_id}")
@@ -124,7 +132,7 @@ def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Nam
             f"stopped waiting for {kickoff_id}; the crew keeps running",
             INTERRUPTED,
             "Interrupted",
-            hint=f"resume waiting with: {wait_command(kickoff_id, getattr(args, 'base_url', None))}",
+            hint=_resume_waiting(args, kickoff_id),
             details={"kickoff_id": kickoff_id},
         ) from None
     except ExecutionError as exc:
@@ -139,7 +147,7 @@ def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Nam
         failure = describe(exc, base_url_flag=getattr(args, "base_url", None))
         failure.details.setdefault("kickoff_id", kickoff_id)
         if not isinstance(exc, NotFoundError):  # an unknown id: waiting again would not help
-            resume = f"resume waiting with: {wait_command(kickoff_id, getattr(args, 'base_url', None))}"
+            resume = _resume_waiting(args, kickoff_id)
             failure.hint = f"{failure.hint}; {resume}" if failure.hint else resume
         raise failure from None
     render_final(out, kickoff_id, final)
@@ -156,8 +164,5 @@ def run_resume(args: argparse.Namespace, out: Output) -> int:
         message = view.document.get("message")
         out.print(f"{view.state}: {message}" if isinstance(message, str) and message else view.state)
         decision = "approved" if args.approve else "sent back for a retry"
-        out.note(
-            f"task {args.task} {decision}; follow the run with: "
-            f"{wait_command(args.kickoff_id, getattr(args, 'base_url', None))}"
-        )
+        out.note(f"task {args.task} {decision}; follow the run with: {_wait_command(args, args.kickoff_id)}")
     return OK
