@@ -1,11 +1,18 @@
 """Shared by the emulator, webhook-delivery and CLI end-to-end tests: the default crew's inputs,
-a time scale that runs it in well under a second, and a bounded wait for a condition."""
+a time scale that runs it in well under a second, a bounded wait for a condition, and the
+helpers that parametrize an `emulator` fixture and talk to it over plain HTTP."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from crewai_amp.testing import AmpEmulator
 
 T = TypeVar("T")
 
@@ -23,3 +30,18 @@ def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, what: 
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.005)
+
+
+def with_options(**options: Any) -> pytest.MarkDecorator:
+    """Parametrize the test module's `emulator` fixture with AmpEmulator arguments."""
+    return pytest.mark.parametrize("emulator", [options], indirect=True, ids=[""])
+
+
+def client_for(emulator: AmpEmulator) -> httpx.Client:
+    """A plain HTTP client for `emulator`, with its bearer token."""
+    return httpx.Client(
+        base_url=emulator.base_url,
+        headers={"Authorization": f"Bearer {emulator.token}"},
+        timeout=10,
+        trust_env=False,
+    )

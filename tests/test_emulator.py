@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from _emulator_support import INPUTS, SCALE, wait_for
+from _emulator_support import INPUTS, SCALE, client_for, wait_for, with_options
 from conftest import REST_SPEC, load_yaml
 from crewai_amp.testing import AmpEmulator, Crew, Faults, Step, Task, default_crew
 from crewai_amp_api.models import ResumeResponse, StatusCompleted, StatusError, StatusRunning
@@ -48,15 +48,6 @@ def kickoff(http: httpx.Client, inputs: dict[str, Any] | None = None, **extra: A
     return kickoff_id
 
 
-def client_for(emulator: AmpEmulator) -> httpx.Client:
-    return httpx.Client(
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-        timeout=10,
-        trust_env=False,
-    )
-
-
 @pytest.fixture
 def emulator(request: pytest.FixtureRequest) -> Iterator[AmpEmulator]:
     options = getattr(request, "param", {})
@@ -68,11 +59,6 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[AmpEmulator]:
 def http(emulator: AmpEmulator) -> Iterator[httpx.Client]:
     with client_for(emulator) as client:
         yield client
-
-
-def with_options(**options: Any) -> pytest.MarkDecorator:
-    """Parametrize the `emulator` fixture with AmpEmulator arguments."""
-    return pytest.mark.parametrize("emulator", [options], indirect=True, ids=[""])
 
 
 # --- lifecycle ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
-from _emulator_support import INPUTS, wait_for
+from _emulator_support import INPUTS, SCALE, wait_for, with_options
 from crewai_amp import (
     AmpClient,
     APIConnectionError,
@@ -31,13 +31,9 @@ T = TypeVar("T")
 
 @pytest.fixture
 def emulator(request: pytest.FixtureRequest) -> Iterator[AmpEmulator]:
-    options = {"scale": 0.01, "webhook_hosts": {"127.0.0.1"}, **getattr(request, "param", {})}
+    options = {"scale": SCALE, "webhook_hosts": {"127.0.0.1"}, **getattr(request, "param", {})}
     with AmpEmulator(**options) as started:
         yield started
-
-
-def with_options(**options: Any) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("emulator", [options], indirect=True, ids=[""])
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from _emulator_support import INPUTS, SCALE, wait_for
+from _emulator_support import INPUTS, SCALE, client_for, wait_for, with_options
 from conftest import EVENTS_SPEC, load_yaml
 from crewai_amp import webhooks
 from crewai_amp.testing import AmpEmulator, default_crew
@@ -95,18 +95,9 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[AmpEmulator]:
         yield started
 
 
-def with_options(**options: Any) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("emulator", [options], indirect=True, ids=[""])
-
-
 @pytest.fixture
 def http(emulator: AmpEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-        timeout=10,
-        trust_env=False,
-    ) as client:
+    with client_for(emulator) as client:
         yield client
 
 
