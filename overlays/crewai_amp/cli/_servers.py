@@ -51,6 +51,12 @@ def _extra_missing(exc: ModuleNotFoundError, command: str) -> UsageError:
     )
 
 
+def _cannot_listen(port: int, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", hint="pick another --port, or 0"
+    )
+
+
 # --- mock serve -----------------------------------------------------------------------------------
 
 
@@ -68,9 +74,7 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
     try:
         emulator.start()
     except OSError as exc:
-        raise UsageError(
-            f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", hint="pick another --port, or 0"
-        ) from None
+        raise _cannot_listen(args.port, exc) from None
     try:
         _mock_banner(out, emulator, review=args.review)
         with _sigterm_stops(), contextlib.suppress(KeyboardInterrupt):
@@ -167,9 +171,7 @@ def _listen_socket(port: int) -> socket.socket:
         sock.listen(128)  # accept (queue) connections already, before uvicorn takes over
     except OSError as exc:
         sock.close()
-        raise UsageError(
-            f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", hint="pick another --port, or 0"
-        ) from None
+        raise _cannot_listen(port, exc) from None
     return sock
 
 
