@@ -74,9 +74,8 @@ _WANTED = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature", "au
 # --- secrets and signatures -------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
 def _key(secret: Secret) -> bytes:
-    """The HMAC key of a secret (decoded once per secret; see the module docstring)."""
+    """The HMAC key of a secret (see the module docstring); _mac caches the result."""
     if isinstance(secret, bytes):
         if not secret:
             raise WebhookVerificationError("the webhook secret is empty")
@@ -95,6 +94,11 @@ def _key(secret: Secret) -> bytes:
     if not key:
         raise WebhookVerificationError("the webhook secret decodes to an empty key")
     return key
+
+
+_BLOCK = 64  # SHA-256 block size
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 class _Mac:
@@ -121,11 +125,6 @@ class _Mac:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()
-
-
-_BLOCK = 64  # SHA-256 block size
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 @lru_cache(maxsize=64)
