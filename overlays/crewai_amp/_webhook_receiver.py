@@ -265,12 +265,13 @@ class WebhookReceiver:
         # 1. Authenticate, before anything else looks at the body.
         msg_id: str | None = None
         try:
+            found = _header_lookup(raw_headers)  # the few headers read below, scanned once
             if self._secret is not None:
-                msg_id = _verify(body, raw_headers, self._secret, self.tolerance, None)
+                msg_id = _verify(body, found, self._secret, self.tolerance, None)
             if self._bearer_token is not None:
-                verify_bearer(raw_headers, token=self._bearer_token)
+                verify_bearer(found, token=self._bearer_token)
                 if msg_id is None:
-                    msg_id = _header_lookup(raw_headers).get("webhook-id", "").strip() or None
+                    msg_id = found.get("webhook-id", "").strip() or None
         except WebhookVerificationError as exc:
             extra = [(b"www-authenticate", b"Bearer")] if self._secret is None else []
             await _respond(send, 401, {"error": str(exc)}, extra)
