@@ -106,9 +106,7 @@ def load_inputs_file(path: str) -> dict[str, Any]:
         raise UsageError(f"cannot read inputs file {where}: {reason}") from None
     try:
         data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"inputs file {where} is not valid JSON: {exc}") from None
-    except ValueError as exc:  # NaN/Infinity: Python reads them, JSON (and the request body) cannot hold them
+    except ValueError as exc:  # JSONDecodeError, or NaN/Infinity (no JSON number can hold them)
         raise UsageError(f"inputs file {where} is not valid JSON: {exc}") from None
     except RecursionError:
         raise UsageError(f"inputs file {where} is nested too deeply") from None
