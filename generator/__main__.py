@@ -19,14 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     gen = sub.add_parser("generate", help="validate, overlay and regenerate generated/ atomically")
     gen.add_argument("--output", type=Path, default=pipeline.REPO / "generated")
     gen.add_argument("--specs", type=Path, default=pipeline.REPO / "specs")
-    gen.add_argument("--overlays", type=Path, default=pipeline.REPO / "overlays")
+    gen.add_argument("--overlays", type=Path, default=pipeline.SPEC_OVERLAYS)
     gen.add_argument(
         "--if-changed", action="store_true", help="skip when MANIFEST.json says the inputs did not change"
     )
 
     val = sub.add_parser("validate", help="validate the specs and overlays only")
     val.add_argument("--specs", type=Path, default=pipeline.REPO / "specs")
-    val.add_argument("--overlays", type=Path, default=pipeline.REPO / "overlays")
+    val.add_argument("--overlays", type=Path, default=pipeline.SPEC_OVERLAYS)
 
     drift = sub.add_parser("drift", help="fail if generated/ differs from a fresh regeneration")
     drift.add_argument("--output", type=Path, default=pipeline.REPO / "generated")

@@ -39,7 +39,7 @@ def pipeline_hashes(repo: Path) -> dict[str, str]:
 def overlay_key(path: Path) -> str:
     # Like the specs (`specs/<name>`), keyed by name: `--overlays DIR` outside the repository
     # raised a ValueError from relative_to(repo) after everything had been generated.
-    return f"overlays/{path.name}"
+    return f"specs/overlays/{path.name}"
 
 
 def tool_versions() -> dict[str, str]:

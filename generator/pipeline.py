@@ -7,7 +7,6 @@ stage succeeded, so a bad spec leaves it exactly as it was.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,9 @@ from . import events, manifest, overlay, rest, specs
 REPO = Path(__file__).resolve().parent.parent
 REST_SPEC = "crewai-amp-rest-api.openapi.yml"
 EVENTS_SPEC = "crewai-amp-webhooks.asyncapi.yml"
+SPECS = REPO / "specs"
+# Spec overlays live with the specs they patch; overlays/ holds only the hand-written package.
+SPEC_OVERLAYS = SPECS / "overlays"
 
 
 class OutputError(Exception):
@@ -115,8 +117,8 @@ def up_to_date(target: Path, inputs: Inputs, repo: Path = REPO) -> bool:
 def generate(
     target: Path,
     *,
-    spec_dir: Path = REPO / "specs",
-    overlay_dir: Path = REPO / "overlays",
+    spec_dir: Path = SPECS,
+    overlay_dir: Path = SPEC_OVERLAYS,
     force: bool = True,
 ) -> bool:
     """Regenerate ``target`` atomically. Returns False when it was already up to date."""
@@ -162,13 +164,10 @@ def diff_trees(expected: Path, actual: Path) -> list[str]:
 
 def check_drift(target: Path) -> list[str]:
     """Regenerate into a temporary directory and list the files where ``target`` differs."""
-    inputs = load_inputs(REPO / "specs", REPO / "overlays")
+    inputs = load_inputs(SPECS, SPEC_OVERLAYS)
     with tempfile.TemporaryDirectory(prefix="amp-drift-") as tmp:
         fresh = Path(tmp) / "generated"
         fresh.mkdir()
         generate_into(fresh, inputs)
         return diff_trees(fresh, target)
 
-
-def clean(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

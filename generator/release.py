@@ -45,7 +45,9 @@ if TYPE_CHECKING:
     from .specs import Spec
 
 SPECS = REPO / "specs"
-OVERLAYS = REPO / "overlays"
+OVERLAYS = pipeline.SPEC_OVERLAYS
+# Where a revision keeps its spec overlays: older revisions kept them beside the hand-written package.
+OVERLAY_DIRS_AT_REV = ("specs/overlays/", "overlays/")
 GENERATED = REPO / "generated"
 VERSION_FILE = REPO / "overlays" / "crewai_amp" / "_version.py"
 CHANGELOG = REPO / "CHANGELOG.md"
@@ -145,13 +147,16 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
             paths.append(target / name)
         overlays = workdir / "overlays"
         overlays.mkdir()
-        listing = _git("ls-tree", "--name-only", rev, "overlays/").decode().split()
-        for name in listing:
-            if name.endswith(".overlay.yaml"):
-                (overlays / Path(name).name).write_bytes(_git("show", f"{rev}:{name}"))
+        for folder in OVERLAY_DIRS_AT_REV:
+            listing = _git("ls-tree", "--name-only", rev, folder).decode().split()
+            for name in listing:
+                if name.endswith(".overlay.yaml"):
+                    (overlays / Path(name).name).write_bytes(_git("show", f"{rev}:{name}"))
     else:
         path = Path(text)
         if path.is_dir():
+            if (path / "overlays").is_dir():  # a specs tree carries its own spec overlays
+                overlays = path / "overlays"
             paths = [path / name for name in SPEC_FILES.values() if (path / name).is_file()]
             if not paths:
                 paths = sorted(p for p in path.iterdir() if p.suffix in {".yml", ".yaml", ".json"})

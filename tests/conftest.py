@@ -1,5 +1,5 @@
 """Shared fixtures. The package under test is the installed wheel; the repo supplies only data
-(specs/, overlays/) and the generator, which tests run as a subprocess, as a maintainer would."""
+(specs/ with its spec overlays) and the generator, which tests run as a subprocess, as a maintainer would."""
 
 from __future__ import annotations
 

@@ -221,7 +221,7 @@ def test_an_unquoted_date_is_a_string_and_an_unquoted_status_code_a_clear_error(
 def test_overlays_from_outside_the_repository(tmp_path: Path, workspace: Path) -> None:
     # `--overlays DIR` outside the repo generated everything, then failed writing MANIFEST.json.
     overlays = tmp_path / "overlays"
-    shutil.copytree(REPO / "overlays", overlays, ignore=shutil.ignore_patterns("crewai_amp"))
+    shutil.copytree(REPO / "specs" / "overlays", overlays)
     args = ("--specs", workspace / "specs", "--overlays", overlays, "--output", workspace / "generated")
     result = run_generator("generate", *args)
     assert result.returncode == 0, result.stderr
