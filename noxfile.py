@@ -25,6 +25,9 @@ BUILD_TOOLS = ["build==1.6.1", "twine==7.0.0", "check-wheel-contents==0.6.3"]
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 GRIFFE = "griffe==2.4.1"
+# What generator.release needs beyond the generator toolchain (griffe for the Python API diff,
+# pypi-simple for the index's simple API).
+RELEASE_TOOLS = [GRIFFE, "pypi-simple==1.8.0"]
 
 
 def _install_generator(session: nox.Session) -> None:
@@ -137,7 +140,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench/run.py", *session.posargs)
 
 
-# Living with spec updates (generator/release.py). None of these is part of `nox -s tests`;
+# Living with spec updates (generator/release/). None of these is part of `nox -s tests`;
 # the tests call the same functions (tests/test_apidiff.py, test_publish.py, test_vendor.py).
 
 
@@ -149,7 +152,7 @@ def diff(session: nox.Session) -> None:
     OLD/NEW: a spec file, a directory of specs, or git:REV; NEW defaults to specs/.
     """
     _install_generator(session)
-    session.install(GRIFFE)
+    session.install(*RELEASE_TOOLS)
     session.run("python", "-m", "generator.release", "diff", *session.posargs)
 
 
@@ -160,7 +163,7 @@ def changelog(session: nox.Session) -> None:
     `--bump` also writes the implied version to overlays/crewai_amp/_version.py.
     """
     _install_generator(session)
-    session.install(GRIFFE)
+    session.install(*RELEASE_TOOLS)
     session.run("python", "-m", "generator.release", "changelog", *session.posargs)
 
 
@@ -189,6 +192,7 @@ def publish(session: nox.Session) -> None:
     if missing:
         session.error(f"set {', '.join(missing)} (for an API token: TWINE_USERNAME=__token__)")
     _install_generator(session)
+    session.install(*RELEASE_TOOLS)
     _build_dist(session, outdir)
     session.run("python", "-m", "generator.release", "publish", str(outdir), *args)
 
@@ -201,4 +205,5 @@ def vendor(session: nox.Session) -> None:
     (default crewai_amp_models), importable with pydantic alone (plus attrs for --rest-models).
     """
     _install_generator(session)
+    session.install(*RELEASE_TOOLS)
     session.run("python", "-m", "generator.release", "vendor", *session.posargs)

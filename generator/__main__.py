@@ -18,20 +18,22 @@ def main(argv: list[str] | None = None) -> int:
 
     gen = sub.add_parser("generate", help="validate, overlay and regenerate generated/ atomically")
     gen.add_argument("--output", type=Path, default=pipeline.REPO / "generated")
-    gen.add_argument("--specs", type=Path, default=pipeline.REPO / "specs")
-    gen.add_argument("--overlays", type=Path, default=pipeline.SPEC_OVERLAYS)
+    gen.add_argument("--specs", type=Path, default=pipeline.SPECS)
+    gen.add_argument("--overlays", type=Path, help="the spec overlays (default: SPECS/overlays)")
     gen.add_argument(
         "--if-changed", action="store_true", help="skip when MANIFEST.json says the inputs did not change"
     )
 
     val = sub.add_parser("validate", help="validate the specs and overlays only")
-    val.add_argument("--specs", type=Path, default=pipeline.REPO / "specs")
-    val.add_argument("--overlays", type=Path, default=pipeline.SPEC_OVERLAYS)
+    val.add_argument("--specs", type=Path, default=pipeline.SPECS)
+    val.add_argument("--overlays", type=Path, help="the spec overlays (default: SPECS/overlays)")
 
     drift = sub.add_parser("drift", help="fail if generated/ differs from a fresh regeneration")
     drift.add_argument("--output", type=Path, default=pipeline.REPO / "generated")
 
     args = parser.parse_args(argv)
+    if getattr(args, "specs", None) is not None and args.overlays is None:
+        args.overlays = args.specs / "overlays"  # spec overlays live with the specs they patch
     started = time.perf_counter()
     try:
         if args.command == "validate":

@@ -15,25 +15,20 @@ from .specs import Spec
 
 TOOLS = ("openapi-python-client", "datamodel-code-generator", "ruff")
 GENERATOR = Path(__file__).parent
-# The files whose content shapes generated/ (other tooling in generator/, e.g. the API diff, does not).
-PIPELINE_FILES = (
-    "__main__.py",
-    "specs.py",
-    "overlay.py",
-    "rest.py",
-    "events.py",
-    "manifest.py",
-    "pipeline.py",
-    "openapi-python-client.yaml",
-    "requirements.lock",
-    "schemas/asyncapi-3.0.0.schema.json",
-)
+# Tooling that reads generated/ but never shapes it (the release package) is not a pipeline input.
+NOT_PIPELINE = ("release",)
 
 
 def pipeline_hashes(repo: Path) -> dict[str, str]:
-    return {
-        str((GENERATOR / name).relative_to(repo)): sha256_file(GENERATOR / name) for name in PIPELINE_FILES
-    }
+    """Every file of generator/ that shapes generated/: all of it but the release tooling."""
+    files = sorted(
+        p
+        for p in GENERATOR.rglob("*")
+        if p.is_file()
+        and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(GENERATOR).parts)
+        and p.relative_to(GENERATOR).parts[0] not in NOT_PIPELINE
+    )
+    return {str(p.relative_to(repo)): sha256_file(p) for p in files}
 
 
 def overlay_key(path: Path) -> str:

@@ -170,4 +170,3 @@ def check_drift(target: Path) -> list[str]:
         fresh.mkdir()
         generate_into(fresh, inputs)
         return diff_trees(fresh, target)
-
