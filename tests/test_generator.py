@@ -1,7 +1,8 @@
 """The pipeline, run as a maintainer runs it: `python -m generator ...` in a subprocess.
 
 Bad specs fail with the file and location in the message and leave the output untouched;
-regeneration is deterministic; overlays apply.
+regeneration is deterministic; overlays apply. The specs broken here are the frozen fixture
+(tests/fixtures/specs/v1), never specs/: only the drift check reads the live specs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EVENTS_SPEC, REPO, REST_SPEC
+from _specs_support import REPO, V1, copy_specs
+from _specs_support import V1_EVENTS as EVENTS_SPEC
+from _specs_support import V1_REST as REST_SPEC
 
 GENERATED = REPO / "generated"
 
@@ -32,11 +35,20 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="module")
+def v1_generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The frozen fixture specs, generated once."""
+    out = tmp_path_factory.mktemp("v1") / "generated"
+    result = run_generator("generate", "--specs", V1, "--output", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """A copy of specs/ and of the committed generated/ to break things in."""
-    shutil.copytree(REPO / "specs", tmp_path / "specs")
-    shutil.copytree(GENERATED, tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+def workspace(tmp_path: Path, v1_generated: Path) -> Path:
+    """A copy of the fixture specs (with their overlays/) and of their generated tree to break things in."""
+    copy_specs(V1, tmp_path / "specs")
+    shutil.copytree(v1_generated, tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
@@ -221,13 +233,12 @@ def test_an_unquoted_date_is_a_string_and_an_unquoted_status_code_a_clear_error(
 def test_overlays_from_outside_the_repository(tmp_path: Path, workspace: Path) -> None:
     # `--overlays DIR` outside the repo generated everything, then failed writing MANIFEST.json.
     overlays = tmp_path / "overlays"
-    shutil.copytree(REPO / "specs" / "overlays", overlays)
+    shutil.copytree(workspace / "specs" / "overlays", overlays)
+    before = (workspace / "generated" / "MANIFEST.json").read_bytes()
     args = ("--specs", workspace / "specs", "--overlays", overlays, "--output", workspace / "generated")
     result = run_generator("generate", *args)
     assert result.returncode == 0, result.stderr
-    assert (workspace / "generated" / "MANIFEST.json").read_bytes() == (
-        GENERATED / "MANIFEST.json"
-    ).read_bytes()
+    assert (workspace / "generated" / "MANIFEST.json").read_bytes() == before
     assert run_generator("generate", "--if-changed", *args).stdout.startswith("up to date:")
 
 
@@ -276,7 +287,8 @@ def test_a_generator_failure_names_the_spec(workspace: Path) -> None:
 def test_invalid_yaml_names_the_line(workspace: Path) -> None:
     path = workspace / "specs" / REST_SPEC.name
     lines = path.read_text("utf-8").splitlines()
-    lines[9] = "  title: [unclosed"
+    at = lines.index(next(line for line in lines if line.startswith("  title:")))
+    lines[at] = "  title: [unclosed"
     path.write_text("\n".join(lines) + "\n", "utf-8")
     before = snapshot(workspace / "generated")
     result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")

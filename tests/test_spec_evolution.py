@@ -1,6 +1,7 @@
 """A spec update flows through by regeneration alone.
 
-A copy of specs/ gains a new operation (POST /cancel/{kickoff_id}), a new status variant
+A copy of the frozen fixture specs (tests/fixtures/specs/v1, never specs/, so an upstream update
+cannot collide with the additions) gains a new operation (POST /cancel/{kickoff_id}), a new status variant
 (StatusPaused in the StatusResponse oneOf), new fields (TaskResult.token_usage,
 TaskCompletedPayload.attempt) and a new enum value (step type "handoff"), each with examples.
 `python -m generator generate` regenerates into a temporary directory, as a maintainer runs it,
@@ -27,12 +28,15 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EVENTS_SPEC, REPO, REST_SPEC, load_yaml
+from _specs_support import REPO, V1, V1_OVERLAYS, load_yaml
+from _specs_support import V1_EVENTS as EVENTS_SPEC
+from _specs_support import V1_REST as REST_SPEC
 
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
 
-from generator import apidiff, release
+from generator import release
+from generator.release import apidiff
 
 
 def evolve_rest(spec: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +114,7 @@ def evolve_events(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_specs(target: Path, rest: dict[str, Any], events: dict[str, Any]) -> Path:
-    target.mkdir(parents=True)
+    shutil.copytree(V1_OVERLAYS, target / "overlays")
     (target / REST_SPEC.name).write_text(yaml.safe_dump(rest, sort_keys=False, allow_unicode=True), "utf-8")
     (target / EVENTS_SPEC.name).write_text(
         yaml.safe_dump(events, sort_keys=False, allow_unicode=True), "utf-8"
@@ -217,8 +221,11 @@ def test_the_new_specs_regenerate_with_no_hand_edits(evolved: Path) -> None:
     assert (generated / "crewai_amp_api" / "api" / "kickoff" / "cancel_kickoff.py").is_file()
     assert (generated / "crewai_amp_api" / "models" / "status_paused.py").is_file()
     assert (generated / "crewai_amp_api" / "models" / "cancel_response.py").is_file()
-    # The committed generated/ is untouched by a regeneration elsewhere.
-    assert not (REPO / "generated" / "crewai_amp_api" / "models" / "status_paused.py").exists()
+    # The committed generated/ is untouched by a regeneration elsewhere: it still records specs/.
+    committed = json.loads((REPO / "generated" / "MANIFEST.json").read_text("utf-8"))
+    for spec in (REST_SPEC, EVENTS_SPEC):
+        live = hashlib.sha256((REPO / "specs" / spec.name).read_bytes()).hexdigest()
+        assert committed["specs"][f"specs/{spec.name}"] == live
 
 
 def test_the_regenerated_packages_pass_the_artifact_checks(evolved: Path) -> None:
@@ -239,7 +246,7 @@ def test_the_regenerated_packages_pass_the_artifact_checks(evolved: Path) -> Non
 
 
 def test_the_diff_of_this_update_is_additive_a_minor_bump(evolved: Path) -> None:
-    result = run("-m", "generator.release", "diff", REPO / "specs", evolved / "specs")
+    result = run("-m", "generator.release", "diff", V1, evolved / "specs")
     assert result.returncode == 0, result.stdout + result.stderr
     report = result.stdout
     assert "### Breaking" not in report
@@ -252,6 +259,8 @@ def test_the_diff_of_this_update_is_additive_a_minor_bump(evolved: Path) -> None
         "`Webhooks model StepEventPayload.step.type`: enum value 'handoff' added",
         "No breaking changes in crewai_amp_api or crewai_amp_events.",  # griffe ran on both sides
         "Implied bump: minor",
+        # The hand-written client has no method for the new operation yet, and says so.
+        "new operation `cancelKickoff` (POST /cancel/{kickoff_id}) has no method on AmpClient yet",
     ):
         assert expected in report, expected
 
@@ -264,7 +273,7 @@ def test_a_removal_is_breaking_and_fails_the_diff_unless_allowed(evolved: Path, 
     events["components"]["schemas"]["CrewCompletedPayload"]["properties"]["status"]["enum"].remove("error")
     broken = write_specs(tmp_path / "specs", rest, events)
 
-    result = run("-m", "generator.release", "diff", REPO / "specs", broken, "--format", "text")
+    result = run("-m", "generator.release", "diff", V1, broken, "--format", "text")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "pass --allow-breaking" in result.stderr
     report = result.stdout
@@ -278,9 +287,7 @@ def test_a_removal_is_breaking_and_fails_the_diff_unless_allowed(evolved: Path, 
     current = release.read_version()
     assert f"the next version is {apidiff.next_version(current, 'major')}" in report or current[0] != "0"
 
-    allowed = run(
-        "-m", "generator.release", "diff", REPO / "specs", broken, "--allow-breaking", "--no-python-api"
-    )
+    allowed = run("-m", "generator.release", "diff", V1, broken, "--allow-breaking", "--no-python-api")
     assert allowed.returncode == 0, allowed.stderr
     assert "### Breaking (2)" in allowed.stdout  # REST: the operation and the field
 
@@ -295,7 +302,7 @@ def test_the_changelog_entry_and_the_version_bump(evolved: Path, tmp_path: Path)
         "-m",
         "generator.release",
         "changelog",
-        REPO / "specs",
+        V1,
         evolved / "specs",
         "--bump",
         "--no-python-api",
@@ -322,7 +329,7 @@ def test_the_changelog_entry_and_the_version_bump(evolved: Path, tmp_path: Path)
         "-m",
         "generator.release",
         "changelog",
-        REPO / "specs",
+        V1,
         evolved / "specs",
         "--version",
         new_version,
