@@ -140,6 +140,23 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench/run.py", *session.posargs)
 
 
+@nox.session
+def evolution(session: nox.Session) -> None:
+    """The whole flow under additive spec updates (tests/test_evolution_flow.py): patch copies of
+    the specs, regenerate, build, install into a fresh venv and run a focused part of the suite.
+
+    Not part of `nox -s tests` (it builds its own wheel and venv); .ci/run calls it.
+    """
+    _install_generator(session)
+    session.install("-r", TEST_REQUIREMENTS, *BUILD_TOOLS)
+    session.run(
+        "pytest",
+        "tests/test_evolution_flow.py",
+        *session.posargs,
+        env={"CREWAI_AMP_EVOLUTION": "1"},
+    )
+
+
 # Living with spec updates (generator/release/). None of these is part of `nox -s tests`;
 # the tests call the same functions (tests/test_apidiff.py, test_publish.py, test_vendor.py).
 

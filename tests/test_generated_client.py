@@ -1,129 +1,159 @@
-"""All four operations work through the *generated* client (crewai_amp_api), sync and async,
-against an in-process transport answering with the spec's own examples."""
+"""Every operation of the live REST spec works through the *generated* client (crewai_amp_api),
+sync and async, against an in-process transport answering with the spec's own examples.
+
+Nothing here names an operation, a model or an example: all of it is read from specs/, so an
+operation, variant or example AMP adds is exercised with no edit to this file.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
+import crewai_amp_api.models
 import httpx
 import pytest
 from conftest import REST_SPEC, load_yaml
 from crewai_amp_api import AuthenticatedClient
-from crewai_amp_api.api.inputs import list_inputs
-from crewai_amp_api.api.kickoff import kickoff_crew
-from crewai_amp_api.api.resume import resume_kickoff
-from crewai_amp_api.api.status import get_kickoff_status
-from crewai_amp_api.models import (
-    InputsResponse,
-    KickoffRequest,
-    KickoffResponse,
-    ResumeRequest,
-    ResumeResponse,
-    StatusCompleted,
-    StatusError,
-    StatusRunning,
-)
 
 REST = load_yaml(REST_SPEC)
 BASE = "https://my-crew.crewai.test"
 TOKEN = "test-token"
+PATH_VALUE = "abcd1234-5678"
+METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def _example(path: str, method: str, name: str, status: str | None = None) -> Any:
-    op = REST["paths"][path][method]
-    if status is None:
-        node = op["requestBody"]["content"]["application/json"]
-    else:
-        node = op["responses"][status]["content"]["application/json"]
-    return node["examples"][name]["value"]
+def _snake(name: str) -> str:
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name))
+    return re.sub(r"[^0-9a-zA-Z]+", "_", words).strip("_").lower()
+
+
+def _ref(node: dict[str, Any]) -> str | None:
+    ref = node.get("$ref")
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+
+def _models_for(schema: dict[str, Any], value: Any) -> set[str]:
+    """The generated model names an example may parse to: the schema's own, or for a union the
+    member its discriminator (or any member) names."""
+    name = _ref(schema)
+    target = REST["components"]["schemas"].get(name, {}) if name else schema
+    members = [_ref(m) for m in target.get("oneOf", []) + target.get("anyOf", [])]
+    if not members:
+        return {name} if name else set()
+    discriminator = target.get("discriminator", {})
+    mapping = discriminator.get("mapping", {})
+    if isinstance(value, dict) and value.get(discriminator.get("propertyName")) in mapping:
+        return {mapping[value[discriminator["propertyName"]]].rsplit("/", 1)[-1]}
+    return {m for m in members if m}
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    module: ModuleType
+    params: dict[str, Any]
+    request: Any  # a request example, or None
+    request_model: str | None
+    response: Any  # a 200 response example
+    models: set[str]
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for path, item in REST["paths"].items():
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            tag = (op.get("tags") or ["default"])[0]
+            module = importlib.import_module(f"crewai_amp_api.api.{_snake(tag)}.{_snake(op['operationId'])}")
+            params = {
+                _snake(p["name"]): PATH_VALUE for p in op.get("parameters", []) if p.get("in") == "path"
+            }
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            requests = [e["value"] for e in body.get("examples", {}).values()] or [None]
+            answer = op.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+            for example in answer.get("examples", {}).values():
+                cases.extend(
+                    Case(
+                        method.upper(),
+                        path,
+                        module,
+                        params,
+                        request,
+                        _ref(body.get("schema", {})),
+                        example["value"],
+                        _models_for(answer["schema"], example["value"]),
+                    )
+                    for request in requests
+                )
+    return cases
+
+
+CASE_LIST = _cases()
+CASES = [pytest.param(case, id=f"{case.method} {case.path} #{i}") for i, case in enumerate(CASE_LIST)]
+
+
+def test_the_spec_has_operations_with_examples_to_call() -> None:
+    # A guard: without examples the parametrized tests below would silently vanish.
+    assert CASE_LIST
+    assert {case.models != set() for case in CASE_LIST} == {True}
 
 
 class Recorder:
-    """A MockTransport handler answering each route with one spec example, recording requests."""
-
-    def __init__(self, status_example: str = "completed") -> None:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
         self.requests: list[httpx.Request] = []
-        self.status_example = status_example
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        route = (request.method, request.url.path.split("/")[1])
-        answers = {
-            ("GET", "inputs"): _example("/inputs", "get", "research", "200"),
-            ("POST", "kickoff"): _example("/kickoff", "post", "accepted", "200"),
-            ("GET", "status"): _example("/status/{kickoff_id}", "get", self.status_example, "200"),
-            ("POST", "resume"): _example("/resume", "post", "resumed", "200"),
-        }
-        return httpx.Response(200, json=answers[route])
+        return httpx.Response(200, json=self.answer)
 
 
-def _client(handler: Recorder, *, asynchronous: bool = False) -> AuthenticatedClient:
+def _client(handler: Recorder, *, asynchronous: bool) -> AuthenticatedClient:
     client = AuthenticatedClient(base_url=BASE, token=TOKEN)
     headers = {"Authorization": f"Bearer {TOKEN}"}
+    transport = httpx.MockTransport(handler)
     if asynchronous:
-        client.set_async_httpx_client(
-            httpx.AsyncClient(base_url=BASE, headers=headers, transport=httpx.MockTransport(handler))
-        )
+        client.set_async_httpx_client(httpx.AsyncClient(base_url=BASE, headers=headers, transport=transport))
     else:
-        client.set_httpx_client(
-            httpx.Client(base_url=BASE, headers=headers, transport=httpx.MockTransport(handler))
-        )
+        client.set_httpx_client(httpx.Client(base_url=BASE, headers=headers, transport=transport))
     return client
 
 
-def test_list_inputs() -> None:
-    handler = Recorder()
-    result = list_inputs.sync(client=_client(handler))
-    assert isinstance(result, InputsResponse)
-    assert result.inputs == _example("/inputs", "get", "research", "200")["inputs"]
-    assert handler.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+def _kwargs(case: Case) -> dict[str, Any]:
+    kwargs = dict(case.params)
+    if case.request is not None and case.request_model is not None:
+        kwargs["body"] = getattr(crewai_amp_api.models, case.request_model).from_dict(case.request)
+    return kwargs
 
 
-@pytest.mark.parametrize("name", ["minimal", "webhooks"])
-def test_kickoff_sends_the_spec_example_body(name: str) -> None:
-    handler = Recorder()
-    body = KickoffRequest.from_dict(_example("/kickoff", "post", name))
-    result = kickoff_crew.sync(client=_client(handler), body=body)
-    assert isinstance(result, KickoffResponse)
+def _check(case: Case, handler: Recorder, result: Any) -> None:
     sent = handler.requests[0]
-    assert (sent.method, sent.url.path) == ("POST", "/kickoff")
-    assert json.loads(sent.content) == _example("/kickoff", "post", name)
+    expected_path = re.sub(r"\{[^}]+\}", PATH_VALUE, case.path)
+    assert (sent.method, sent.url.path) == (case.method, expected_path)
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    if case.request is not None:
+        assert json.loads(sent.content) == case.request
+    assert type(result).__name__ in case.models, (type(result).__name__, case.models)
+    assert result.to_dict() == case.response
 
 
-@pytest.mark.parametrize(
-    ("name", "model"), [("running", StatusRunning), ("completed", StatusCompleted), ("error", StatusError)]
-)
-def test_status_parses_each_variant(name: str, model: type) -> None:
-    handler = Recorder(status_example=name)
-    kickoff_id = _example("/kickoff", "post", "accepted", "200")["kickoff_id"]
-    result = get_kickoff_status.sync(kickoff_id, client=_client(handler))
-    assert isinstance(result, model)
-    assert handler.requests[0].url.path == f"/status/{kickoff_id}"
+@pytest.mark.parametrize("case", CASES)
+def test_each_operation_sync(case: Case) -> None:
+    handler = Recorder(case.response)
+    result = case.module.sync(client=_client(handler, asynchronous=False), **_kwargs(case))
+    _check(case, handler, result)
 
 
-@pytest.mark.parametrize("name", ["approve", "retry"])
-def test_resume(name: str) -> None:
-    handler = Recorder()
-    body = ResumeRequest.from_dict(_example("/resume", "post", name))
-    result = resume_kickoff.sync(client=_client(handler), body=body)
-    assert isinstance(result, ResumeResponse)
-    assert json.loads(handler.requests[0].content) == _example("/resume", "post", name)
-
-
-async def test_all_four_operations_async() -> None:
-    handler = Recorder()
-    client = _client(handler, asynchronous=True)
-    inputs = await list_inputs.asyncio(client=client)
-    kicked = await kickoff_crew.asyncio(
-        client=client, body=KickoffRequest.from_dict(_example("/kickoff", "post", "minimal"))
-    )
-    assert isinstance(kicked, KickoffResponse)
-    status = await get_kickoff_status.asyncio(kicked.kickoff_id, client=client)
-    resumed = await resume_kickoff.asyncio(
-        client=client, body=ResumeRequest.from_dict(_example("/resume", "post", "approve"))
-    )
-    assert isinstance(inputs, InputsResponse)
-    assert isinstance(status, StatusCompleted)
-    assert isinstance(resumed, ResumeResponse)
-    assert [r.method for r in handler.requests] == ["GET", "POST", "GET", "POST"]
+@pytest.mark.parametrize("case", CASES)
+async def test_each_operation_async(case: Case) -> None:
+    handler = Recorder(case.response)
+    result = await case.module.asyncio(client=_client(handler, asynchronous=True), **_kwargs(case))
+    _check(case, handler, result)

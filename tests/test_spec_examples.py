@@ -141,7 +141,7 @@ def test_event_payload_round_trips(model_name: str, payload: dict[str, Any]) -> 
 
 def test_every_message_payload_has_a_model() -> None:
     names = {m["payload"]["$ref"].rsplit("/", 1)[-1] for m in EVENTS["components"]["messages"].values()}
-    assert names == {"TaskCompletedPayload", "StepEventPayload", "CrewCompletedPayload"}
+    assert names, "the AsyncAPI spec lists no messages"
     assert names <= set(crewai_amp_events.__all__)
 
 
