@@ -32,8 +32,8 @@ def pipeline_hashes(repo: Path) -> dict[str, str]:
 
 
 def overlay_key(path: Path) -> str:
-    # Like the specs (`specs/<name>`), keyed by name: `--overlays DIR` outside the repository
-    # raised a ValueError from relative_to(repo) after everything had been generated.
+    # Like the specs (`specs/<name>`), keyed by name, so `--overlays DIR` may lie anywhere,
+    # inside the repository or not, and the manifest stays the same.
     return f"specs/overlays/{path.name}"
 
 

@@ -33,9 +33,9 @@ class Inputs:
 
 
 def _load_kind(path: Path, kind: str) -> specs.Spec:
-    # The file name says which generator reads it. A spec copied under the other one's name
-    # validated as its own kind, then the event models silently vanished (an OpenAPI document
-    # has no messages) or openapi-python-client failed on an AsyncAPI document.
+    # The file name says which generator reads it, so a spec must be of the kind its name says:
+    # an OpenAPI document read as the events spec has no messages (no event models at all), and
+    # openapi-python-client cannot read an AsyncAPI document.
     spec = specs.load_and_validate(path)
     if spec.kind != kind:
         names = {"openapi": "OpenAPI", "asyncapi": "AsyncAPI"}

@@ -8,14 +8,13 @@ module of ``overlays/crewai_amp`` imports its generated module
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .common import HANDWRITTEN
-from .openapi import operations
+from .openapi import operations, snake
 
 API_PACKAGE = "crewai_amp_api.api"
 
@@ -27,12 +26,6 @@ class Operation:
     operation_id: str
     module: str  # the generated module that performs it
     new: bool  # absent from the old side of the diff
-
-
-def snake(name: str) -> str:
-    """openapi-python-client's module names: camelCase and kebab-case to snake_case."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name))
-    return re.sub(r"[^0-9a-zA-Z]+", "_", words).strip("_").lower()
 
 
 def _module_of(op: Mapping[str, Any]) -> str:

@@ -60,8 +60,10 @@ def _deref_components(doc: Mapping[str, Any], node: Any) -> Any:
     return node
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).replace("-", "_").lower()
+def snake(name: str) -> str:
+    """openapi-python-client's module names: camelCase and kebab-case to snake_case."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name))
+    return re.sub(r"[^0-9a-zA-Z]+", "_", words).strip("_").lower()
 
 
 def diff_openapi(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
@@ -182,7 +184,7 @@ def _diff_operation(d: SchemaDiffer, loc: str, old: Mapping[str, Any], new: Mapp
             "operation-renamed",
             loc,
             f"operationId {old_id!r} → {new_id!r}: the generated function "
-            f"`{_snake(str(old_id))}` becomes `{_snake(str(new_id))}`",
+            f"`{snake(str(old_id))}` becomes `{snake(str(new_id))}`",
             breaking=True,
         )
     old_tag, new_tag = (old.get("tags") or ["default"])[0], (new.get("tags") or ["default"])[0]
@@ -191,7 +193,7 @@ def _diff_operation(d: SchemaDiffer, loc: str, old: Mapping[str, Any], new: Mapp
             "operation-moved",
             loc,
             f"tag {old_tag!r} → {new_tag!r}: the generated module moves from "
-            f"api.{_snake(str(old_tag))} to api.{_snake(str(new_tag))}",
+            f"api.{snake(str(old_tag))} to api.{snake(str(new_tag))}",
             breaking=True,
         )
     d.docs(old, new, loc)

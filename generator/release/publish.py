@@ -216,8 +216,8 @@ def publish(
 
 
 def _check_url(name: str, url: str) -> None:
-    # Up front, not after the drift check and the build: a URL httpx cannot even parse
-    # (`http://[bad/`) raised a bare ValueError at the index check.
+    # Checked up front, before the drift check and the build: a URL that does not parse
+    # (`http://[bad/`) is a ReleaseError, never a ValueError from deep in httpx.
     try:
         parts = urlsplit(url)
         ok = parts.scheme in {"http", "https"} and bool(parts.hostname)
