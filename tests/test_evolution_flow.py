@@ -52,10 +52,15 @@ def _known(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(reason=f"issue 12, known today: {reason}", strict=False)
 
 
+# Single tests that pin today's spec, left out so the rest of their file still guards the flow.
+DESELECT = {
+    # maps the status examples to three hard-coded models, so a new variant's example has none
+    "test_client.py": ["test_every_status_example_parses_to_its_model"],
+}
+
 KNOWN: dict[str, pytest.MarkDecorator] = {
     "request-field": _known("the emulator's hand-written request checks answer 500 to a wrong type"),
     "asyncapi-message-parse": _known("parse_event knows only the task/step/crew channels"),
-    "test_client.py": _known("a test maps the status examples to three hard-coded models"),
     "test_emulator_conformance.py": _known(
         "the emulator answers 404 to a new operation and accepts a wrong type for a new field"
     ),
@@ -159,7 +164,16 @@ def test_the_focused_suite_passes_against_the_evolved_wheel(evolved: Evolved, te
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     env["CREWAI_AMP_WHEEL"] = str(evolved.wheel)
     result = subprocess.run(
-        [str(evolved.python), "-m", "pytest", f"tests/{test_file}", "-q", "-p", "no:cacheprovider"],
+        [
+            str(evolved.python),
+            "-m",
+            "pytest",
+            f"tests/{test_file}",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *(f"--deselect=tests/{test_file}::{name}" for name in DESELECT.get(test_file, [])),
+        ],
         cwd=evolved.root,
         capture_output=True,
         text=True,

@@ -228,4 +228,5 @@ def _check_url(name: str, url: str) -> None:
 
 
 def _same_version(filename: str, version: str) -> bool:
-    pass
+    parsed = _dist_version(filename)
+    return parsed is not None and parsed[0] == PROJECT and parsed[1] == Version(version)
