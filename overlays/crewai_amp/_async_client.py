@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -186,7 +186,7 @@ class AsyncAmpClient(_Base):
         concurrency: int = DEFAULT_RUN_CONCURRENCY,
         timeout: float | None = 600,
         **options: Unpack[KickoffOptions],
-    ) -> AsyncIterator[RunOutcome]:
+    ) -> AsyncGenerator[RunOutcome, None]:
         """``run()`` for each inputs, ``concurrency`` at a time, yielding a RunOutcome per run
         as it finishes (``async for outcome in client.run_many(...)``); a run's error is in its
         outcome, never raised. Leaving the loop early cancels the runs under way."""

@@ -5,7 +5,7 @@ sleeps and loops."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -196,7 +196,7 @@ class AmpClient(_Base):
         concurrency: int = DEFAULT_RUN_CONCURRENCY,
         timeout: float | None = 600,
         **options: Unpack[KickoffOptions],
-    ) -> Iterator[RunOutcome]:
+    ) -> Generator[RunOutcome, None, None]:
         """``run()`` for each inputs, ``concurrency`` at a time (in threads), yielding a
         RunOutcome per run as it finishes; a run's error is in its outcome, never raised."""
         return run_many_sync(self, inputs_list, concurrency, timeout, options)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,7 @@ def run_many_async(
     concurrency: int,
     timeout: float | None,
     options: Mapping[str, Any],
-) -> AsyncIterator[RunOutcome]:
+) -> AsyncGenerator[RunOutcome, None]:
     """The outcomes, as an async iterator; bad arguments raise here, before any run starts."""
     return _outcomes_async(client, inputs_list, _check(concurrency, timeout, options), timeout, options)
 
@@ -86,7 +86,7 @@ async def _outcomes_async(
     limit: int,
     timeout: float | None,
     options: Mapping[str, Any],
-) -> AsyncIterator[RunOutcome]:
+) -> AsyncGenerator[RunOutcome, None]:
     finished: asyncio.Queue[RunOutcome] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
 
@@ -132,7 +132,7 @@ def run_many_sync(
     concurrency: int,
     timeout: float | None,
     options: Mapping[str, Any],
-) -> Iterator[RunOutcome]:
+) -> Generator[RunOutcome, None, None]:
     """The outcomes, as an iterator; bad arguments raise here, before any run starts. Runs
     under way when the iterator is closed finish in their threads (a thread cannot be
     cancelled); runs not started are not."""
@@ -145,7 +145,7 @@ def _outcomes_sync(
     limit: int,
     timeout: float | None,
     options: Mapping[str, Any],
-) -> Iterator[RunOutcome]:
+) -> Generator[RunOutcome, None, None]:
     pending = enumerate(inputs_list)
     under_way: set[concurrent.futures.Future[RunOutcome]] = set()
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="crewai-amp-run")
