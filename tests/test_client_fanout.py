@@ -266,7 +266,9 @@ async def test_run_many_starts_no_more_than_concurrency_runs_and_reads_inputs_la
 @pytest.mark.parametrize("concurrency", [0, -1, 1.5, True, "4"])
 def test_run_many_refuses_a_bad_concurrency_before_any_run(concurrency: Any) -> None:
     calls: list[httpx.Request] = []
-    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: calls.append(r) or json_response(RUNNING)))
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: calls.append(r) or json_response(RUNNING))
+    )
     client = AsyncAmpClient(base_url=BASE, token=TOKEN, http_client=http)
     with pytest.raises(ConfigurationError):
         client.run_many([INPUTS], concurrency=concurrency)
@@ -302,7 +304,10 @@ def test_the_sync_client_bounds_threads_to_max_concurrency() -> None:
         return json_response(COMPLETED)
 
     client = AmpClient(
-        base_url=BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(handle)), max_concurrency=2
+        base_url=BASE,
+        token=TOKEN,
+        http_client=httpx.Client(transport=httpx.MockTransport(handle)),
+        max_concurrency=2,
     )
     threads = [threading.Thread(target=client.status, args=(KICKOFF_ID,)) for _ in range(8)]
     for thread in threads:

@@ -14,6 +14,11 @@ from crewai_amp import errors
 from crewai_amp._status import StatusUnknown, parse_status
 
 
+def roundtrip(value: Any, protocol: int = pickle.DEFAULT_PROTOCOL) -> Any:
+    """``value`` through pickle: the test's own bytes, never untrusted data."""
+    return pickle.loads(pickle.dumps(value, protocol=protocol))  # noqa: S301
+
+
 def _response(status: int) -> httpx.Response:
     request = httpx.Request("GET", f"https://crew.test/status/{KICKOFF_ID}")
     return httpx.Response(status, json={"error": "nope"}, headers={"x-request-id": "req-1"}, request=request)
@@ -31,18 +36,24 @@ def examples() -> dict[str, errors.AmpError]:
             "bad body", raw="{oops", status_code=200, response=_response(200)
         ),
         "ResponseTooLarge": errors.ResponseTooLarge("big", limit=10, received=11, status_code=200),
-        "ExecutionError": errors.ExecutionError(
-            "failed", kickoff_id=KICKOFF_ID, status=parse_status(ERROR)
-        ),
+        "ExecutionError": errors.ExecutionError("failed", kickoff_id=KICKOFF_ID, status=parse_status(ERROR)),
         "WaitTimeout": errors.WaitTimeout(
-            "too long", kickoff_id=KICKOFF_ID, last_status=StatusUnknown("paused", {"status": "paused", "x": 1})
+            "too long",
+            kickoff_id=KICKOFF_ID,
+            last_status=StatusUnknown("paused", {"status": "paused", "x": 1}),
         ),
         "WebhookVerificationError": errors.WebhookVerificationError("bad signature"),
         "EventParseError": errors.EventParseError("bad event", raw={"a": 1}),
     }
-    for code, name in [(400, "BadRequestError"), (401, "AuthenticationError"), (404, "NotFoundError"),
-                       (422, "UnprocessableEntityError"), (429, "RateLimitError"), (503, "InternalServerError"),
-                       (418, "APIStatusError")]:
+    for code, name in [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (404, "NotFoundError"),
+        (422, "UnprocessableEntityError"),
+        (429, "RateLimitError"),
+        (503, "InternalServerError"),
+        (418, "APIStatusError"),
+    ]:
         cls = errors.status_error_class(code)
         assert cls.__name__ == name
         made[name] = cls(f"answered {code}", response=_response(code), body={"error": "nope"})
@@ -51,8 +62,9 @@ def examples() -> dict[str, errors.AmpError]:
 
 def test_the_examples_cover_every_exported_error_class() -> None:
     exported = {
-        name for name in errors.__all__ if isinstance(getattr(errors, name), type)
-        and issubclass(getattr(errors, name), BaseException)
+        name
+        for name in errors.__all__
+        if isinstance(getattr(errors, name), type) and issubclass(getattr(errors, name), BaseException)
     }
     assert exported == set(examples())
 
@@ -81,7 +93,7 @@ def assert_same(copy: BaseException, original: BaseException) -> None:
 def test_every_error_pickles_to_an_equal_message_and_attributes(name: str) -> None:
     original = examples()[name]
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
-        assert_same(pickle.loads(pickle.dumps(original, protocol=protocol)), original)
+        assert_same(roundtrip(original, protocol), original)
 
 
 def raise_error(name: str) -> None:
@@ -104,7 +116,7 @@ def test_an_error_raised_by_the_client_pickles() -> None:
     client = sync_client(Script(json_response({"error": "unknown kickoff"}, 404)))
     with pytest.raises(errors.NotFoundError) as caught:
         client.status(KICKOFF_ID)
-    copy: Any = pickle.loads(pickle.dumps(caught.value))
+    copy: Any = roundtrip(caught.value)
     assert str(copy) == str(caught.value)
     assert copy.status_code == 404 and copy.body == {"error": "unknown kickoff"}
     assert copy.response.json() == {"error": "unknown kickoff"}
@@ -113,4 +125,4 @@ def test_an_error_raised_by_the_client_pickles() -> None:
 def test_statuses_pickle_too() -> None:
     for body in (RUNNING, COMPLETED, ERROR, {"status": "paused", "why": "review"}):
         status = parse_status(body)
-        assert comparable(pickle.loads(pickle.dumps(status))) == comparable(status)
+        assert comparable(roundtrip(status)) == comparable(status)

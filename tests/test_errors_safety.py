@@ -187,7 +187,9 @@ class Streamed(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 def test_a_body_over_the_limit_stops_reading_there(factory: Any) -> None:
     stream = Streamed(50 * 1024 * 1024)
-    client: AnyClient = factory(lambda request: httpx.Response(200, stream=stream), max_response_bytes=1_000_000)
+    client: AnyClient = factory(
+        lambda request: httpx.Response(200, stream=stream), max_response_bytes=1_000_000
+    )
     with pytest.raises(ResponseTooLarge) as caught:
         call(client, "status", KICKOFF_ID)
     assert stream.sent < 1_000_000 + 2 * 65536  # read up to the limit, not the 50 MB

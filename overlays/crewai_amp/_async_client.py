@@ -90,7 +90,9 @@ class AsyncAmpClient(_Base):
     async def _send(self, call: Call[Any], args: dict[str, Any], deadline: float | None) -> httpx.Response:
         """One attempt, in a slot of the limiter: send, then read at most max_response_bytes."""
         try:
-            await self._limiter.acquire(starts_run=call.op.starts_run, timeout=self._slot_timeout(call, deadline))
+            await self._limiter.acquire(
+                starts_run=call.op.starts_run, timeout=self._slot_timeout(call, deadline)
+            )
         except LimiterTimeout:
             raise self._no_slot(call, deadline) from None
         try:
@@ -202,7 +204,9 @@ class AsyncAmpClient(_Base):
     ) -> ResumeResponse:
         """Answer a human review; see AmpClient.resume. Never retried once the request may have
         reached AMP."""
-        return await self._request(resume_call(execution_id, task_id, human_feedback, is_approve, webhook_urls))
+        return await self._request(
+            resume_call(execution_id, task_id, human_feedback, is_approve, webhook_urls)
+        )
 
     async def close(self) -> None:
         """Close the connections, unless the httpx client was passed in (its owner closes it)."""

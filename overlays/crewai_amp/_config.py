@@ -71,7 +71,9 @@ class ClientConfig:
     def limits(self) -> httpx.Limits:
         """The pool of the client's own httpx client: a connection for every request in flight,
         all kept alive."""
-        return httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
+        return httpx.Limits(
+            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
+        )
 
     @property
     def headers(self) -> dict[str, str]:
@@ -112,9 +114,13 @@ def _base_url(base_url: object, crew: object) -> str:
     try:
         url = httpx.URL(stripped)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"base_url is not a valid URL ({safe_text(str(exc))}): {_shown(base_url)}") from None
+        raise ConfigurationError(
+            f"base_url is not a valid URL ({safe_text(str(exc))}): {_shown(base_url)}"
+        ) from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url must be an http:// or https:// URL with a host, got {_shown(base_url)}")
+        raise ConfigurationError(
+            f"base_url must be an http:// or https:// URL with a host, got {_shown(base_url)}"
+        )
     if url.userinfo:
         raise ConfigurationError("base_url must not contain credentials; pass the token as token=")
     if url.query or url.fragment:

@@ -155,7 +155,9 @@ def _outcomes_sync(
                 under_way.add(pool.submit(_run_one_sync, client, *item, timeout, options))
             if not under_way:
                 return
-            done, under_way = concurrent.futures.wait(under_way, return_when=concurrent.futures.FIRST_COMPLETED)
+            done, under_way = concurrent.futures.wait(
+                under_way, return_when=concurrent.futures.FIRST_COMPLETED
+            )
             for future in done:
                 yield future.result()
     finally:

@@ -182,7 +182,9 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
         restore_from_state_id=_state_id(options.get("restore_from_state_id")),
     )
     kwargs = kickoff_crew._get_kwargs(body=body)
-    secrets = _secrets_of(kwargs["json"].get("webhooks")) + _secrets_of(kwargs["json"].get("humanInputWebhook"))
+    secrets = _secrets_of(kwargs["json"].get("webhooks")) + _secrets_of(
+        kwargs["json"].get("humanInputWebhook")
+    )
     return Call(KICKOFF, kwargs, secrets)
 
 

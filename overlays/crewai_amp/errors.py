@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "MAX_SERVER_TEXT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -32,7 +33,6 @@ __all__ = [
     "ExecutionError",
     "InternalServerError",
     "NotFoundError",
-    "MAX_SERVER_TEXT",
     "RateLimitError",
     "ResponseTooLarge",
     "ResponseValidationError",
