@@ -23,13 +23,13 @@ from ._fanout import DEFAULT_RUN_CONCURRENCY, RunOutcome, run_many_async
 from ._limiter import AsyncLimiter, LimiterTimeout
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import AsyncRawClient
-from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._operations import KickoffOptions, WebhookUrls
+    from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 
 __all__ = ["AsyncAmpClient"]
 
@@ -164,7 +164,7 @@ class AsyncAmpClient(_Base):
                 if inspect.isawaitable(result):
                     await result
             outcome = waiting.after(status, clock.monotonic())
-            if isinstance(outcome, StatusCompleted):
+            if not isinstance(outcome, float):
                 return outcome
             await clock.async_sleep(outcome)
 

@@ -12,14 +12,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import httpx
 
 from . import _retry
 from ._config import ClientConfig
 from ._operations import Call, Operation
-from ._polling import PollPlan
 from ._raw import record
 from ._responses import (
     PARSE_ERRORS,
@@ -29,7 +28,6 @@ from ._responses import (
     transport_error,
     validation_error,
 )
-from ._status import Status, StatusCompleted, StatusError, status_value
 from .errors import (
     AmpError,
     APITimeoutError,
@@ -40,10 +38,13 @@ from .errors import (
     clip,
 )
 
+if TYPE_CHECKING:
+    from ._status import Status, StatusCompleted
+
 logger = logging.getLogger("crewai_amp")
 
 T = TypeVar("T")
-StatusCallback = Callable[[Status], object]
+StatusCallback: TypeAlias = "Callable[[Status], object]"
 
 
 def check_wait_timeout(timeout: object) -> None:
@@ -59,6 +60,8 @@ class _Wait:
     __slots__ = ("deadline", "kickoff_id", "plan", "timeout")
 
     def __init__(self, kickoff_id: str, timeout: float | None, now: float) -> None:
+        from ._polling import PollPlan
+
         check_wait_timeout(timeout)
         self.kickoff_id = kickoff_id
         self.timeout = timeout
@@ -77,6 +80,8 @@ class _Wait:
     def after(self, status: Status, now: float) -> StatusCompleted | float:
         """The final status, or the seconds to sleep before the next check. Raises
         ExecutionError if the crew failed, WaitTimeout once the deadline has passed."""
+        from ._status import StatusCompleted, StatusError, status_value
+
         if isinstance(status, StatusCompleted):
             return status
         if isinstance(status, StatusError):

@@ -24,13 +24,13 @@ from ._limiter import LimiterTimeout, SyncLimiter
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import RawClient
 from ._responses import RawResponse
-from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._operations import KickoffOptions, WebhookUrls
+    from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 
 __all__ = ["SYSTEM_CLOCK", "AmpClient", "RawResponse", "_Clock"]
 
@@ -172,7 +172,7 @@ class AmpClient(_Base):
             if on_status is not None:
                 on_status(status)
             outcome = waiting.after(status, clock.monotonic())
-            if isinstance(outcome, StatusCompleted):
+            if not isinstance(outcome, float):
                 return outcome
             clock.sleep(outcome)
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import check_wait_timeout
 from ._operations import KICKOFF_OPTIONS, check_options
-from ._status import StatusCompleted
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAmpClient
     from ._client import AmpClient
+    from ._status import StatusCompleted
 
 __all__ = ["DEFAULT_RUN_CONCURRENCY", "RunOutcome"]
 

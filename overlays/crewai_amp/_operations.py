@@ -5,6 +5,9 @@ becomes a value.
 The options a kickoff or a resume takes are declared once, as TypedDicts (``KickoffOptions``,
 ``WebhookUrls``), and the public methods take them as ``**options``; the values fill the
 generated ``KickoffRequest`` / ``ResumeRequest``, so a regenerated spec flows through.
+
+The generated package (attrs models, the status table) loads on the first call, not on import:
+``from crewai_amp import AmpClient`` costs about what ``import httpx`` does.
 """
 
 from __future__ import annotations
@@ -14,27 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
-from crewai_amp_api.api.inputs import list_inputs
-from crewai_amp_api.api.kickoff import kickoff_crew
-from crewai_amp_api.api.resume import resume_kickoff
-from crewai_amp_api.api.status import get_kickoff_status
-from crewai_amp_api.models import (
-    HumanInputWebhook,
-    InputsResponse,
-    KickoffRequest,
-    KickoffRequestInputs,
-    KickoffRequestMeta,
-    ResumeRequest,
-    StreamingWebhooks,
-)
-from crewai_amp_api.types import UNSET
-
-from ._models import ModelError, load
-from ._status import KickoffResponse, ResumeResponse, parse_status
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from ._status import Status
+    from crewai_amp_api.models import HumanInputWebhook, StreamingWebhooks
+
+    from ._status import KickoffResponse, ResumeResponse, Status
 
 __all__ = ["KickoffOptions", "WebhookUrls"]
 
@@ -85,28 +73,46 @@ class Call(Generic[T]):
 
 
 def _parse_inputs(data: object) -> list[str]:
+    from crewai_amp_api.models import InputsResponse
+
+    from ._models import load
+
     inputs: list[str] = load(InputsResponse, data).inputs
     return inputs
 
 
 def _parse_kickoff(data: object) -> KickoffResponse:
+    from ._models import ModelError, load
+    from ._status import KickoffResponse
+
     kicked = load(KickoffResponse, data)
     if not kicked.kickoff_id:
         raise ModelError("kickoff_id: expected a non-empty string")
     return kicked
 
 
+def _parse_status(data: object) -> Status:
+    from ._status import parse_status
+
+    return parse_status(data)
+
+
 def _parse_resume(data: object) -> ResumeResponse:
+    from ._models import load
+    from ._status import ResumeResponse
+
     return load(ResumeResponse, data)
 
 
 INPUTS = Operation(idempotent=True, parse=_parse_inputs)
 KICKOFF = Operation(idempotent=False, parse=_parse_kickoff, starts_run=True)
-STATUS: Operation[Status] = Operation(idempotent=True, parse=parse_status)
+STATUS = Operation(idempotent=True, parse=_parse_status)
 RESUME = Operation(idempotent=False, parse=_parse_resume)
 
 
 def _or_unset(value: Any) -> Any:
+    from crewai_amp_api.types import UNSET
+
     return UNSET if value is None else value
 
 
@@ -126,8 +132,10 @@ def _secrets_of(value: object) -> tuple[str, ...]:
 
 def _model(name: str, model: type[T], value: object) -> T | Any:
     """A webhook setting as its generated model: given as one, or as its JSON shape."""
+    from ._models import ModelError, load
+
     if value is None:
-        return UNSET
+        return _or_unset(None)
     if isinstance(value, model):
         return value
     if not isinstance(value, Mapping):
@@ -143,7 +151,7 @@ def _model(name: str, model: type[T], value: object) -> T | Any:
 
 def _state_id(value: object) -> uuid.UUID | Any:
     if value is None:
-        return UNSET
+        return _or_unset(None)
     if isinstance(value, uuid.UUID):
         return value
     try:
@@ -153,16 +161,29 @@ def _state_id(value: object) -> uuid.UUID | Any:
 
 
 def inputs_call() -> Call[list[str]]:
+    from crewai_amp_api.api.inputs import list_inputs
+
     return Call(INPUTS, list_inputs._get_kwargs())
 
 
 def status_call(kickoff_id: str) -> Call[Status]:
+    from crewai_amp_api.api.status import get_kickoff_status
+
     if not isinstance(kickoff_id, str) or not kickoff_id:
         raise ValueError(f"kickoff_id must be a non-empty string, got {kickoff_id!r}")
     return Call(STATUS, get_kickoff_status._get_kwargs(kickoff_id))
 
 
 def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[KickoffResponse]:
+    from crewai_amp_api.api.kickoff import kickoff_crew
+    from crewai_amp_api.models import (
+        HumanInputWebhook,
+        KickoffRequest,
+        KickoffRequestInputs,
+        KickoffRequestMeta,
+        StreamingWebhooks,
+    )
+
     check_options("kickoff", options, KICKOFF_OPTIONS)
     if not isinstance(inputs, Mapping):
         raise TypeError(f"inputs must be a mapping of input name to value, got {type(inputs).__name__}")
@@ -173,7 +194,7 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
     human = _model("human_input_webhook", HumanInputWebhook, options.get("human_input_webhook"))
     body = KickoffRequest(
         inputs=KickoffRequestInputs.from_dict(inputs),
-        meta=KickoffRequestMeta.from_dict(meta) if meta is not None else UNSET,
+        meta=KickoffRequestMeta.from_dict(meta) if meta is not None else _or_unset(None),
         task_webhook_url=_or_unset(options.get("task_webhook_url")),
         step_webhook_url=_or_unset(options.get("step_webhook_url")),
         crew_webhook_url=_or_unset(options.get("crew_webhook_url")),
@@ -191,6 +212,9 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
 def resume_call(
     execution_id: str, task_id: str, human_feedback: str, is_approve: bool, urls: Mapping[str, Any]
 ) -> Call[ResumeResponse]:
+    from crewai_amp_api.api.resume import resume_kickoff
+    from crewai_amp_api.models import ResumeRequest
+
     check_options("resume", urls, WEBHOOK_URLS)
     if not isinstance(is_approve, bool):
         raise TypeError(f"is_approve must be True (approve) or False (retry), got {is_approve!r}")

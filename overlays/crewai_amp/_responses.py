@@ -14,7 +14,6 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from ._models import ModelError
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -87,6 +86,8 @@ def status_error(response: httpx.Response, secrets: Iterable[str] = ()) -> APISt
 def validation_error(
     response: httpx.Response, exc: BaseException, secrets: Iterable[str] = ()
 ) -> ResponseValidationError:
+    from ._models import ModelError
+
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
         problem = "the body is not JSON"
     elif isinstance(exc, ModelError):
