@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from _client_support import BASE, COMPLETED, ERROR, KICKOFF_ID, RUNNING, TOKEN, json_response
-from _emulator_support import INPUTS, SCALE
+from _emulator_support import INPUTS, SCALE, wait_for
 from crewai_amp import (
     AmpClient,
     AsyncAmpClient,
@@ -312,12 +312,38 @@ def test_the_sync_client_bounds_threads_to_max_concurrency() -> None:
     threads = [threading.Thread(target=client.status, args=(KICKOFF_ID,)) for _ in range(8)]
     for thread in threads:
         thread.start()
-    while True:  # a bounded loop on a condition, not a timing check
-        with lock:
-            if in_flight >= 2:
-                break
-        go.wait(0.001)
+    wait_for(lambda: in_flight >= 2, what="two requests in flight")
     go.set()
     for thread in threads:
         thread.join(10)
     assert peak == 2
+
+
+def test_the_sync_limiter_serves_in_order_and_a_timed_out_waiter_keeps_no_slot() -> None:
+    from crewai_amp._limiter import LimiterTimeout, SyncLimiter
+
+    limiter = SyncLimiter(1)
+    limiter.acquire(starts_run=False)
+    with pytest.raises(LimiterTimeout):
+        limiter.acquire(starts_run=False, timeout=0.01)
+    order: list[str] = []
+    ready = threading.Barrier(3)
+
+    def take(name: str, starts_run: bool) -> None:
+        ready.wait()
+        limiter.acquire(starts_run=starts_run)
+        order.append(name)
+        limiter.release()
+
+    kickoff = threading.Thread(target=take, args=("kickoff", True))
+    poll = threading.Thread(target=take, args=("poll", False))
+    kickoff.start()
+    poll.start()
+    ready.wait()
+    # both queued (the timed-out ticket is still in line, to be skipped)
+    wait_for(lambda: len(limiter._others) + len(limiter._kickoffs) == 3, what="both threads queued")
+    limiter.release()
+    kickoff.join(10)
+    poll.join(10)
+    assert order == ["poll", "kickoff"]
+    limiter.acquire(starts_run=True, timeout=1)  # the slot came back

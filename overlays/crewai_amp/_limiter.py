@@ -105,17 +105,27 @@ class SyncLimiter:
                 return
             ticket = _Ticket()
             (self._kickoffs if starts_run else self._others).append(ticket)
-            if not self._cond.wait_for(lambda: ticket.granted, timeout):
-                ticket.abandoned = True  # release skips it
+            granted = False
+            try:
+                granted = self._cond.wait_for(lambda: ticket.granted, timeout)
+            finally:  # timed out, or interrupted (KeyboardInterrupt) while waiting
+                if not granted:
+                    ticket.abandoned = True  # release skips it
+                    if ticket.granted:  # granted in the same instant: give the slot on
+                        self._release_locked()
+            if not granted:
                 raise LimiterTimeout()
 
     def release(self) -> None:
         with self._cond:
-            for line in (self._others, self._kickoffs):
-                while line:
-                    ticket = line.popleft()
-                    if not ticket.abandoned:
-                        ticket.granted = True
-                        self._cond.notify_all()
-                        return
-            self._free += 1
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        for line in (self._others, self._kickoffs):
+            while line:
+                ticket = line.popleft()
+                if not ticket.abandoned:
+                    ticket.granted = True
+                    self._cond.notify_all()
+                    return
+        self._free += 1
