@@ -17,9 +17,9 @@ from ._config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_RUN_CONCURRENCY,
     resolve,
 )
-from ._fanout import DEFAULT_RUN_CONCURRENCY, RunOutcome, run_many_async
 from ._limiter import AsyncLimiter, LimiterTimeout
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import AsyncRawClient
@@ -28,6 +28,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._fanout import RunOutcome
     from ._operations import KickoffOptions, WebhookUrls
     from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 
@@ -192,6 +193,8 @@ class AsyncAmpClient(_Base):
         """``run()`` for each inputs, ``concurrency`` at a time, yielding a RunOutcome per run
         as it finishes (``async for outcome in client.run_many(...)``); a run's error is in its
         outcome, never raised. Leaving the loop early cancels the runs under way."""
+        from ._fanout import run_many_async
+
         return run_many_async(self, inputs_list, concurrency, timeout, options)
 
     async def resume(

@@ -8,7 +8,6 @@ generated models, so a regenerated spec flows through.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -140,6 +139,8 @@ class _Clock:
         time.sleep(seconds)
 
     async def async_sleep(self, seconds: float) -> None:
+        import asyncio  # only async clients sleep here; the sync client's import skips asyncio
+
         await asyncio.sleep(seconds)
 
 

@@ -17,9 +17,9 @@ from ._config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_RUN_CONCURRENCY,
     resolve,
 )
-from ._fanout import DEFAULT_RUN_CONCURRENCY, RunOutcome, run_many_sync
 from ._limiter import LimiterTimeout, SyncLimiter
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import RawClient
@@ -29,6 +29,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._fanout import RunOutcome
     from ._operations import KickoffOptions, WebhookUrls
     from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 
@@ -199,6 +200,8 @@ class AmpClient(_Base):
     ) -> Generator[RunOutcome, None, None]:
         """``run()`` for each inputs, ``concurrency`` at a time (in threads), yielding a
         RunOutcome per run as it finishes; a run's error is in its outcome, never raised."""
+        from ._fanout import run_many_sync
+
         return run_many_sync(self, inputs_list, concurrency, timeout, options)
 
     def resume(

@@ -12,8 +12,8 @@ match), and ``max_response_bytes`` of body per response (more is a ResponseTooLa
 from __future__ import annotations
 
 import os
-import platform
 import re
+import sys
 from dataclasses import dataclass, field
 
 import httpx
@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RUN_CONCURRENCY",
     "DEFAULT_TIMEOUT",
     "ENV_BASE_URL",
     "ENV_TOKEN",
@@ -40,9 +41,13 @@ DEFAULT_MAX_RETRIES = 2
 # httpx's own default pool size: one request per pooled connection, none queued in the pool.
 DEFAULT_MAX_CONCURRENCY = 100
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# platform.python_implementation()'s names, without importing platform (a few ms at import).
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
+DEFAULT_RUN_CONCURRENCY = 32  # run_many: runs under way at once (each one a paid crew run)
 USER_AGENT = (
     f"crewai-amp-client/{__version__} httpx/{httpx.__version__} "
-    f"{platform.python_implementation()}/{platform.python_version()}"
+    f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)}/"
+    f"{'.'.join(map(str, sys.version_info[:3]))}"
 )
 # A crew slug as AMP Cloud names hosts: https://<crew>.crewai.com
 _CREW = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")

@@ -25,11 +25,7 @@ if TYPE_CHECKING:
     from ._client import AmpClient
     from ._status import StatusCompleted
 
-__all__ = ["DEFAULT_RUN_CONCURRENCY", "RunOutcome"]
-
-# Runs, not requests: each run mostly sleeps between status checks, and the client's own
-# limiter bounds the requests. Kept modest because every run is a paid crew execution.
-DEFAULT_RUN_CONCURRENCY = 32
+__all__ = ["RunOutcome", "run_many_async", "run_many_sync"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,12 @@ The policy, shared by the sync and async clients:
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncLimiter", "SyncLimiter"]
 
@@ -49,7 +52,9 @@ class AsyncLimiter:
         if self._free:
             self._free -= 1
             return
-        loop = asyncio.get_running_loop()
+        from asyncio import get_running_loop  # loaded already: the caller runs on an event loop
+
+        loop = get_running_loop()
         granted: asyncio.Future[None] = loop.create_future()
         (self._kickoffs if starts_run else self._others).append(granted)
         expiry = None if timeout is None else loop.call_later(max(timeout, 0.0), _expire, granted)

@@ -12,7 +12,6 @@ The generated package (attrs models, the status table) loads on the first call, 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
@@ -20,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
+    import uuid
+
     from crewai_amp_api.models import HumanInputWebhook, StreamingWebhooks
 
     from ._status import KickoffResponse, ResumeResponse, Status
@@ -150,6 +151,8 @@ def _model(name: str, model: type[T], value: object) -> T | Any:
 
 
 def _state_id(value: object) -> uuid.UUID | Any:
+    import uuid
+
     if value is None:
         return _or_unset(None)
     if isinstance(value, uuid.UUID):

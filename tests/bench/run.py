@@ -201,16 +201,16 @@ def bench_import(quick: bool) -> list[Row]:
     )
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
     median, spread = summary(ratios)
-    loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys\n{USER_IMPORT}\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    probe = "import sys\n{}\nprint(','.join(m for m in " + repr(HEAVY) + " if m in sys.modules))"
+
+    def heavy(statement: str) -> set[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", probe.format(statement)], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        return set(filter(None, out.split(",")))
+
+    # what the user's import loads beyond httpx (httpx itself loads rich when it is installed)
+    loaded = ",".join(sorted(heavy(USER_IMPORT) - heavy("import httpx")))
     return [
         Row(
             "import cost",
