@@ -139,9 +139,29 @@ def test_any_error_message_masks_bearer_tokens_and_url_credentials(text: str) ->
         assert "hunter2" not in str(error) and "admin" not in str(error) and "user@" not in str(error)
 
 
-def test_prose_about_bearer_tokens_is_left_alone() -> None:
-    assert safe_text("Invalid bearer token") == "Invalid bearer token"
-    assert safe_text("Authorization: Bearer <token>") == "Authorization: Bearer <token>"
+@pytest.mark.parametrize(
+    "credential", ["abcdefgh", "token-abc123", "token.eyJhbGciOi", "sk_live_XYZ", "x7", "Zm9vOmJhcg=="]
+)
+def test_any_bearer_credential_is_masked(credential: str) -> None:
+    for text in (
+        f"Authorization: Bearer {credential}",
+        f"bearer {credential} rejected",
+        f'"Bearer {credential}"',
+    ):
+        assert credential not in safe_text(text).replace("rejected", ""), text
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Invalid bearer token",
+        "Invalid bearer token.",
+        "Missing bearer token (Authorization: Bearer <token>)",
+        "bearer authentication is required",
+    ],
+)
+def test_prose_about_bearer_tokens_is_left_alone(prose: str) -> None:
+    assert safe_text(prose) == prose
 
 
 @pytest.mark.parametrize(

@@ -44,9 +44,14 @@ __all__ = [
 
 MAX_SERVER_TEXT = 2048
 MASK = "***"
-# A credential after "Bearer": not a plain lowercase word ("Invalid bearer token" is prose) and
-# not a placeholder ("Bearer <token>").
-_BEARER = re.compile(r"(?i)\b(bearer)(\s+)(?-i:(?![a-z]+(?:[\s\"',;.:!?)]|$)))[^\s\"',;<>]+")
+# A credential after "Bearer": anything but a placeholder ("Bearer <token>") or one of the words
+# prose puts after "bearer" ("Invalid bearer token", "bearer authentication is required").
+_PROSE = (
+    "a|an|and|auth|authentication|authorization|credential|credentials|expected|for|format|header|in|"
+    "invalid|is|missing|must|not|of|only|or|realm|required|scheme|strategy|the|to|token|tokens|was|with"
+)
+_PROSE_END = r"(?:[\s,;:!?)\]\"']|\.(?:\s|$)|$)"  # the word ends there: "token-x1" is no word
+_BEARER = re.compile(rf"(?i)\b(bearer)(\s+)(?!(?:{_PROSE}){_PROSE_END})[^\s\"',;<>]+")
 # userinfo ends at the first "@" before the path; it may hold (unencoded) spaces.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\r\n]*@")
 
