@@ -40,6 +40,7 @@ from crewai_amp import (
     KickoffResponse,
     NotFoundError,
     RateLimitError,
+    RawResponse,
     ResponseValidationError,
     ResumeResponse,
     StatusCompleted,
@@ -49,7 +50,6 @@ from crewai_amp import (
     UnprocessableEntityError,
     __version__,
 )
-from crewai_amp._client import RawResponse
 from crewai_amp._models import UnknownEnumValue
 
 FACTORIES = pytest.mark.parametrize("factory", [sync_client, async_client], ids=["sync", "async"])

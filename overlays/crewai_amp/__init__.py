@@ -4,14 +4,16 @@
     with AmpClient(crew="my-crew", token="...") as client:
         result = client.run({"topic": "AI"})
 
-Heavy parts (the event models, the CLI, the emulator) load on first use, so importing this
-package costs little more than importing httpx.
+Everything but the errors loads on first use (the client, the generated models, the event
+models, the CLI, the emulator), so importing this package costs little more than importing
+httpx.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy
 from ._version import __version__
 from .errors import (
     AmpError,
@@ -26,6 +28,7 @@ from .errors import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    ResponseTooLarge,
     ResponseValidationError,
     UnprocessableEntityError,
     WaitTimeout,
@@ -33,7 +36,12 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._client import AmpClient, AsyncAmpClient
+    from ._async_client import AsyncAmpClient
+    from ._client import AmpClient
+    from ._fanout import RunOutcome
+    from ._operations import KickoffOptions, WebhookUrls
+    from ._raw import with_raw_response
+    from ._responses import RawResponse
     from ._status import (
         KickoffResponse,
         ResumeResponse,
@@ -43,35 +51,6 @@ if TYPE_CHECKING:
         StatusRunning,
         StatusUnknown,
     )
-
-# name -> submodule that defines it; imported on first attribute access (PEP 562).
-_LAZY = {
-    "AmpClient": "._client",
-    "AsyncAmpClient": "._client",
-    "KickoffResponse": "._status",
-    "ResumeResponse": "._status",
-    "Status": "._status",
-    "StatusCompleted": "._status",
-    "StatusError": "._status",
-    "StatusRunning": "._status",
-    "StatusUnknown": "._status",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'crewai_amp' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
 
 __all__ = [
     "APIConnectionError",
@@ -86,11 +65,15 @@ __all__ = [
     "EventParseError",
     "ExecutionError",
     "InternalServerError",
+    "KickoffOptions",
     "KickoffResponse",
     "NotFoundError",
     "RateLimitError",
+    "RawResponse",
+    "ResponseTooLarge",
     "ResponseValidationError",
     "ResumeResponse",
+    "RunOutcome",
     "Status",
     "StatusCompleted",
     "StatusError",
@@ -98,6 +81,30 @@ __all__ = [
     "StatusUnknown",
     "UnprocessableEntityError",
     "WaitTimeout",
+    "WebhookUrls",
     "WebhookVerificationError",
     "__version__",
+    "with_raw_response",
 ]
+
+__getattr__, __dir__ = lazy(
+    __name__,
+    globals(),
+    {
+        "AmpClient": "._client",
+        "AsyncAmpClient": "._async_client",
+        "KickoffOptions": "._operations",
+        "WebhookUrls": "._operations",
+        "RawResponse": "._responses",
+        "RunOutcome": "._fanout",
+        "with_raw_response": "._raw",
+        "KickoffResponse": "._status",
+        "ResumeResponse": "._status",
+        "Status": "._status",
+        "StatusCompleted": "._status",
+        "StatusError": "._status",
+        "StatusRunning": "._status",
+        "StatusUnknown": "._status",
+    },
+    __all__,
+)

@@ -2,23 +2,30 @@
 
 Resolved once, at construction: a missing or unusable URL or token is a ConfigurationError
 there, not a puzzling failure at the first request. The token is held here and nowhere else in
-the client, and never shown: not in a repr, not in an error message.
+the client, and never shown: not in a repr, not in an error message; a URL echoed in an error
+loses any ``user:password@``.
+
+Limits: ``max_concurrency`` requests in flight per client (the connection pool is sized to
+match), and ``max_response_bytes`` of body per response (more is a ResponseTooLarge).
 """
 
 from __future__ import annotations
 
 import os
-import platform
 import re
+import sys
 from dataclasses import dataclass, field
 
 import httpx
 
 from ._version import __version__
-from .errors import ConfigurationError
+from .errors import ConfigurationError, safe_text
 
 __all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RUN_CONCURRENCY",
     "DEFAULT_TIMEOUT",
     "ENV_BASE_URL",
     "ENV_TOKEN",
@@ -31,9 +38,16 @@ ENV_BASE_URL = "CREWAI_AMP_BASE_URL"
 ENV_TOKEN = "CREWAI_AMP_TOKEN"  # noqa: S105 - the variable's name, not a token
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
+# httpx's own default pool size: one request per pooled connection, none queued in the pool.
+DEFAULT_MAX_CONCURRENCY = 100
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# platform.python_implementation()'s names, without importing platform (a few ms at import).
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
+DEFAULT_RUN_CONCURRENCY = 32  # run_many: runs under way at once (each one a paid crew run)
 USER_AGENT = (
     f"crewai-amp-client/{__version__} httpx/{httpx.__version__} "
-    f"{platform.python_implementation()}/{platform.python_version()}"
+    f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)}/"
+    f"{'.'.join(map(str, sys.version_info[:3]))}"
 )
 # A crew slug as AMP Cloud names hosts: https://<crew>.crewai.com
 _CREW = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -48,11 +62,22 @@ class ClientConfig:
     timeout: httpx.Timeout
     max_retries: int
     timeout_given: bool = False  # the caller chose a timeout (applied even to their own client)
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __repr__(self) -> str:  # the token never appears
         return (
             f"ClientConfig(base_url={self.base_url!r}, token='***', timeout={self.timeout!r}, "
-            f"max_retries={self.max_retries})"
+            f"max_retries={self.max_retries}, max_concurrency={self.max_concurrency}, "
+            f"max_response_bytes={self.max_response_bytes})"
+        )
+
+    @property
+    def limits(self) -> httpx.Limits:
+        """The pool of the client's own httpx client: a connection for every request in flight,
+        all kept alive."""
+        return httpx.Limits(
+            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
         )
 
     @property
@@ -65,13 +90,18 @@ class ClientConfig:
         }
 
 
+def _shown(url: object) -> str:
+    """A URL as an error may show it: quoted, without credentials."""
+    return safe_text(repr(url))
+
+
 def _base_url(base_url: object, crew: object) -> str:
     if base_url is not None and crew is not None:
         raise ConfigurationError("give base_url or crew, not both")
     if crew is not None:
         if not isinstance(crew, str) or not _CREW.fullmatch(crew):
             raise ConfigurationError(
-                f"crew must be the crew's slug, as in https://<crew>.crewai.com; got {crew!r}"
+                f"crew must be the crew's slug, as in https://<crew>.crewai.com; got {_shown(crew)}"
             )
         return f"https://{crew}.crewai.com"
     if base_url is None:
@@ -85,17 +115,21 @@ def _base_url(base_url: object, crew: object) -> str:
         raise ConfigurationError(f"base_url must be a string, got {type(base_url).__name__}")
     stripped = base_url.strip()
     if not stripped or any(c.isspace() for c in stripped):
-        raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
+        raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {_shown(base_url)}")
     try:
         url = httpx.URL(stripped)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"base_url is not a valid URL ({exc}): {base_url!r}") from None
+        raise ConfigurationError(
+            f"base_url is not a valid URL ({safe_text(str(exc))}): {_shown(base_url)}"
+        ) from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url must be an http:// or https:// URL with a host, got {base_url!r}")
+        raise ConfigurationError(
+            f"base_url must be an http:// or https:// URL with a host, got {_shown(base_url)}"
+        )
     if url.userinfo:
         raise ConfigurationError("base_url must not contain credentials; pass the token as token=")
     if url.query or url.fragment:
-        raise ConfigurationError(f"base_url must not have a query or fragment, got {base_url!r}")
+        raise ConfigurationError(f"base_url must not have a query or fragment, got {_shown(base_url)}")
     return str(url).rstrip("/")
 
 
@@ -119,6 +153,12 @@ def _token(token: object) -> str:
     return token
 
 
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
 def _timeout(timeout: object) -> httpx.Timeout:
     if timeout is None:
         return DEFAULT_TIMEOUT
@@ -138,6 +178,8 @@ def resolve(
     token: str | None,
     timeout: float | httpx.Timeout | None,
     max_retries: int,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> ClientConfig:
     """Explicit arguments first, then the environment."""
     url = _base_url(base_url, crew)
@@ -150,4 +192,6 @@ def resolve(
         timeout=_timeout(timeout),
         max_retries=max_retries,
         timeout_given=timeout is not None,
+        max_concurrency=_positive_int("max_concurrency", max_concurrency),
+        max_response_bytes=_positive_int("max_response_bytes", max_response_bytes),
     )

@@ -3,15 +3,25 @@
 Nothing else escapes the public API: a malformed response, a tampered webhook or a crew that
 failed each has its own type, and every error keeps the raw data it was built from so nothing
 is lost.
+
+Messages are safe to log: server text in them is capped (``MAX_SERVER_TEXT`` characters, with
+how much was cut), any ``Bearer <token>`` and any URL's ``user:password@`` are masked, and the
+client masks its configured token and the secrets of the call (see :func:`safe_text`). The raw
+data (``body``, ``raw``, ``response``) stays as received. Every error pickles, so it crosses a
+``ProcessPoolExecutor`` or multiprocessing boundary with its message and attributes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
+    "MAX_SERVER_TEXT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -24,6 +34,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "RateLimitError",
+    "ResponseTooLarge",
     "ResponseValidationError",
     "UnprocessableEntityError",
     "WaitTimeout",
@@ -31,8 +42,54 @@ __all__ = [
 ]
 
 
+MAX_SERVER_TEXT = 2048
+MASK = "***"
+# A credential after "Bearer": anything but a placeholder ("Bearer <token>") or one of the words
+# prose puts after "bearer" ("Invalid bearer token", "bearer authentication is required").
+_PROSE = (
+    "a|an|and|auth|authentication|authorization|credential|credentials|expected|for|format|header|in|"
+    "invalid|is|missing|must|not|of|only|or|realm|required|scheme|strategy|the|to|token|tokens|was|with"
+)
+_PROSE_END = r"(?:[\s,;:!?)\]\"']|\.(?:\s|$)|$)"  # the word ends there: "token-x1" is no word
+_BEARER = re.compile(rf"(?i)\b(bearer)(\s+)(?!(?:{_PROSE}){_PROSE_END})[^\s\"',;<>]+")
+# userinfo ends at the first "@" before the path; it may hold (unencoded) spaces.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\r\n]*@")
+
+
+def clip(text: str, limit: int = MAX_SERVER_TEXT) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters cut]"
+
+
+def safe_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every secret in ``secrets``, every ``Bearer <token>`` and every URL's
+    credentials (``scheme://user:password@``) replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+
+def _rebuild(cls: type[AmpError], args: tuple[Any, ...]) -> AmpError:
+    """Unpickling: the instance without calling ``__init__`` (whose keyword-only arguments a
+    plain exception's pickling cannot pass); its attributes come back from ``__dict__``."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
+
 class AmpError(Exception):
-    """Base class of every error raised by crewai_amp."""
+    """Base class of every error raised by crewai_amp. Its message never carries a bearer token
+    or URL credentials."""
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(safe_text(message) if isinstance(message, str) else message, *args)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args), self.__dict__ or None)
 
 
 class ConfigurationError(AmpError, ValueError):
@@ -95,6 +152,18 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed."""
+
+
+class ResponseTooLarge(AmpError):
+    """A response body is larger than the client's ``max_response_bytes``; reading stopped
+    there. ``limit`` is that setting, ``received`` the bytes read (or announced in
+    Content-Length) when it stopped, ``status_code`` the response's status."""
+
+    def __init__(self, message: str, *, limit: int, received: int, status_code: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.received = received
+        self.status_code = status_code
 
 
 class ResponseValidationError(AmpError):

@@ -1,7 +1,10 @@
-"""Benchmark 5: fan-out. 500 concurrent run() on one AsyncAmpClient against the emulator.
+"""Benchmark 5: fan-out. 10,000 concurrent run() on one AsyncAmpClient against the emulator, with
+no cap of the caller's own, side by side with the same runs under an ideal caller-side
+semaphore (100 runs at a time, the pool's size).
 
-The emulator runs in one process, the client in another, so the client's peak RSS is its own.
-    python tests/bench/bench_fanout.py client BASE_URL TOKEN N   # prints one JSON line
+The emulator runs in its own process (a fresh one per variant, so its counts are the
+variant's), the client in another, so the client's peak RSS (VmHWM) is its own.
+    python tests/bench/bench_fanout.py client BASE_URL TOKEN N MODE   # prints one JSON line
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-RUNS = 500
+RUNS = 10_000
+SEMAPHORE = 100
 INPUTS = {"topic": "AI", "target_audience": "devs", "depth": "short"}
 EMULATOR = """
 import json, sys
@@ -20,14 +24,15 @@ from crewai_amp.testing import AmpEmulator
 amp = AmpEmulator(scale=float(sys.argv[1])).start()
 print(json.dumps({"base_url": amp.base_url, "token": amp.token}), flush=True)
 sys.stdin.read()
-print(json.dumps({"kickoffs": amp.kickoff_count}), flush=True)
+stats = amp.stats
+print(json.dumps({"kickoffs": stats.kickoffs_received, "requests": sum(stats.requests.values())}), flush=True)
 amp.stop()
 """
 
 
 def peak_rss_mb() -> float:
     """This process's own peak RSS. On Linux, VmHWM: ru_maxrss survives exec, so a child of a
-    large bench runner would report the runner's size (121 MB here, for a 52 MB client)."""
+    large bench runner would report the runner's size."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -39,7 +44,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def client_main(base_url: str, token: str, runs: int) -> None:
+def client_main(base_url: str, token: str, runs: int, mode: str) -> None:
     import asyncio
     import time
 
@@ -50,10 +55,15 @@ def client_main(base_url: str, token: str, runs: int) -> None:
         errors: dict[str, int] = {}
         async with AsyncAmpClient(base_url=base_url, token=token) as client:
             pool = client._http._transport._pool  # type: ignore[attr-defined]
+            gate = asyncio.Semaphore(SEMAPHORE)
 
             async def one() -> None:
                 try:
-                    await client.run(INPUTS, timeout=120)
+                    if mode == "semaphore":
+                        async with gate:
+                            await client.run(INPUTS, timeout=600)
+                    else:
+                        await client.run(INPUTS, timeout=600)
                 except AmpError as exc:
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
 
@@ -61,7 +71,7 @@ def client_main(base_url: str, token: str, runs: int) -> None:
                 nonlocal peak_connections
                 while True:
                     peak_connections = max(peak_connections, len(pool.connections))
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.05)
 
             sampler = asyncio.create_task(sample())
             started = time.perf_counter()
@@ -69,11 +79,10 @@ def client_main(base_url: str, token: str, runs: int) -> None:
             wall = time.perf_counter() - started
             sampler.cancel()
             limit = pool._max_connections
-        rss_mb = peak_rss_mb()
         return {
             "wall": wall,
             "errors": errors,
-            "peak_rss_mb": rss_mb,
+            "peak_rss_mb": peak_rss_mb(),
             "peak_connections": peak_connections,
             "limit": limit,
         }
@@ -81,56 +90,86 @@ def client_main(base_url: str, token: str, runs: int) -> None:
     print(json.dumps(asyncio.run(main())), flush=True)
 
 
-def rows(quick: bool, Row: Any, interleaved: Any, summary: Any) -> list[Any]:
-    runs = 100 if quick else RUNS
+def measure(runs: int, mode: str) -> dict[str, Any]:
     emulator = subprocess.Popen(
-        [sys.executable, "-c", EMULATOR, "0.05"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", EMULATOR, "0.01"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert emulator.stdin is not None and emulator.stdout is not None
     try:
         info = json.loads(emulator.stdout.readline())
         result = subprocess.run(
-            [sys.executable, str(Path(__file__)), "client", info["base_url"], info["token"], str(runs)],
+            [sys.executable, str(Path(__file__)), "client", info["base_url"], info["token"], str(runs), mode],
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=1800,
             check=True,
         )
-        measured = json.loads(result.stdout.strip().splitlines()[-1])
+        measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
         emulator.stdin.close()
-        kickoffs = json.loads(emulator.stdout.readline())["kickoffs"]
+        measured.update(json.loads(emulator.stdout.readline()))
     finally:
-        emulator.wait(timeout=30)
-    errors = sum(measured["errors"].values())
+        emulator.wait(timeout=60)
+    return measured
+
+
+def rows(quick: bool, Row: Any, interleaved: Any, summary: Any) -> list[Any]:
+    runs = 1000 if quick else RUNS
+    sdk = measure(runs, "sdk")
+    ideal = measure(runs, "semaphore")
+    name = f"fan-out, {runs} × run()"
+    errors = sum(sdk["errors"].values())
+    ratio = sdk["wall"] / ideal["wall"]
     return [
-        Row(f"fan-out, {runs} × run()", "errors", errors, "", "0", errors == 0, "", measured["errors"]),
-        Row(f"fan-out, {runs} × run()", "wall time", measured["wall"], "s", "informational", None),
+        Row(name, "errors (no caller-side cap)", errors, "", "0", errors == 0, "", sdk["errors"]),
         Row(
-            f"fan-out, {runs} × run()",
-            "client peak RSS",
-            measured["peak_rss_mb"],
+            name,
+            f"wall time, no cap / caller-side Semaphore({SEMAPHORE})",
+            ratio,
+            "×",
+            "≤ 2×",
+            ratio <= 2.0,
+            "",
+            {"no_cap_s": sdk["wall"], "semaphore_s": ideal["wall"], "semaphore_errors": ideal["errors"]},
+        ),
+        Row(name, "wall time (no cap)", sdk["wall"], "s", "informational", None),
+        Row(
+            name,
+            "client peak RSS (VmHWM, no cap)",
+            sdk["peak_rss_mb"],
             "MB",
             "< 150 MB",
-            measured["peak_rss_mb"] < 150,
-        ),
-        Row(
-            f"fan-out, {runs} × run()",
-            "peak open connections (pool limit)",
-            measured["peak_connections"],
+            sdk["peak_rss_mb"] < 150,
             "",
-            f"≤ {measured['limit']}",
-            measured["peak_connections"] <= measured["limit"],
+            {"semaphore_peak_rss_mb": ideal["peak_rss_mb"]},
         ),
         Row(
-            f"fan-out, {runs} × run()",
+            name,
+            "requests per run (no cap / semaphore)",
+            sdk["requests"] / runs,
+            "",
+            "informational",
+            None,
+            "",
+            {"semaphore": ideal["requests"] / runs},
+        ),
+        Row(
+            name,
+            "peak open connections (pool limit)",
+            sdk["peak_connections"],
+            "",
+            f"≤ {sdk['limit']}",
+            sdk["peak_connections"] <= sdk["limit"],
+        ),
+        Row(
+            name,
             "kickoffs received by the emulator",
-            kickoffs,
+            sdk["kickoffs"],
             "",
             f"= {runs}",
-            kickoffs == runs,
+            sdk["kickoffs"] == runs,
         ),
     ]
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["client"]:
-    client_main(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    client_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])

@@ -2,8 +2,13 @@
 # Do not edit: change the spec, an overlay or the generator config, then run `nox -s generate`.
 """Contains all the data models used in inputs/outputs"""
 
+from .basic_authentication import BasicAuthentication
+from .basic_authentication_strategy import BasicAuthenticationStrategy
+from .bearer_authentication import BearerAuthentication
+from .bearer_authentication_strategy import BearerAuthenticationStrategy
 from .error import Error
 from .error_details import ErrorDetails
+from .human_input_webhook import HumanInputWebhook
 from .inputs_response import InputsResponse
 from .kickoff_request import KickoffRequest
 from .kickoff_request_inputs import KickoffRequestInputs
@@ -20,11 +25,17 @@ from .status_error_status import StatusErrorStatus
 from .status_running import StatusRunning
 from .status_running_progress import StatusRunningProgress
 from .status_running_status import StatusRunningStatus
+from .streaming_webhooks import StreamingWebhooks
 from .task_result import TaskResult
 
 __all__ = (
+    "BasicAuthentication",
+    "BasicAuthenticationStrategy",
+    "BearerAuthentication",
+    "BearerAuthenticationStrategy",
     "Error",
     "ErrorDetails",
+    "HumanInputWebhook",
     "InputsResponse",
     "KickoffRequest",
     "KickoffRequestInputs",
@@ -41,5 +52,6 @@ __all__ = (
     "StatusRunning",
     "StatusRunningProgress",
     "StatusRunningStatus",
+    "StreamingWebhooks",
     "TaskResult",
 )

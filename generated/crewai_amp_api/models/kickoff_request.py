@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,8 +12,10 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.human_input_webhook import HumanInputWebhook
     from ..models.kickoff_request_inputs import KickoffRequestInputs
     from ..models.kickoff_request_meta import KickoffRequestMeta
+    from ..models.streaming_webhooks import StreamingWebhooks
 
 
 T = TypeVar("T", bound="KickoffRequest")
@@ -30,6 +33,12 @@ class KickoffRequest:
     """ Callback URL invoked after each agent thought or action. """
     crew_webhook_url: str | Unset = UNSET
     """ Callback URL invoked when the crew execution completes. """
+    webhooks: StreamingWebhooks | Unset = UNSET
+    """ Stream execution events to `url` in batches. """
+    human_input_webhook: HumanInputWebhook | Unset = UNSET
+    """ Called when the run pauses for human input. """
+    restore_from_state_id: UUID | Unset = UNSET
+    """ Restart from a saved execution state. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +53,18 @@ class KickoffRequest:
         step_webhook_url = self.step_webhook_url
 
         crew_webhook_url = self.crew_webhook_url
+
+        webhooks: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.webhooks, Unset):
+            webhooks = self.webhooks.to_dict()
+
+        human_input_webhook: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.human_input_webhook, Unset):
+            human_input_webhook = self.human_input_webhook.to_dict()
+
+        restore_from_state_id: str | Unset = UNSET
+        if not isinstance(self.restore_from_state_id, Unset):
+            restore_from_state_id = str(self.restore_from_state_id)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,13 +81,21 @@ class KickoffRequest:
             field_dict["stepWebhookUrl"] = step_webhook_url
         if crew_webhook_url is not UNSET:
             field_dict["crewWebhookUrl"] = crew_webhook_url
+        if webhooks is not UNSET:
+            field_dict["webhooks"] = webhooks
+        if human_input_webhook is not UNSET:
+            field_dict["humanInputWebhook"] = human_input_webhook
+        if restore_from_state_id is not UNSET:
+            field_dict["restoreFromStateId"] = restore_from_state_id
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.human_input_webhook import HumanInputWebhook
         from ..models.kickoff_request_inputs import KickoffRequestInputs
         from ..models.kickoff_request_meta import KickoffRequestMeta
+        from ..models.streaming_webhooks import StreamingWebhooks
 
         d = dict(src_dict)
         inputs = KickoffRequestInputs.from_dict(d.pop("inputs"))
@@ -84,12 +113,36 @@ class KickoffRequest:
 
         crew_webhook_url = d.pop("crewWebhookUrl", UNSET)
 
+        _webhooks = d.pop("webhooks", UNSET)
+        webhooks: StreamingWebhooks | Unset
+        if isinstance(_webhooks, Unset):
+            webhooks = UNSET
+        else:
+            webhooks = StreamingWebhooks.from_dict(_webhooks)
+
+        _human_input_webhook = d.pop("humanInputWebhook", UNSET)
+        human_input_webhook: HumanInputWebhook | Unset
+        if isinstance(_human_input_webhook, Unset):
+            human_input_webhook = UNSET
+        else:
+            human_input_webhook = HumanInputWebhook.from_dict(_human_input_webhook)
+
+        _restore_from_state_id = d.pop("restoreFromStateId", UNSET)
+        restore_from_state_id: UUID | Unset
+        if isinstance(_restore_from_state_id, Unset):
+            restore_from_state_id = UNSET
+        else:
+            restore_from_state_id = UUID(_restore_from_state_id)
+
         kickoff_request = cls(
             inputs=inputs,
             meta=meta,
             task_webhook_url=task_webhook_url,
             step_webhook_url=step_webhook_url,
             crew_webhook_url=crew_webhook_url,
+            webhooks=webhooks,
+            human_input_webhook=human_input_webhook,
+            restore_from_state_id=restore_from_state_id,
         )
 
         kickoff_request.additional_properties = d

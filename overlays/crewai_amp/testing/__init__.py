@@ -11,8 +11,9 @@ package and its pytest plugin cost nothing to import without the `emulator` extr
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy
 
 if TYPE_CHECKING:
     from ._crew import Crew, Step, Task, default_crew
@@ -34,23 +35,13 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'crewai_amp.testing' has no attribute {name!r}")
-    try:
-        value = getattr(importlib.import_module(module, __name__), name)
-    except ModuleNotFoundError as exc:
-        if exc.name in ("starlette", "uvicorn"):
-            raise ModuleNotFoundError(
-                f"crewai_amp.testing.{name} needs the emulator extra: "
-                "pip install 'crewai-amp-client[emulator]'",
-                name=exc.name,
-            ) from exc
-        raise
-    globals()[name] = value
-    return value
+def _missing_extra(name: str, exc: ModuleNotFoundError) -> Exception | None:
+    if exc.name not in ("starlette", "uvicorn"):
+        return None
+    return ModuleNotFoundError(
+        f"crewai_amp.testing.{name} needs the emulator extra: pip install 'crewai-amp-client[emulator]'",
+        name=exc.name,
+    )
 
 
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy(__name__, globals(), _LAZY, __all__, missing_extra=_missing_extra)

@@ -1,0 +1,316 @@
+"""Everything AmpClient and AsyncAmpClient share: ``_Base`` builds requests, decides whether to
+retry and how long to wait, turns responses into models or typed errors, and drives ``wait()``
+through ``_Wait``. The clients only send, read, sleep and loop.
+
+Requests are built by the generated operations (``_operations``), and responses loaded into the
+generated models, so a regenerated spec flows through.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+import httpx
+
+from . import _retry
+from ._config import ClientConfig
+from ._operations import Call, Operation
+from ._raw import record
+from ._responses import (
+    PARSE_ERRORS,
+    declared_length,
+    status_error,
+    too_large,
+    transport_error,
+    validation_error,
+)
+from .errors import (
+    AmpError,
+    APITimeoutError,
+    ConfigurationError,
+    ExecutionError,
+    ResponseTooLarge,
+    WaitTimeout,
+    clip,
+)
+
+if TYPE_CHECKING:
+    from ._status import Status, StatusCompleted
+
+logger = logging.getLogger("crewai_amp")
+
+T = TypeVar("T")
+StatusCallback: TypeAlias = "Callable[[Status], object]"
+
+
+def check_wait_timeout(timeout: object) -> None:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+    ):
+        raise ConfigurationError(f"timeout must be a non-negative number of seconds or None, got {timeout!r}")
+
+
+class _Wait:
+    """The decisions of one ``wait()``: done, failed, timed out, or how long to sleep."""
+
+    __slots__ = ("deadline", "kickoff_id", "plan", "timeout")
+
+    def __init__(self, kickoff_id: str, timeout: float | None, now: float) -> None:
+        from ._polling import PollPlan
+
+        check_wait_timeout(timeout)
+        self.kickoff_id = kickoff_id
+        self.timeout = timeout
+        self.deadline = None if timeout is None else now + timeout
+        self.plan = PollPlan(started=now)
+
+    def expired(self, last_status: Status | None, cause: AmpError) -> WaitTimeout:
+        """The WaitTimeout for a status check the deadline cut short (its retries, a request
+        bounded by the time left, or the wait for a free slot)."""
+        return WaitTimeout(
+            f"crew run {self.kickoff_id}: no status within {self.timeout:g} s ({cause})",
+            kickoff_id=self.kickoff_id,
+            last_status=last_status,
+        )
+
+    def after(self, status: Status, now: float) -> StatusCompleted | float:
+        """The final status, or the seconds to sleep before the next check. Raises
+        ExecutionError if the crew failed, WaitTimeout once the deadline has passed."""
+        from ._status import StatusCompleted, StatusError, status_value
+
+        if isinstance(status, StatusCompleted):
+            return status
+        if isinstance(status, StatusError):
+            message = status.error if isinstance(status.error, str) and status.error else "no error message"
+            raise ExecutionError(
+                f"crew run {self.kickoff_id} ended in error: {clip(message)}",
+                kickoff_id=self.kickoff_id,
+                status=status,
+            )
+        if self.deadline is not None and now >= self.deadline:
+            raise WaitTimeout(
+                f"crew run {self.kickoff_id} still {clip(repr(status_value(status)))} after {self.timeout:g} s",
+                kickoff_id=self.kickoff_id,
+                last_status=status,
+            )
+        delay = self.plan.next_delay(status, now)
+        if self.deadline is not None:
+            delay = min(delay, self.deadline - now)
+        return max(float(delay), 0.0)
+
+
+class OutOfTime(Exception):
+    """Raised inside wait() when a status check cannot be retried (or finished) before the
+    deadline; wait() turns it into WaitTimeout, chained to ``error``."""
+
+    def __init__(self, error: AmpError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# A status check inside wait() may take the time left, but at least this long: a request needs
+# some time to succeed at all (wait(timeout=0) still checks once).
+MIN_REQUEST_TIMEOUT = 1.0
+
+
+def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """``timeout`` with no phase longer than ``seconds`` (a phase without a limit gets it)."""
+
+    def cap(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
+    )
+
+
+class _Clock:
+    """Time as the clients see it; tests swap in a fake one (never the global time module)."""
+
+    __slots__ = ()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        import asyncio  # only async clients sleep here; the sync client's import skips asyncio
+
+        await asyncio.sleep(seconds)
+
+
+SYSTEM_CLOCK = _Clock()
+
+
+class _Base:
+    """Configuration, request preparation, retry decisions and response handling."""
+
+    _config: ClientConfig
+    _http: httpx.Client | httpx.AsyncClient
+
+    def __init__(self, config: ClientConfig, *, owns_http: bool) -> None:
+        self._config = config
+        self._owns_http = owns_http
+        self._clock: _Clock = SYSTEM_CLOCK
+        # Our own httpx client carries the headers and timeout; a caller's client gets them per
+        # request (their other settings — proxies, TLS, transport, limits — stay theirs).
+        self._extra_headers: dict[str, str] | None = None if owns_http else config.headers
+        self._extra_timeout: httpx.Timeout | None = (
+            config.timeout if not owns_http and config.timeout_given else None
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._config.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.max_retries
+
+    @property
+    def max_concurrency(self) -> int:
+        return self._config.max_concurrency
+
+    @property
+    def max_response_bytes(self) -> int:
+        return self._config.max_response_bytes
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._config.timeout
+
+    def _secrets(self, call: Call[Any]) -> tuple[str, ...]:
+        return (self._config.token, *call.secrets)
+
+    def _prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The generated kwargs (a fresh dict per call) made absolute, with our headers and
+        timeout when the httpx client is the caller's."""
+        kwargs["url"] = self._config.base_url + kwargs["url"]
+        if self._extra_headers is not None:
+            kwargs["headers"] = {**self._extra_headers, **kwargs.get("headers", {})}
+        if self._extra_timeout is not None:
+            kwargs["timeout"] = self._extra_timeout
+        return kwargs
+
+    def _log(self, args: dict[str, Any], outcome: object, started: float, attempt: int) -> None:
+        logger.debug(
+            "%s %s -> %s in %.1f ms (retry %d)",
+            args["method"].upper(),
+            args["url"][len(self._config.base_url) :],
+            outcome,
+            (time.perf_counter() - started) * 1000,
+            attempt,
+        )
+
+    def _log_retry(self, args: dict[str, Any], reason: object, delay: float, attempt: int) -> None:
+        logger.debug(
+            "retrying %s %s in %.2f s after %s (retry %d of %d)",
+            args["method"].upper(),
+            args["url"][len(self._config.base_url) :],
+            delay,
+            reason,
+            attempt + 1,
+            self._config.max_retries,
+        )
+
+    def _slot_timeout(self, call: Call[Any], deadline: float | None) -> float | None:
+        """How long a request inside wait() may wait for a free slot: the time left."""
+        return None if deadline is None else deadline - self._clock.monotonic()
+
+    def _no_slot(self, call: Call[Any], deadline: float | None) -> OutOfTime:
+        return OutOfTime(
+            APITimeoutError(f"{call.kwargs['method'].upper()}: no free request slot before the deadline")
+        )
+
+    def _bounded(self, args: dict[str, Any], deadline: float | None) -> dict[str, Any]:
+        """The request arguments for one attempt: within wait(), no longer than the time left."""
+        if deadline is None:
+            return args
+        left = max(deadline - self._clock.monotonic(), MIN_REQUEST_TIMEOUT)
+        return {**args, "timeout": _capped(args.get("timeout") or self._http.timeout, left)}
+
+    def _in_time(self, delay: float, deadline: float | None, error: Callable[[], AmpError]) -> float:
+        """``delay`` if a retry after it still starts before the deadline; else OutOfTime."""
+        if deadline is not None and self._clock.monotonic() + delay >= deadline:
+            raise OutOfTime(error())
+        return delay
+
+    def _body_limit(self, response: httpx.Response) -> int:
+        """``max_response_bytes``; a ResponseTooLarge at once when Content-Length says more."""
+        limit = self._config.max_response_bytes
+        announced = declared_length(response)
+        if announced is not None and announced > limit:
+            raise too_large(response, limit, announced, announced=True)
+        return limit
+
+    def _too_large(self, response: httpx.Response, received: int) -> ResponseTooLarge:
+        return too_large(response, self._config.max_response_bytes, received, announced=False)
+
+    def _after_error(
+        self,
+        call: Call[Any],
+        args: dict[str, Any],
+        exc: httpx.HTTPError,
+        started: float,
+        attempt: int,
+        deadline: float | None = None,
+    ) -> float:
+        """Seconds to wait before retrying after a transport error; raises when not retrying."""
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if debug:
+            self._log(args, type(exc).__name__, started, attempt)
+        secrets = self._secrets(call)
+        if attempt < self._config.max_retries and _retry.should_retry_exception(
+            exc, idempotent=call.op.idempotent
+        ):
+            delay = self._in_time(_retry.backoff(attempt), deadline, lambda: transport_error(exc, secrets))
+            if debug:
+                self._log_retry(args, type(exc).__name__, delay, attempt)
+            return delay
+        if deadline is not None and isinstance(exc, httpx.TimeoutException):
+            self._in_time(0.0, deadline, lambda: transport_error(exc, secrets))  # our cap cut it short
+        raise transport_error(exc, secrets) from exc
+
+    def _after_response(
+        self,
+        call: Call[Any],
+        args: dict[str, Any],
+        response: httpx.Response,
+        started: float,
+        attempt: int,
+        deadline: float | None = None,
+    ) -> float | None:
+        """Seconds to wait before retrying this response, or None to keep it."""
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if debug:
+            self._log(args, response.status_code, started, attempt)
+        if attempt < self._config.max_retries and _retry.should_retry_status(
+            response.status_code, idempotent=call.op.idempotent
+        ):
+            secrets = self._secrets(call)
+            delay = self._in_time(
+                _retry.delay_for(response, attempt), deadline, lambda: status_error(response, secrets)
+            )
+            if debug:
+                self._log_retry(args, response.status_code, delay, attempt)
+            return delay
+        return None
+
+    def _parse(self, call: Call[T], response: httpx.Response, attempt: int) -> T:
+        if not response.is_success:
+            raise status_error(response, self._secrets(call))
+        op: Operation[T] = call.op
+        try:
+            parsed = op.parse(response.json())
+        except PARSE_ERRORS as exc:
+            raise validation_error(response, exc, self._secrets(call)) from exc
+        record(response, attempt)
+        return parsed

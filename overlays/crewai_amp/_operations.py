@@ -1,0 +1,233 @@
+"""The four operations as the clients send them: the generated request (``_get_kwargs``, with a
+body from the generated request model), whether it is safe to repeat, and how its success body
+becomes a value.
+
+The options a kickoff or a resume takes are declared once, as TypedDicts (``KickoffOptions``,
+``WebhookUrls``), and the public methods take them as ``**options``; the values fill the
+generated ``KickoffRequest`` / ``ResumeRequest``, so a regenerated spec flows through.
+
+The generated package (attrs models, the status table) loads on the first call, not on import:
+``from crewai_amp import AmpClient`` costs about what ``import httpx`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import uuid
+
+    from crewai_amp_api.models import HumanInputWebhook, StreamingWebhooks
+
+    from ._status import KickoffResponse, ResumeResponse, Status
+
+__all__ = ["KickoffOptions", "WebhookUrls"]
+
+T = TypeVar("T")
+
+
+class WebhookUrls(TypedDict, total=False):
+    """Where AMP posts this run's events: after each task, each agent step, and at the end."""
+
+    task_webhook_url: str | None
+    step_webhook_url: str | None
+    crew_webhook_url: str | None
+
+
+class KickoffOptions(WebhookUrls, total=False):
+    """Everything a kickoff takes besides its inputs. ``webhooks`` and ``human_input_webhook``
+    are the generated models or their JSON shape (``{"url": ..., "authentication": {"strategy":
+    "bearer", "token": ...}}``); their tokens and passwords are masked in every error."""
+
+    meta: Mapping[str, Any] | None
+    webhooks: StreamingWebhooks | Mapping[str, Any] | None
+    human_input_webhook: HumanInputWebhook | Mapping[str, Any] | None
+    restore_from_state_id: str | uuid.UUID | None
+
+
+WEBHOOK_URLS = frozenset(WebhookUrls.__annotations__)
+KICKOFF_OPTIONS = frozenset(KickoffOptions.__annotations__) | WEBHOOK_URLS
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T]):
+    """One API operation: whether it is safe to repeat, whether it starts a run (new runs wait
+    behind requests for runs already started), and how its success body becomes a value."""
+
+    idempotent: bool
+    parse: Callable[[object], T]
+    starts_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    """One call to send: the operation, the generated request arguments, and the secrets the
+    request carries (masked in any error about it)."""
+
+    op: Operation[T]
+    kwargs: dict[str, Any]
+    secrets: tuple[str, ...] = ()
+
+
+def _parse_inputs(data: object) -> list[str]:
+    from crewai_amp_api.models import InputsResponse
+
+    from ._models import load
+
+    inputs: list[str] = load(InputsResponse, data).inputs
+    return inputs
+
+
+def _parse_kickoff(data: object) -> KickoffResponse:
+    from ._models import ModelError, load
+    from ._status import KickoffResponse
+
+    kicked = load(KickoffResponse, data)
+    if not kicked.kickoff_id:
+        raise ModelError("kickoff_id: expected a non-empty string")
+    return kicked
+
+
+def _parse_status(data: object) -> Status:
+    from ._status import parse_status
+
+    return parse_status(data)
+
+
+def _parse_resume(data: object) -> ResumeResponse:
+    from ._models import load
+    from ._status import ResumeResponse
+
+    return load(ResumeResponse, data)
+
+
+INPUTS = Operation(idempotent=True, parse=_parse_inputs)
+KICKOFF = Operation(idempotent=False, parse=_parse_kickoff, starts_run=True)
+STATUS = Operation(idempotent=True, parse=_parse_status)
+RESUME = Operation(idempotent=False, parse=_parse_resume)
+
+
+def _or_unset(value: Any) -> Any:
+    from crewai_amp_api.types import UNSET
+
+    return UNSET if value is None else value
+
+
+def check_options(method: str, options: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")
+
+
+def _secrets_of(value: object) -> tuple[str, ...]:
+    """The token and password inside a webhook setting's ``authentication``."""
+    auth = value.get("authentication") if isinstance(value, Mapping) else None
+    if not isinstance(auth, Mapping):
+        return ()
+    return tuple(v for k, v in auth.items() if k in ("token", "password") and isinstance(v, str) and v)
+
+
+def _model(name: str, model: type[T], value: object) -> T | Any:
+    """A webhook setting as its generated model: given as one, or as its JSON shape."""
+    from ._models import ModelError, load
+
+    if value is None:
+        return _or_unset(None)
+    if isinstance(value, model):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{name} must be a {model.__name__} or a mapping in its JSON shape, got {type(value).__name__}"
+        )
+    try:
+        return load(model, dict(value))
+    except (ModelError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = str(exc) if isinstance(exc, ModelError) else f"missing or invalid field {exc}"
+        raise ConfigurationError(f"{name}: {problem}") from None
+
+
+def _state_id(value: object) -> uuid.UUID | Any:
+    import uuid
+
+    if value is None:
+        return _or_unset(None)
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value)) if isinstance(value, str) else uuid.UUID(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        raise ConfigurationError(f"restore_from_state_id must be a UUID, got {value!r}") from None
+
+
+def inputs_call() -> Call[list[str]]:
+    from crewai_amp_api.api.inputs import list_inputs
+
+    return Call(INPUTS, list_inputs._get_kwargs())
+
+
+def status_call(kickoff_id: str) -> Call[Status]:
+    from crewai_amp_api.api.status import get_kickoff_status
+
+    if not isinstance(kickoff_id, str) or not kickoff_id:
+        raise ValueError(f"kickoff_id must be a non-empty string, got {kickoff_id!r}")
+    return Call(STATUS, get_kickoff_status._get_kwargs(kickoff_id))
+
+
+def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[KickoffResponse]:
+    from crewai_amp_api.api.kickoff import kickoff_crew
+    from crewai_amp_api.models import (
+        HumanInputWebhook,
+        KickoffRequest,
+        KickoffRequestInputs,
+        KickoffRequestMeta,
+        StreamingWebhooks,
+    )
+
+    check_options("kickoff", options, KICKOFF_OPTIONS)
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"inputs must be a mapping of input name to value, got {type(inputs).__name__}")
+    meta = options.get("meta")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise TypeError(f"meta must be a mapping, got {type(meta).__name__}")
+    webhooks = _model("webhooks", StreamingWebhooks, options.get("webhooks"))
+    human = _model("human_input_webhook", HumanInputWebhook, options.get("human_input_webhook"))
+    body = KickoffRequest(
+        inputs=KickoffRequestInputs.from_dict(inputs),
+        meta=KickoffRequestMeta.from_dict(meta) if meta is not None else _or_unset(None),
+        task_webhook_url=_or_unset(options.get("task_webhook_url")),
+        step_webhook_url=_or_unset(options.get("step_webhook_url")),
+        crew_webhook_url=_or_unset(options.get("crew_webhook_url")),
+        webhooks=webhooks,
+        human_input_webhook=human,
+        restore_from_state_id=_state_id(options.get("restore_from_state_id")),
+    )
+    kwargs = kickoff_crew._get_kwargs(body=body)
+    secrets = _secrets_of(kwargs["json"].get("webhooks")) + _secrets_of(
+        kwargs["json"].get("humanInputWebhook")
+    )
+    return Call(KICKOFF, kwargs, secrets)
+
+
+def resume_call(
+    execution_id: str, task_id: str, human_feedback: str, is_approve: bool, urls: Mapping[str, Any]
+) -> Call[ResumeResponse]:
+    from crewai_amp_api.api.resume import resume_kickoff
+    from crewai_amp_api.models import ResumeRequest
+
+    check_options("resume", urls, WEBHOOK_URLS)
+    if not isinstance(is_approve, bool):
+        raise TypeError(f"is_approve must be True (approve) or False (retry), got {is_approve!r}")
+    body = ResumeRequest(
+        execution_id=execution_id,
+        task_id=task_id,
+        human_feedback=human_feedback,
+        is_approve=is_approve,
+        task_webhook_url=_or_unset(urls.get("task_webhook_url")),
+        step_webhook_url=_or_unset(urls.get("step_webhook_url")),
+        crew_webhook_url=_or_unset(urls.get("crew_webhook_url")),
+    )
+    return Call(RESUME, resume_kickoff._get_kwargs(body=body))

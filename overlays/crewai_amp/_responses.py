@@ -1,0 +1,136 @@
+"""Responses as the clients hand them back: a parsed value, a ``RawResponse``, or a typed error.
+
+Every message built here is safe to show: server text is capped (``errors.clip``), and the
+configured token, the call's secrets, any ``Bearer <token>`` and URL credentials are masked
+(``errors.safe_text``). The error's ``body`` / ``raw`` keep the server's text as received.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ResponseTooLarge,
+    ResponseValidationError,
+    clip,
+    safe_text,
+    status_error_class,
+)
+
+__all__ = ["RawResponse"]
+
+T = TypeVar("T")
+
+# Everything a generated from_dict or json.loads raises on data it cannot read
+# (json.JSONDecodeError, UnicodeDecodeError and ModelError are ValueErrors).
+PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse(Generic[T]):
+    """What ``client.with_raw_response.<method>(...)`` returns: the parsed value and the
+    ``httpx.Response`` it came from (headers, timing, the exact bytes)."""
+
+    parsed: T
+    http_response: httpx.Response
+    retries: int  # how many times the request was retried before this response
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        value: str | None = self.http_response.headers.get("x-request-id")
+        return value
+
+
+def _sent_path(request: httpx.Request) -> str:
+    """The path as sent, escapes included: an id "a/../x" went out as a%2F..%2Fx, and a message
+    showing the decoded form would misreport the request."""
+    return request.url.raw_path.decode("ascii", "replace").partition("?")[0]
+
+
+def _request_line(response: httpx.Response) -> str:
+    try:
+        request = response.request
+    except RuntimeError:  # a response built by hand carries no request
+        return ""
+    return f"{request.method} {clip(_sent_path(request), 200)} "
+
+
+def status_error(response: httpx.Response, secrets: Iterable[str] = ()) -> APIStatusError:
+    try:
+        body: object = response.json()
+    except PARSE_ERRORS:
+        body = response.text
+    detail = body.get("error") if isinstance(body, dict) else None
+    message = f"{_request_line(response)}answered {response.status_code} {response.reason_phrase}".rstrip()
+    if isinstance(detail, str) and detail:
+        message += f": {clip(detail)}"
+    return status_error_class(response.status_code)(safe_text(message, secrets), response=response, body=body)
+
+
+def validation_error(
+    response: httpx.Response, exc: BaseException, secrets: Iterable[str] = ()
+) -> ResponseValidationError:
+    from ._models import ModelError
+
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+        problem = "the body is not JSON"
+    elif isinstance(exc, ModelError):
+        problem = str(exc)
+    else:  # what a generated from_dict raised
+        problem = f"{type(exc).__name__}: {exc}"
+    message = (
+        f"{_request_line(response)}answered {response.status_code} with a body that does not match "
+        f"the spec: {clip(problem)}"
+    )
+    return ResponseValidationError(
+        safe_text(message, secrets), raw=response.text, status_code=response.status_code, response=response
+    )
+
+
+def transport_error(exc: httpx.HTTPError, secrets: Iterable[str] = ()) -> APIConnectionError:
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:  # httpx raises when the exception carries no request
+        request = None
+    kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    where = f"{request.method} {clip(_sent_path(request), 200)}: " if request is not None else ""
+    text = f"{type(exc).__name__}: {clip(str(exc))}" if str(exc) else type(exc).__name__
+    return kind(safe_text(f"{where}{text}", secrets), request=request)
+
+
+def too_large(response: httpx.Response, limit: int, received: int, *, announced: bool) -> ResponseTooLarge:
+    seen = f"Content-Length says {received}" if announced else f"stopped after {received}"
+    return ResponseTooLarge(
+        f"{_request_line(response)}answered {response.status_code} with a body over "
+        f"max_response_bytes ({limit} bytes; {seen}); the rest was not read",
+        limit=limit,
+        received=received,
+        status_code=response.status_code,
+    )
+
+
+def declared_length(response: httpx.Response) -> int | None:
+    """Content-Length, when the body is sent as is (a compressed body's length says nothing of
+    what it decompresses to)."""
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        return None
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
