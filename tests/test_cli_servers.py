@@ -216,7 +216,11 @@ def test_mock_serve_json_and_sigterm(clis: list[Cli]) -> None:
         assert response.status_code == 200
         assert http.get("/inputs").status_code == 401
     assert server.stop(signal.SIGTERM) == 0
-    assert server.rest(server.err) == []  # --json: nothing but JSON on stderr, and no noise
+    # --json: nothing but JSON on stderr: one request line per request, never the token.
+    logged = [json.loads(line) for line in server.rest(server.err)]
+    assert [entry["request"]["status"] for entry in logged] == [200, 401]
+    assert all(entry["request"]["path"] == "/inputs" for entry in logged)
+    assert document["token"] not in "\n".join(server.seen_err)
 
 
 def test_mock_serve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

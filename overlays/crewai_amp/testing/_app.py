@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import json
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -240,20 +241,33 @@ class _Front:
                 await asyncio.sleep(faults.latency)
             if kind is not None:
                 counters.fault(kind)
-                await _inject(kind, self.app, scope, receive, send, state)
+                started = time.perf_counter()
+                status = await _inject(kind, self.app, scope, receive, send, state)
+                if state.on_request is not None:
+                    state.on_request(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000)
                 return
 
+        status = 0
+
         async def counting_send(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                counters.response(message["status"])
+                status = message["status"]
+                counters.response(status)
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            if state.on_request is not None:
+                state.on_request(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000)
 
 
 async def _inject(
     kind: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send, state: EmulatorState
-) -> None:
+) -> int:
+    """Answer with the fault `kind`; returns the status sent (0: the connection was dropped)."""
     if kind == "drop":
         # The operation runs (a kickoff starts its crew), then its answer is lost with the
         # connection: what a client sees when a proxy or the network fails mid-request.
@@ -262,7 +276,7 @@ async def _inject(
 
         await app(scope, receive, discard)
         await _drop_connection(send)
-        return
+        return 0
     # The request is read, then refused without running the operation.
     while (await receive()).get("more_body", False):
         pass
@@ -276,6 +290,7 @@ async def _inject(
         response = error_response(500, "Internal server error (injected fault)")
     state.counters.response(response.status_code)
     await response(scope, receive, send)
+    return response.status_code
 
 
 class _DroppedConnection(Exception):
@@ -299,7 +314,8 @@ async def _drop_connection(send: Send) -> None:
 
 async def _inject(
     kind: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send, state: EmulatorState
-) -> None:
+) -> int:
+    """Answer with the fault `kind`; returns the status sent (0: the connection was dropped)."""
     if kind == "drop":
         # The operation runs (a kickoff starts its crew), then its answer is lost with the
         # connection: what a client sees when a proxy or the network fails mid-request.
@@ -308,7 +324,7 @@ async def _inject(
 
         await app(scope, receive, discard)
         await _drop_connection(send)
-        return
+        return 0
     # The request is read, then refused without running the operation.
     while (await receive()).get("more_body", False):
         pass
@@ -322,6 +338,7 @@ async def _inject(
         response = error_response(500, "Internal server error (injected fault)")
     state.counters.response(response.status_code)
     await response(scope, receive, send)
+    return response.status_code
 
 
 class _DroppedConnection(Exception):

@@ -16,7 +16,7 @@ from ._faults import Faults
 from ._runner import dumps
 from ._server import BackgroundServer
 from ._spec import load_spec
-from ._state import EmulatorState
+from ._state import EmulatorState, RequestLog
 from ._stats import Stats
 from ._webhook_sender import Auth, BasicAuth, BearerAuth, Signed
 
@@ -57,6 +57,8 @@ class AmpEmulator:
     - `webhook_hosts`: if given, webhooks go only to URLs on these hosts (e.g.
       `{"127.0.0.1", "localhost"}` to keep a test off the network); others are skipped and
       counted in `stats.webhooks_skipped`. Default: any host.
+    - `on_request`: called after each request with (method, path, status, milliseconds), from
+      the server's thread; status 0 means the connection was dropped. A request log.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class AmpEmulator:
         webhook_backoff: float = 1.0,
         webhook_timeout: float = 10.0,
         webhook_hosts: Iterable[str] | None = None,
+        on_request: RequestLog | None = None,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
@@ -111,6 +114,7 @@ class AmpEmulator:
             webhook_backoff=webhook_backoff,
             webhook_timeout=webhook_timeout,
             webhook_hosts=None if webhook_hosts is None else frozenset(webhook_hosts),
+            on_request=on_request,
         )
         self._server = BackgroundServer(build_app(self._state), host=host, port=port)
         self._requested_port = port

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._crew import Crew
@@ -17,7 +17,11 @@ from ._spec import Spec
 from ._stats import Counters
 from ._webhook_sender import Auth, WebhookSender
 
-__all__ = ["EmulatorState"]
+__all__ = ["EmulatorState", "RequestLog"]
+
+# Called once per request from the server's thread: method, path (no query), status (0 when
+# the connection was dropped), milliseconds. Never given headers, so never the token.
+RequestLog = Callable[[str, str, int, float], None]
 
 
 class EmulatorState:
@@ -39,6 +43,7 @@ class EmulatorState:
         webhook_backoff: float,
         webhook_timeout: float,
         webhook_hosts: frozenset[str] | None,
+        on_request: RequestLog | None = None,
     ) -> None:
         self.spec = spec
         self.dialect = dialect
@@ -54,6 +59,7 @@ class EmulatorState:
         self.webhook_backoff = webhook_backoff
         self.webhook_timeout = webhook_timeout
         self.webhook_hosts = webhook_hosts
+        self.on_request = on_request
         self.sender: WebhookSender | None = None
         self.deliveries: Deliveries | None = None
         self._tasks: set[asyncio.Task[None]] = set()
