@@ -68,7 +68,9 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
     tasks = [task.id for task in default_crew().tasks]
     for task_id in [*args.review, *([args.fail_at] if args.fail_at else [])]:
         if task_id not in tasks:
-            raise UsageError(f"the emulator's crew has no task {task_id!r}", hint=f"its tasks are: {', '.join(tasks)}")
+            raise UsageError(
+                f"the emulator's crew has no task {task_id!r}", hint=f"its tasks are: {', '.join(tasks)}"
+            )
     crew = default_crew(review=args.review, fail_at=args.fail_at)
     emulator = AmpEmulator(
         crew,
@@ -102,7 +104,9 @@ def _request_log(out: Output) -> Callable[[str, str, int, float], None]:
     def log(method: str, path: str, status: int, ms: float) -> None:
         with writing:
             if out.json_mode:
-                out.stderr_json({"request": {"method": method, "path": path, "status": status, "ms": round(ms, 1)}})
+                out.stderr_json(
+                    {"request": {"method": method, "path": path, "status": status, "ms": round(ms, 1)}}
+                )
             else:
                 out.note(f"{method} {path} {status or 'dropped'} {ms:.1f} ms")
 

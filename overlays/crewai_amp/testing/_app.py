@@ -134,8 +134,12 @@ def build_app(state: EmulatorState) -> ASGIApp:
                 f"Missing required inputs: {', '.join(missing)}",
                 {"missing": missing, "required": list(state.crew.inputs)},
             )
-        hooks = Hooks(**_webhook_urls(body), streaming=options.webhooks, human_input=options.humanInputWebhook)
-        run = state.start_run(given, meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(), hooks=hooks)
+        hooks = Hooks(
+            **_webhook_urls(body), streaming=options.webhooks, human_input=options.humanInputWebhook
+        )
+        run = state.start_run(
+            given, meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(), hooks=hooks
+        )
         return Response(dumps(KickoffResponse(kickoff_id=run.kickoff_id).to_dict()), media_type=_JSON)
 
     async def status(request: Request, data: Any) -> Response:
@@ -244,7 +248,9 @@ class _Front:
                 started = time.perf_counter()
                 status = await _inject(kind, self.app, scope, receive, send, state)
                 if state.on_request is not None:
-                    state.on_request(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000)
+                    state.on_request(
+                        scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+                    )
                 return
 
         status = 0
@@ -261,7 +267,9 @@ class _Front:
             await self.app(scope, receive, counting_send)
         finally:
             if state.on_request is not None:
-                state.on_request(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000)
+                state.on_request(
+                    scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+                )
 
 
 async def _inject(
@@ -393,7 +401,9 @@ def _from_dict(model: Any, data: Any) -> Any:
     try:
         return model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return error_response(400, f"Invalid request: {type(exc).__name__} reading the body as {model.__name__}")
+        return error_response(
+            400, f"Invalid request: {type(exc).__name__} reading the body as {model.__name__}"
+        )
 
 
 def _shown(value: str) -> str:
@@ -415,5 +425,8 @@ def _json_body(raw: bytes) -> tuple[Any, str | None]:
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            return None, "The request body contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+            return (
+                None,
+                "The request body contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+            )
     return data, None

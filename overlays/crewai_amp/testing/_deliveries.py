@@ -72,7 +72,9 @@ class Deliveries:
         self._stream(run, "crew_kickoff_started", {"crew_name": run.crew.name, "inputs": run.inputs})
 
     def task_started(self, run: Run, task: Task) -> None:
-        self._stream(run, "task_started", {"task_id": task.id, "task_name": run.current_task, "agent": task.agent})
+        self._stream(
+            run, "task_started", {"task_id": task.id, "task_name": run.current_task, "agent": task.agent}
+        )
 
     def step(self, run: Run, task: Task, step: Step) -> None:
         self._send(run, self._hooks(run).step_url, self._dialect.step_payload(run, task, step))
@@ -85,7 +87,9 @@ class Deliveries:
         data = {"task_id": task.id, "task_name": run.current_task, "agent": task.agent, "output": output}
         if status == "awaiting_human_feedback":
             if hooks.human_input is not None:
-                body = dumps({"kickoff_id": run.kickoff_id, "execution_id": run.kickoff_id, **data, "meta": run.meta})
+                body = dumps(
+                    {"kickoff_id": run.kickoff_id, "execution_id": run.kickoff_id, **data, "meta": run.meta}
+                )
                 self._send(run, hooks.human_input.url, body, _auth_of(hooks.human_input))
             self._flush(run)
             return

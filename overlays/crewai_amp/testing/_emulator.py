@@ -98,7 +98,9 @@ class AmpEmulator:
         self._webhook_credential: BearerAuth | BasicAuth = (
             BasicAuth(*webhook_basic_auth)
             if webhook_basic_auth is not None
-            else BearerAuth(webhook_token if webhook_token is not None else f"amp-hook-{secrets.token_urlsafe(24)}")
+            else BearerAuth(
+                webhook_token if webhook_token is not None else f"amp-hook-{secrets.token_urlsafe(24)}"
+            )
         )
         webhook_auth: Auth = Signed(self._webhook_secret) if dialect == "spec" else self._webhook_credential
         self._state = EmulatorState(

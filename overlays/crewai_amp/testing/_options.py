@@ -65,8 +65,8 @@ class HumanInputWebhook(_Target):
 
 class KickoffOptions(_Model):
     webhooks: StreamingWebhooks | None = None
-    humanInputWebhook: HumanInputWebhook | None = None  # noqa: N815 - the wire name
-    restoreFromStateId: str | None = None  # noqa: N815 - the wire name
+    humanInputWebhook: HumanInputWebhook | None = None
+    restoreFromStateId: str | None = None
 
 
 def read_options(data: Mapping[str, Any]) -> tuple[KickoffOptions | None, list[Problem]]:

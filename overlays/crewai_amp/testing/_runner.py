@@ -24,7 +24,6 @@ __all__ = ["Run", "execute"]
 logger = logging.getLogger("crewai_amp.testing")
 
 
-
 class Events(Protocol):
     """Told what happens in a run, as it happens (on the server's event loop; must not block)."""
 

@@ -65,7 +65,9 @@ class Operation:
                 if required:
                     problems.append(Problem(name, f"the {location} parameter {name!r} is required"))
                 continue
-            problems.extend(Problem(name, problem.message) for problem in _parameter_problems(validator, values[name]))
+            problems.extend(
+                Problem(name, problem.message) for problem in _parameter_problems(validator, values[name])
+            )
         return problems
 
 
