@@ -134,9 +134,8 @@ def build_app(state: EmulatorState) -> ASGIApp:
                 f"Missing required inputs: {', '.join(missing)}",
                 {"missing": missing, "required": list(state.crew.inputs)},
             )
-        hooks = Hooks(
-            **_webhook_urls(body), streaming=options.webhooks, human_input=options.humanInputWebhook
-        )
+        hooks = Hooks(streaming=options.webhooks, human_input=options.humanInputWebhook)
+        hooks.replace_urls(**_webhook_urls(body))
         run = state.start_run(
             given, meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(), hooks=hooks
         )
@@ -270,54 +269,6 @@ class _Front:
                 state.on_request(
                     scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
                 )
-
-
-async def _inject(
-    kind: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send, state: EmulatorState
-) -> int:
-    """Answer with the fault `kind`; returns the status sent (0: the connection was dropped)."""
-    if kind == "drop":
-        # The operation runs (a kickoff starts its crew), then its answer is lost with the
-        # connection: what a client sees when a proxy or the network fails mid-request.
-        async def discard(message: Message) -> None:
-            return None
-
-        await app(scope, receive, discard)
-        await _drop_connection(send)
-        return 0
-    # The request is read, then refused without running the operation.
-    while (await receive()).get("more_body", False):
-        pass
-    # Retry-After takes whole seconds.
-    retry_after = {"Retry-After": str(math.ceil(state.faults.retry_after))}
-    if kind == "rate_limit":
-        response = error_response(429, "Rate limit exceeded (injected fault)", headers=retry_after)
-    elif kind == "unavailable":
-        response = error_response(503, "Service unavailable (injected fault)", headers=retry_after)
-    else:
-        response = error_response(500, "Internal server error (injected fault)")
-    state.counters.response(response.status_code)
-    await response(scope, receive, send)
-    return response.status_code
-
-
-class _DroppedConnection(Exception):
-    pass
-
-
-async def _drop_connection(send: Send) -> None:
-    # uvicorn hands the app its request cycle's bound `send`; closing that cycle's transport
-    # ends the connection with no response at all, and uvicorn, seeing the client gone, sends
-    # nothing more. Any other server: start an answer and abandon it, which makes the server
-    # close the connection mid-response.
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is not None and callable(getattr(transport, "close", None)):
-        transport.close()
-        for _ in range(3):  # let the loop run connection_lost before we return
-            await asyncio.sleep(0)
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
-    raise _DroppedConnection("connection dropped (injected fault)")
 
 
 async def _inject(
