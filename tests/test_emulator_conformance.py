@@ -74,7 +74,11 @@ def api_schema(conformance_emulator: AmpEmulator) -> Any:
             ],
         }
     )
-    return schemathesis.openapi.from_dict(shipped_spec(), config=config)
+    schema = schemathesis.openapi.from_dict(shipped_spec(), config=config)
+    # An operation a newer spec adds has no behaviour here yet (it answers a clear 501): what
+    # conforms is checked for the operations the emulator implements.
+    missing = list(conformance_emulator.unimplemented_operations)
+    return schema.exclude(operation_id=missing) if missing else schema
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

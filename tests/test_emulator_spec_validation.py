@@ -202,6 +202,7 @@ def test_an_operation_the_emulator_does_not_implement_is_a_clear_501_or_its_decl
         assert "cancelKickoff" in body["error"]
         body = assert_error(http.get("/metrics"), 501)
         assert "getMetrics" in body["error"]
+        assert set(amp.unimplemented_operations) == {"cancelKickoff", "getMetrics"}
         assert http.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
 
 

@@ -43,9 +43,11 @@ from ._runner import dumps
 from ._spec import Operation, Problem
 from ._state import EmulatorState
 
-__all__ = ["build_app"]
+__all__ = ["IMPLEMENTED", "build_app"]
 
 _JSON = "application/json"
+# The spec's operations the emulator has behaviour for, by operationId.
+IMPLEMENTED = frozenset({"listInputs", "kickoffCrew", "getKickoffStatus", "resumeKickoff"})
 Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
@@ -207,6 +209,7 @@ def build_app(state: EmulatorState) -> ASGIApp:
         "getKickoffStatus": status,
         "resumeKickoff": resume,
     }
+    assert set(handlers) == IMPLEMENTED
     routes = [
         Route(op.path, endpoint(op, handlers.get(op.operation_id)), methods=[op.method])
         for op in state.spec.operations.values()

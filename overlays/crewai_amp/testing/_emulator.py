@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from ..webhooks import SECRET_PREFIX, generate_secret
-from ._app import build_app
+from ._app import IMPLEMENTED, build_app
 from ._crew import Crew, default_crew
 from ._dialect import DialectName, dialect_for
 from ._faults import Faults
@@ -197,6 +197,12 @@ class AmpEmulator:
         """The (username, password) the observed dialect's webhooks carry, if basic."""
         credential = self._webhook_credential
         return (credential.username, credential.password) if isinstance(credential, BasicAuth) else None
+
+    @property
+    def unimplemented_operations(self) -> tuple[str, ...]:
+        """Operations (by operationId) the spec has and this emulator answers only with a
+        clear 501, or the 404 the operation declares: a newer spec's, until one is written."""
+        return tuple(op for op in self._state.spec.operations if op not in IMPLEMENTED)
 
     @property
     def dialect(self) -> DialectName:
