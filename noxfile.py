@@ -104,7 +104,16 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the hand-written package and the generated ones."""
     session.install(
-        MYPY, "-r", GENERATOR_LOCK, "-r", TEST_REQUIREMENTS, "rich>=13", "starlette>=0.37", "uvicorn>=0.29"
+        MYPY,
+        "-r",
+        GENERATOR_LOCK,
+        "-r",
+        TEST_REQUIREMENTS,
+        "rich>=13",
+        "starlette>=0.37",
+        "uvicorn>=0.29",
+        "jsonschema>=4.18",
+        "types-jsonschema==4.26.0.20261006",
     )
     session.run("mypy")
 

@@ -16,6 +16,9 @@ from typing import Any
 
 CONFIG = Path(__file__).parent / "openapi-python-client.yaml"
 PACKAGE = "crewai_amp_api"
+# The overlaid document the package was generated from, shipped inside it: the emulator
+# validates requests against exactly the spec the client speaks.
+SPEC_FILE = "openapi.json"
 
 
 class GeneratorFailed(Exception):
@@ -61,4 +64,5 @@ def generate_rest(document: dict[str, Any], out_dir: Path) -> Path:
         destination = out_dir / PACKAGE
         shutil.copytree(target, destination)
     (destination / "py.typed").write_text("", "utf-8")
+    (destination / SPEC_FILE).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return destination

@@ -4,126 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import crewai_amp
-import crewai_amp_api
 import httpx
 import pytest
+from _cli_support import LINE_TIMEOUT, Cli, start
 from crewai_amp.cli import main
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # a fixed test secret (base64 of 24 bytes)
-LINE_TIMEOUT = 60.0  # a bound on waiting for a line, never a timing assertion
-
-
-def subprocess_env() -> dict[str, str]:
-    """A child Python importing the same crewai_amp as this run (wheel under nox, overlays/ and
-    generated/ in the dev loop), with no CREWAI_AMP_* settings from the developer's shell."""
-    roots = {
-        str(Path(crewai_amp.__file__).resolve().parent.parent),
-        str(Path(crewai_amp_api.__file__).resolve().parent.parent),
-    }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREWAI_AMP_")}
-    env["PYTHONPATH"] = os.pathsep.join([*sorted(roots), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-class Cli:
-    """`python -m crewai_amp ...` in a subprocess, its stdout and stderr read line by line."""
-
-    def __init__(self, *argv: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crewai_amp", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=subprocess_env(),
-        )
-        self.out: queue.Queue[str | None] = queue.Queue()
-        self.err: queue.Queue[str | None] = queue.Queue()
-        self.seen_out: list[str] = []
-        self.seen_err: list[str] = []
-        assert self.proc.stdout is not None
-        assert self.proc.stderr is not None
-        self._readers = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    @staticmethod
-    def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-        for line in stream:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    def _line(self, lines: queue.Queue[str | None], seen: list[str], what: str) -> str:
-        try:
-            line = lines.get(timeout=LINE_TIMEOUT)
-        except queue.Empty:
-            raise AssertionError(f"no {what} line; so far: {seen}") from None
-        if line is None:
-            raise AssertionError(
-                f"{what} closed (exit {self.proc.poll()}); so far: {seen}; stderr: {self.seen_err}"
-            )
-        seen.append(line)
-        return line
-
-    def stdout_line(self) -> str:
-        return self._line(self.out, self.seen_out, "stdout")
-
-    def stderr_line(self) -> str:
-        return self._line(self.err, self.seen_err, "stderr")
-
-    def stdout_until(self, last: str) -> list[str]:
-        lines: list[str] = []
-        while True:
-            line = self.stdout_line()
-            lines.append(line)
-            if line == last:
-                return lines
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        """Send `sig` and wait for the exit code (killing it if it does not go)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=LINE_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("the server did not stop") from None
-        for reader in self._readers:
-            reader.join(LINE_TIMEOUT)
-        return code
-
-    def rest(self, lines: queue.Queue[str | None]) -> list[str]:
-        rest: list[str] = []
-        while True:
-            line = lines.get(timeout=LINE_TIMEOUT)
-            if line is None:
-                return rest
-            rest.append(line)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture
@@ -135,12 +28,6 @@ def clis() -> Iterator[list[Cli]]:
     finally:
         for cli in started:
             cli.close()
-
-
-def start(clis: list[Cli], *argv: str) -> Cli:
-    cli = Cli(*argv)
-    clis.append(cli)
-    return cli
 
 
 @pytest.fixture(autouse=True)
@@ -216,7 +103,11 @@ def test_mock_serve_json_and_sigterm(clis: list[Cli]) -> None:
         assert response.status_code == 200
         assert http.get("/inputs").status_code == 401
     assert server.stop(signal.SIGTERM) == 0
-    assert server.rest(server.err) == []  # --json: nothing but JSON on stderr, and no noise
+    # --json: nothing but JSON on stderr: one request line per request, never the token.
+    logged = [json.loads(line) for line in server.rest(server.err)]
+    assert [entry["request"]["status"] for entry in logged] == [200, 401]
+    assert all(entry["request"]["path"] == "/inputs" for entry in logged)
+    assert document["token"] not in "\n".join(server.seen_err)
 
 
 def test_mock_serve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

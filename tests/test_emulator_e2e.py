@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
-from _emulator_support import INPUTS, SCALE, wait_for, with_options
+from _emulator_support import INPUTS, SCALE, paused_status, wait_for, with_options
 from crewai_amp import (
     AmpClient,
     APIConnectionError,
@@ -73,7 +73,7 @@ def test_a_failed_crew_raises_execution_error(client: AmpClient) -> None:
 def test_review_retried_then_approved(emulator: AmpEmulator, client: AmpClient) -> None:
     kickoff_id = client.kickoff(INPUTS).kickoff_id
     wait_for(lambda: emulator.awaiting_review(kickoff_id), what="the review")
-    assert client.status(kickoff_id).status == "running"
+    assert client.status(kickoff_id).status == paused_status()
     assert client.resume(kickoff_id, "write", "More formal.", False).status == "retrying"
     wait_for(lambda: emulator.awaiting_review(kickoff_id), what="the second review")
     assert client.resume(kickoff_id, "write", "Good.", True).status == "resumed"

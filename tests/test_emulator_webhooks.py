@@ -3,16 +3,22 @@ order per run, retried with backoff, never blocking a crew."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
-from _emulator_support import INPUTS, SCALE, client_for, wait_for, with_options
+from _emulator_support import (
+    INPUTS,
+    SCALE,
+    Delivery,
+    Receiver,
+    client_for,
+    recording_receiver,
+    wait_for,
+    with_options,
+)
 from conftest import EVENTS_SPEC, load_yaml
 from crewai_amp import webhooks
 from crewai_amp.testing import AmpEmulator, default_crew
@@ -20,72 +26,14 @@ from crewai_amp.testing._server import BackgroundServer
 from crewai_amp_events import CrewCompletedPayload, StepEventPayload, TaskCompletedPayload
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 META = {"requestId": "7a2c-9f1b", "nested": {"n": 1, "none": None}}
 
 
-# --- a receiver on 127.0.0.1 that records every delivery ---------------------------------------
-
-
-@dataclass
-class Delivery:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    status: int
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class Receiver:
-    base_url: str
-    deliveries: list[Delivery] = field(default_factory=list)
-    # path -> how many of the next requests to answer 500
-    failures: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def url(self, path: str) -> str:
-        return f"{self.base_url}{path}"
-
-    def accepted(self, path: str | None = None) -> list[Delivery]:
-        with self.lock:
-            return [d for d in self.deliveries if d.status == 200 and (path is None or d.path == path)]
-
-    def all(self) -> list[Delivery]:
-        with self.lock:
-            return list(self.deliveries)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(base_url="")
-
-    async def record(request: Request) -> Response:
-        body = await request.body()
-        path = request.url.path
-        with state.lock:
-            failing = state.failures.get(path, 0)
-            if failing:
-                state.failures[path] = failing - 1
-            status = 500 if failing else 200
-            state.deliveries.append(Delivery(path, dict(request.headers), body, status))
-        return Response(status_code=status)
-
-    app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
-    server = BackgroundServer(app)
-    port = server.start()
-    state.base_url = f"http://127.0.0.1:{port}"
-    try:
-        yield state
-    finally:
-        server.stop()
+    with recording_receiver() as started:
+        yield started
 
 
 @pytest.fixture

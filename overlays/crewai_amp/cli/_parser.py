@@ -270,6 +270,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="pause for human review after this task (repeatable; tasks: research, outline, write, review)",
     )
     serve.add_argument("--fail-at", metavar="TASK", help="make the crew fail at this task")
+    serve.add_argument(
+        "--dialect",
+        choices=("spec", "observed"),
+        default="spec",
+        help="answer as the spec declares (default) or as deployed crews are observed to "
+        "({state, result, last_step} status, legacy webhooks with a bearer token)",
+    )
+    serve.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the bearer token to accept (default: a new random one each start)",
+    )
+    serve.add_argument(
+        "--print-env",
+        action="store_true",
+        help="write only the export line to stdout (for `source`/`eval`), the rest to stderr; "
+        "then serve as usual",
+    )
 
     webhooks = commands.add_parser("webhooks", help="webhook tools", parents=[output])
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)

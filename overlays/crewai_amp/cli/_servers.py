@@ -65,18 +65,28 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
         from ..testing import AmpEmulator, default_crew  # loads starlette and uvicorn
     except ModuleNotFoundError as exc:
         raise _extra_missing(exc, "mock serve") from None
-    try:
-        crew = default_crew(review=args.review, fail_at=args.fail_at)
-    except (KeyError, ValueError) as exc:
-        tasks = ", ".join(task.id for task in default_crew().tasks)
-        raise UsageError(f"{exc.args[0] if exc.args else exc}", hint=f"the tasks are: {tasks}") from None
-    emulator = AmpEmulator(crew, host=HOST, port=args.port, scale=args.scale)
+    tasks = [task.id for task in default_crew().tasks]
+    for task_id in [*args.review, *([args.fail_at] if args.fail_at else [])]:
+        if task_id not in tasks:
+            raise UsageError(
+                f"the emulator's crew has no task {task_id!r}", hint=f"its tasks are: {', '.join(tasks)}"
+            )
+    crew = default_crew(review=args.review, fail_at=args.fail_at)
+    emulator = AmpEmulator(
+        crew,
+        host=HOST,
+        port=args.port,
+        scale=args.scale,
+        dialect=args.dialect,
+        token=args.token,
+        on_request=_request_log(out),
+    )
     try:
         emulator.start()
     except OSError as exc:
         raise _cannot_listen(args.port, exc) from None
     try:
-        _mock_banner(out, emulator, review=args.review)
+        _mock_banner(out, emulator, review=args.review, print_env=args.print_env)
         with _sigterm_stops(), contextlib.suppress(KeyboardInterrupt):
             emulator.serve_forever()
     finally:
@@ -85,7 +95,25 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
     return OK
 
 
-def _mock_banner(out: Output, emulator: Any, *, review: list[str]) -> None:
+def _request_log(out: Output) -> Callable[[str, str, int, float], None]:
+    """One stderr line per request the emulator answers: method, path, status, milliseconds
+    (status 0: the connection was dropped by an injected fault). Headers, and so the token,
+    are never logged."""
+    writing = threading.Lock()  # called from the emulator's server thread
+
+    def log(method: str, path: str, status: int, ms: float) -> None:
+        with writing:
+            if out.json_mode:
+                out.stderr_json(
+                    {"request": {"method": method, "path": path, "status": status, "ms": round(ms, 1)}}
+                )
+            else:
+                out.note(f"{method} {path} {status or 'dropped'} {ms:.1f} ms")
+
+    return log
+
+
+def _mock_banner(out: Output, emulator: Any, *, review: list[str], print_env: bool) -> None:
     env = {
         "CREWAI_AMP_BASE_URL": emulator.base_url,
         "CREWAI_AMP_TOKEN": emulator.token,
@@ -93,29 +121,42 @@ def _mock_banner(out: Output, emulator: Any, *, review: list[str]) -> None:
     }
     export = "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
     crew = emulator.crew
+    if print_env:
+        # stdout carries only what a shell can source; everything else goes to stderr.
+        out.print(export)
     if out.json_mode:
-        out.document(
-            {
-                "base_url": emulator.base_url,
-                "port": emulator.port,
-                "token": emulator.token,
-                "webhook_secret": emulator.webhook_secret,
-                "crew": crew.name,
-                "inputs": list(crew.inputs),
-                "tasks": [task.id for task in crew.tasks],
-                "review": list(review),
-                "scale": emulator.scale,
-                "env": env,
-            }
-        )
+        document = {
+            "base_url": emulator.base_url,
+            "port": emulator.port,
+            "token": emulator.token,
+            "webhook_secret": emulator.webhook_secret,
+            "webhook_token": emulator.webhook_token,
+            "dialect": emulator.dialect,
+            "crew": crew.name,
+            "inputs": list(crew.inputs),
+            "tasks": [task.id for task in crew.tasks],
+            "review": list(review),
+            "scale": emulator.scale,
+            "env": env,
+        }
+        if print_env:
+            out.stderr_json(document)
+        else:
+            out.document(document)
         return
+    hook_auth = (
+        f"  webhook secret  {emulator.webhook_secret}"
+        if emulator.dialect == "spec"
+        else f"  webhook token   {emulator.webhook_token}  (observed dialect: webhooks carry Bearer <token>)"
+    )
     lines = [
         f"AMP emulator listening on {emulator.base_url} (Ctrl-C to stop)",
         f"  crew            {crew.name}: inputs {', '.join(crew.inputs)}; "
-        f"tasks {', '.join(task.id for task in crew.tasks)}; time scale {emulator.scale:g}",
+        f"tasks {', '.join(task.id for task in crew.tasks)}; time scale {emulator.scale:g}; "
+        f"dialect {emulator.dialect}",
         f"  base URL        {emulator.base_url}",
         f"  token           {emulator.token}",
-        f"  webhook secret  {emulator.webhook_secret}",
+        hook_auth,
         "  (a local fake, so its token is printed here; crewai-amp never prints a real token)",
         "",
         "Try it in another terminal:",
@@ -128,8 +169,9 @@ def _mock_banner(out: Output, emulator: Any, *, review: list[str]) -> None:
             f"The crew pauses for review after: {', '.join(review)}. Answer with:",
             f'  crewai-amp resume <kickoff id> --task {review[0]} --feedback "Looks good" --approve',
         ]
+    show = out.note if print_env else out.print
     for line in lines:
-        out.print(line)
+        show(line)
 
 
 # --- webhooks listen --------------------------------------------------------------------------------
@@ -164,15 +206,12 @@ class _RejectionLog:
 
 
 def _listen_socket(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    from ..testing._server import listening_socket
+
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, port))
-        sock.listen(128)  # accept (queue) connections already, before uvicorn takes over
+        return listening_socket(HOST, port)
     except OSError as exc:
-        sock.close()
         raise _cannot_listen(port, exc) from None
-    return sock
 
 
 def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
@@ -185,8 +224,7 @@ def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
             "the listener verifies every event: pass --secret S (or set CREWAI_AMP_WEBHOOK_SECRET) or --bearer T"
         )
     try:
-        import uvicorn
-
+        from ..testing._server import uvicorn_server
         from ..webhooks import asgi_app
     except ModuleNotFoundError as exc:
         raise _extra_missing(exc, "webhooks listen") from None
@@ -231,18 +269,7 @@ def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
             f"  crewai-amp kickoff ... --task-webhook {url}/task "
             f"--step-webhook {url}/step --crew-webhook {url}/crew"
         )
-    config = uvicorn.Config(
-        _RejectionLog(app, rejected),
-        interface="asgi3",
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        server_header=False,
-        proxy_headers=False,
-        ws="none",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn_server(_RejectionLog(app, rejected), sock, lifespan=False)
     try:
         with _sigterm_stops(), contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])

@@ -1,28 +1,27 @@
-"""The emulator's HTTP side: the four operations of the REST spec, as a Starlette app, behind a
+"""The emulator's HTTP side: the operations of the REST spec, as a Starlette app, behind a
 thin ASGI front that counts requests and injects faults.
 
-Every answer is built with the generated REST models (`crewai_amp_api.models`) and their
-`to_dict()`, so it stays valid against the spec when the spec is regenerated. The generated
-`from_dict()` trusts its input's types, so request bodies are type-checked here first: a
-malformed body is a 400 naming the field, never a crash.
+Routes, and the checks of every request (parameters and JSON body), come from the spec the
+wheel carries (`_spec`): a request the spec refuses is a 400 naming the field, whatever field
+the spec has grown. What each operation does is hand-written below, and what it answers is
+shaped by the emulator's dialect (`_dialect`). An operation the spec has and the emulator
+does not implement answers a clear 501 (or 404, when that is what the operation declares).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import json
 import math
-import re
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from crewai_amp_api.models import (
     Error,
     ErrorDetails,
-    InputsResponse,
     KickoffRequest,
     KickoffResponse,
     ResumeRequest,
@@ -37,14 +36,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._deliveries import Hooks
 from ._faults import ROUTES
+from ._options import read_options
 from ._runner import dumps
+from ._spec import Operation, Problem
 from ._state import EmulatorState
 
-__all__ = ["build_app"]
+__all__ = ["IMPLEMENTED", "build_app"]
 
 _JSON = "application/json"
-_URL_FIELDS = ("taskWebhookUrl", "stepWebhookUrl", "crewWebhookUrl")
+# The spec's operations the emulator has behaviour for, by operationId.
+IMPLEMENTED = frozenset({"listInputs", "kickoffCrew", "getKickoffStatus", "resumeKickoff"})
+Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
 def error_response(
@@ -56,10 +60,21 @@ def error_response(
     return Response(dumps(body.to_dict()), status_code=status, media_type=_JSON, headers=headers)
 
 
+def _refused(problems: list[Problem]) -> Response:
+    first = problems[0]
+    where = f"`{first.field}`: " if first.field else ""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return error_response(
+        400,
+        f"Invalid request: {where}{first.message}{more}",
+        {"errors": [problem.as_dict() for problem in problems]},
+    )
+
+
 def build_app(state: EmulatorState) -> ASGIApp:
     """The emulator as an ASGI app (lifespan included): mount it anywhere, or let
     `AmpEmulator` serve it."""
-    inputs_body = dumps(InputsResponse(inputs=list(state.crew.inputs)).to_dict())
+    inputs_body = state.dialect.inputs_body(state.crew)
     token = state.token.encode()
 
     def unauthorized(request: Request) -> Response | None:
@@ -77,27 +92,42 @@ def build_app(state: EmulatorState) -> ASGIApp:
             return error_response(401, "Invalid bearer token", headers=challenge)
         return None
 
-    async def checked_body(
-        request: Request, problem_of: Callable[[Any], str | None]
-    ) -> tuple[Any, Response | None]:
-        """The request's JSON body, or the answer refusing it: 401 before reading it, 400 when
-        it is not JSON or `problem_of` finds something wrong with it."""
-        denied = unauthorized(request)
-        if denied is not None:
-            return None, denied
-        data, problem = _json_body(await request.body())
-        if problem is None:
-            problem = problem_of(data)
-        return data, None if problem is None else error_response(400, problem)
+    def endpoint(operation: Operation, handler: Handler | None) -> Callable[[Request], Awaitable[Response]]:
+        """The operation's handler behind the checks: 401, then 400 for anything the spec
+        refuses (parameters, then the body), then the handler with the parsed body."""
 
-    async def inputs(request: Request) -> Response:
-        return unauthorized(request) or Response(inputs_body, media_type=_JSON)
+        async def checked(request: Request) -> Response:
+            denied = unauthorized(request)
+            if denied is not None:
+                return denied
+            if handler is None:
+                return _not_implemented(operation)
+            problems = operation.parameter_problems("path", request.path_params)
+            problems += operation.parameter_problems("query", request.query_params)
+            data: Any = None
+            if operation.body is not None:
+                raw = await request.body()
+                if raw or operation.body_required:
+                    data, problem = _json_body(raw)
+                    if problem is not None:
+                        return error_response(400, problem)
+                    problems += operation.body_problems(data)
+            if problems:
+                return _refused(problems)
+            return await handler(request, data)
 
-    async def kickoff(request: Request) -> Response:
-        data, refused = await checked_body(request, _kickoff_problem)
-        if refused is not None:
-            return refused
-        body = KickoffRequest.from_dict(data)
+        return checked
+
+    async def inputs(request: Request, data: Any) -> Response:
+        return Response(inputs_body, media_type=_JSON)
+
+    async def kickoff(request: Request, data: Any) -> Response:
+        options, problems = read_options(data)
+        if options is None:
+            return _refused(problems)
+        body = _from_dict(KickoffRequest, data)
+        if isinstance(body, Response):
+            return body
         given = body.inputs.to_dict()
         missing = [name for name in state.crew.inputs if given.get(name) is None]
         if missing:
@@ -106,28 +136,31 @@ def build_app(state: EmulatorState) -> ASGIApp:
                 f"Missing required inputs: {', '.join(missing)}",
                 {"missing": missing, "required": list(state.crew.inputs)},
             )
+        hooks = Hooks(streaming=options.webhooks, human_input=options.humanInputWebhook)
+        hooks.replace_urls(**_webhook_urls(body))
         run = state.start_run(
-            given,
-            meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(),
-            **_webhook_urls(body),
+            given, meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(), hooks=hooks
         )
         return Response(dumps(KickoffResponse(kickoff_id=run.kickoff_id).to_dict()), media_type=_JSON)
 
-    async def status(request: Request) -> Response:
-        denied = unauthorized(request)
-        if denied is not None:
-            return denied
+    async def status(request: Request, data: Any) -> Response:
         kickoff_id = request.path_params["kickoff_id"]
         run = state.runs.get(kickoff_id)
         if run is None:
+            answer = state.dialect.not_found(kickoff_id)
+            if answer is not None:
+                code, body = answer
+                return Response(dumps(body), status_code=code, media_type=_JSON)
             return error_response(404, f"No kickoff with id {_shown(kickoff_id)}")
         return Response(run.status_body(), media_type=_JSON)
 
-    async def resume(request: Request) -> Response:
-        data, refused = await checked_body(request, _resume_problem)
-        if refused is not None:
-            return refused
-        body = ResumeRequest.from_dict(data)
+    async def legacy_status(request: Request) -> Response:
+        return unauthorized(request) or await status(request, None)
+
+    async def resume(request: Request, data: Any) -> Response:
+        body = _from_dict(ResumeRequest, data)
+        if isinstance(body, Response):
+            return body
         run = state.runs.get(body.execution_id)
         if run is None:
             return error_response(404, f"No kickoff with id {_shown(body.execution_id)}")
@@ -138,7 +171,9 @@ def build_app(state: EmulatorState) -> ASGIApp:
                 f"Task {_shown(body.task_id)} is not awaiting human feedback",
                 {"task_id": body.task_id, "awaiting_task_id": waiting, "status": run.status},
             )
-        run.set_webhooks(**_webhook_urls(body))
+        hooks = state.hooks_of(run)
+        if hooks is not None:
+            hooks.replace_urls(**_webhook_urls(body))
         if body.is_approve:
             answer = ResumeResponse(
                 status=ResumeResponseStatus.RESUMED, message=f"Execution resumed at task {body.task_id}"
@@ -151,7 +186,10 @@ def build_app(state: EmulatorState) -> ASGIApp:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        message = "Not found" if exc.status_code == 404 else str(exc.detail)
+        if exc.status_code == 404:
+            message = f"No operation at {request.method} {_shown(request.url.path)}"
+        else:
+            message = str(exc.detail)
         return error_response(exc.status_code, message, headers=dict(exc.headers or {}))
 
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -165,13 +203,22 @@ def build_app(state: EmulatorState) -> ASGIApp:
         finally:
             await state.shutdown()
 
+    handlers: dict[str, Handler] = {
+        "listInputs": inputs,
+        "kickoffCrew": kickoff,
+        "getKickoffStatus": status,
+        "resumeKickoff": resume,
+    }
+    assert set(handlers) == IMPLEMENTED
+    routes = [
+        Route(op.path, endpoint(op, handlers.get(op.operation_id)), methods=[op.method])
+        for op in state.spec.operations.values()
+    ]
+    if state.dialect.name == "observed":
+        # Older CrewAI docs put status here; deployed crews still answer it.
+        routes.append(Route("/{kickoff_id}/status", legacy_status, methods=["GET"]))
     app = Starlette(
-        routes=[
-            Route("/inputs", inputs, methods=["GET"]),
-            Route("/kickoff", kickoff, methods=["POST"]),
-            Route("/status/{kickoff_id}", status, methods=["GET"]),
-            Route("/resume", resume, methods=["POST"]),
-        ],
+        routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
@@ -200,20 +247,37 @@ class _Front:
                 await asyncio.sleep(faults.latency)
             if kind is not None:
                 counters.fault(kind)
-                await _inject(kind, self.app, scope, receive, send, state)
+                started = time.perf_counter()
+                status = await _inject(kind, self.app, scope, receive, send, state)
+                if state.on_request is not None:
+                    state.on_request(
+                        scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+                    )
                 return
 
+        status = 0
+
         async def counting_send(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                counters.response(message["status"])
+                status = message["status"]
+                counters.response(status)
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            if state.on_request is not None:
+                state.on_request(
+                    scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+                )
 
 
 async def _inject(
     kind: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send, state: EmulatorState
-) -> None:
+) -> int:
+    """Answer with the fault `kind`; returns the status sent (0: the connection was dropped)."""
     if kind == "drop":
         # The operation runs (a kickoff starts its crew), then its answer is lost with the
         # connection: what a client sees when a proxy or the network fails mid-request.
@@ -222,7 +286,7 @@ async def _inject(
 
         await app(scope, receive, discard)
         await _drop_connection(send)
-        return
+        return 0
     # The request is read, then refused without running the operation.
     while (await receive()).get("more_body", False):
         pass
@@ -236,6 +300,7 @@ async def _inject(
         response = error_response(500, "Internal server error (injected fault)")
     state.counters.response(response.status_code)
     await response(scope, receive, send)
+    return response.status_code
 
 
 class _DroppedConnection(Exception):
@@ -258,20 +323,41 @@ async def _drop_connection(send: Send) -> None:
 
 
 def _route_of(path: str) -> str:
-    if path.startswith("/status/"):
+    if path.startswith("/status/") or (path.endswith("/status") and path.count("/") == 2):
         return "status"
     name = path[1:]
     return name if name in ROUTES else "other"
 
 
+def _not_implemented(operation: Operation) -> Response:
+    # 501 says it best; an operation that does not declare it gets the 404 it does declare,
+    # so a conformance run over a spec with a new operation stays within the spec.
+    code = 404 if "404" in operation.responses and "501" not in operation.responses else 501
+    return error_response(
+        code,
+        f"The emulator does not implement {operation.operation_id} ({operation.method} {operation.path})",
+        {"operation": operation.operation_id},
+    )
+
+
 def _webhook_urls(body: KickoffRequest | ResumeRequest) -> dict[str, str | None]:
-    """The webhook URLs a kickoff or resume gave, as `start_run`/`set_webhooks` take them."""
+    """The webhook URLs a kickoff or resume gave, as `Hooks` takes them."""
     urls = {
         "task_url": body.task_webhook_url,
         "step_url": body.step_webhook_url,
         "crew_url": body.crew_webhook_url,
     }
     return {name: None if isinstance(url, Unset) else url for name, url in urls.items()}
+
+
+def _from_dict(model: Any, data: Any) -> Any:
+    """The generated model of a spec-valid body; a 400 if the model still cannot take it."""
+    try:
+        return model.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return error_response(
+            400, f"Invalid request: {type(exc).__name__} reading the body as {model.__name__}"
+        )
 
 
 def _shown(value: str) -> str:
@@ -283,74 +369,18 @@ def _reject_constant(name: str) -> Any:
 
 
 def _json_body(raw: bytes) -> tuple[Any, str | None]:
+    """The parsed body, or why it is refused: not JSON, or text that is not Unicode (JSON's
+    `\\ud800` escapes can spell lone surrogates, which no UTF-8 answer or webhook can carry)."""
     try:
-        return json.loads(raw, parse_constant=_reject_constant), None
+        data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return None, "The request body is not valid JSON"
-
-
-def _kickoff_problem(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return "The request body must be a JSON object"
-    if "inputs" not in data:
-        return "`inputs` is required"
-    if not isinstance(data["inputs"], dict):
-        return "`inputs` must be an object"
-    if "meta" in data and not isinstance(data["meta"], dict):
-        return "`meta` must be an object"
-    return _urls_problem(data)
-
-
-def _resume_problem(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return "The request body must be a JSON object"
-    for name in ("execution_id", "task_id", "human_feedback"):
-        if name not in data:
-            return f"`{name}` is required"
-        if not isinstance(data[name], str):
-            return f"`{name}` must be a string"
-    if "is_approve" not in data:
-        return "`is_approve` is required"
-    if not isinstance(data["is_approve"], bool):
-        return "`is_approve` must be a boolean"
-    return _urls_problem(data)
-
-
-def _urls_problem(data: dict[str, Any]) -> str | None:
-    for name in _URL_FIELDS:
-        if name in data and not (isinstance(data[name], str) and is_webhook_url(data[name])):
-            return f"`{name}` must be an absolute http(s) URL"
-    return None
-
-
-# RFC 3986 `URI` restricted to http(s) with a host: what the spec's `format: uri` allows for a
-# URL the emulator can actually POST to.
-_UNRESERVED = r"A-Za-z0-9\-._~"
-_SUB_DELIMS = r"!$&'()*+,;="
-_PCT = r"%[0-9A-Fa-f]{2}"
-_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
-_URL = re.compile(
-    rf"(?P<scheme>[Hh][Tt][Tt][Pp][Ss]?)://"
-    rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?"
-    rf"(?P<host>\[[0-9A-Fa-f:.]+\]|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})+)"
-    rf"(?::(?P<port>[0-9]{{0,5}}))?"
-    rf"(?:/{_PCHAR}*)*"
-    rf"(?:\?(?:{_PCHAR}|[/?])*)?"
-    rf"(?:#(?:{_PCHAR}|[/?])*)?"
-)
-
-
-def is_webhook_url(value: str) -> bool:
-    match = _URL.fullmatch(value)
-    if match is None:
-        return False
-    port = match.group("port")
-    if port and int(port) > 65535:
-        return False
-    host = match.group("host")
-    if host.startswith("["):
+    if b"\\u" in raw:
         try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            return False
-    return True
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return (
+                None,
+                "The request body contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+            )
+    return data, None

@@ -1,25 +1,31 @@
-"""`AmpEmulator`: a local AMP crew on 127.0.0.1 that follows the spec."""
+"""`AmpEmulator`: a local AMP crew on 127.0.0.1 that follows the spec (or speaks as deployed
+crews are observed to)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
+from typing import Any
 
 from ..webhooks import SECRET_PREFIX, generate_secret
-from ._app import build_app
+from ._app import IMPLEMENTED, build_app
 from ._crew import Crew, default_crew
+from ._dialect import DialectName, dialect_for
 from ._faults import Faults
+from ._runner import dumps
 from ._server import BackgroundServer
-from ._state import EmulatorState
+from ._spec import load_spec
+from ._state import EmulatorState, RequestLog
 from ._stats import Stats
+from ._webhook_sender import Auth, BasicAuth, BearerAuth, Signed
 
 __all__ = ["AmpEmulator"]
 
 
 class AmpEmulator:
-    """A stateful fake AMP crew: the four REST operations on a real HTTP server in a background
-    thread, scripted crew runs, signed webhooks, human review and fault injection.
+    """A stateful fake AMP crew: the REST spec's operations on a real HTTP server in a
+    background thread, scripted crew runs, webhooks, human review and fault injection.
 
         with AmpEmulator(scale=0.01) as amp:
             client = AmpClient(base_url=amp.base_url, token=amp.token)
@@ -31,8 +37,18 @@ class AmpEmulator:
     - `host`, `port`: where to listen; 127.0.0.1 and an ephemeral port by default.
     - `scale`: time scale; 1.0 is the script's human pace, 0.01 runs the default crew in
       about 0.13 s. Also scales the webhook retry backoff.
+    - `dialect`: `"spec"` (default) answers and sends what the specs declare; `"observed"`
+      answers as deployed crews are observed to (`{"state", "result", "last_step"}` status,
+      inputs as a name → type map, `GET /{kickoff_id}/status` too) and sends legacy webhook
+      payloads with a static credential instead of a signature.
+    - `spec`: the OpenAPI document requests are validated against (default: the one the
+      wheel's client was generated from, `crewai_amp_api/openapi.json`).
     - `token`: the bearer token to accept (default: a random one).
-    - `webhook_secret`: the Standard Webhooks secret, `whsec_<base64>` (default: random).
+    - `webhook_secret`: the Standard Webhooks secret, `whsec_<base64>` (default: random);
+      signs the spec dialect's webhooks.
+    - `webhook_token` / `webhook_basic_auth`: the credential the observed dialect's webhooks
+      carry, `Authorization: Bearer <token>` or basic `(username, password)` (default: a
+      random bearer token, `webhook_token`).
     - `faults`: fault injection settings (default: none); also settable later.
     - `seed`: seeds the fault draws, for reproducible runs.
     - `webhook_attempts`, `webhook_backoff`, `webhook_timeout`: delivery attempts per event,
@@ -41,23 +57,30 @@ class AmpEmulator:
     - `webhook_hosts`: if given, webhooks go only to URLs on these hosts (e.g.
       `{"127.0.0.1", "localhost"}` to keep a test off the network); others are skipped and
       counted in `stats.webhooks_skipped`. Default: any host.
+    - `on_request`: called after each request with (method, path, status, milliseconds), from
+      the server's thread; status 0 means the connection was dropped. A request log.
     """
 
     def __init__(
         self,
         crew: Crew | None = None,
         *,
+        dialect: DialectName = "spec",
+        spec: Mapping[str, Any] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         scale: float = 1.0,
         token: str | None = None,
         webhook_secret: str | None = None,
+        webhook_token: str | None = None,
+        webhook_basic_auth: tuple[str, str] | None = None,
         faults: Faults | None = None,
         seed: int | None = None,
         webhook_attempts: int = 5,
         webhook_backoff: float = 1.0,
         webhook_timeout: float = 10.0,
         webhook_hosts: Iterable[str] | None = None,
+        on_request: RequestLog | None = None,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
@@ -65,12 +88,27 @@ class AmpEmulator:
             raise ValueError("webhook_attempts must be >= 1")
         if webhook_secret is not None and not webhook_secret.startswith(SECRET_PREFIX):
             raise ValueError("webhook_secret must look like whsec_<base64>")
+        if webhook_token is not None and webhook_basic_auth is not None:
+            raise ValueError("give webhook_token or webhook_basic_auth, not both")
+        loaded = load_spec(spec)
+        speaking = dialect_for(dialect, loaded.status_variants())
         self.host = host
         self.seed = seed
+        self._webhook_secret = webhook_secret if webhook_secret is not None else generate_secret()
+        self._webhook_credential: BearerAuth | BasicAuth = (
+            BasicAuth(*webhook_basic_auth)
+            if webhook_basic_auth is not None
+            else BearerAuth(
+                webhook_token if webhook_token is not None else f"amp-hook-{secrets.token_urlsafe(24)}"
+            )
+        )
+        webhook_auth: Auth = Signed(self._webhook_secret) if dialect == "spec" else self._webhook_credential
         self._state = EmulatorState(
+            spec=loaded,
+            dialect=speaking,
             crew=crew if crew is not None else default_crew(),
             token=token if token is not None else f"amp-emu-{secrets.token_urlsafe(24)}",
-            webhook_secret=webhook_secret if webhook_secret is not None else generate_secret(),
+            webhook_auth=webhook_auth,
             scale=scale,
             faults=faults if faults is not None else Faults(),
             seed=seed,
@@ -78,6 +116,7 @@ class AmpEmulator:
             webhook_backoff=webhook_backoff,
             webhook_timeout=webhook_timeout,
             webhook_hosts=None if webhook_hosts is None else frozenset(webhook_hosts),
+            on_request=on_request,
         )
         self._server = BackgroundServer(build_app(self._state), host=host, port=port)
         self._requested_port = port
@@ -144,7 +183,30 @@ class AmpEmulator:
 
     @property
     def webhook_secret(self) -> str:
-        return self._state.webhook_secret
+        """The Standard Webhooks secret that signs the spec dialect's webhooks."""
+        return self._webhook_secret
+
+    @property
+    def webhook_token(self) -> str | None:
+        """The bearer token the observed dialect's webhooks carry (None with basic auth)."""
+        credential = self._webhook_credential
+        return credential.token if isinstance(credential, BearerAuth) else None
+
+    @property
+    def webhook_basic_auth(self) -> tuple[str, str] | None:
+        """The (username, password) the observed dialect's webhooks carry, if basic."""
+        credential = self._webhook_credential
+        return (credential.username, credential.password) if isinstance(credential, BasicAuth) else None
+
+    @property
+    def unimplemented_operations(self) -> tuple[str, ...]:
+        """Operations (by operationId) the spec has and this emulator answers only with a
+        clear 501, or the 404 the operation declares: a newer spec's, until one is written."""
+        return tuple(op for op in self._state.spec.operations if op not in IMPLEMENTED)
+
+    @property
+    def dialect(self) -> DialectName:
+        return self._state.dialect.name
 
     @property
     def crew(self) -> Crew:
@@ -188,12 +250,20 @@ class AmpEmulator:
         """The id of the task of this kickoff that waits for human feedback, if any."""
         return self._state.runs[kickoff_id].awaiting_task
 
+    def script_status(self, kickoff_id: str, body: Mapping[str, Any] | None) -> None:
+        """From now on, `GET /status` of this kickoff answers `body` as given (e.g. a status
+        variant newer than this emulator, or a malformed answer for a client test); None goes
+        back to the crew's own status. The crew keeps running underneath (KeyError for an
+        unknown id; TypeError if `body` is not JSON-serializable)."""
+        run = self._state.runs[kickoff_id]
+        run.scripted = None if body is None else dumps(body)
+
     def __repr__(self) -> str:
         # Never the token or the webhook secret.
         where = self.base_url if self._server.port is not None else f"{self.host}:{self._requested_port}"
         state = "running" if self.running else ("stopped" if self._started else "not started")
         crew = self._state.crew
         return (
-            f"<AmpEmulator {where} {state} crew={crew.name!r} tasks={len(crew.tasks)} "
+            f"<AmpEmulator {where} {state} dialect={self.dialect!r} crew={crew.name!r} tasks={len(crew.tasks)} "
             f"scale={self._state.scale} kickoffs={self._state.counters.kickoffs_received}>"
         )

@@ -1,4 +1,11 @@
-"""uvicorn in a background thread: started, waited for, stopped."""
+"""Serving an ASGI app with uvicorn: the one listening-socket and server setup that the
+emulator (in a background thread) and `crewai-amp webhooks listen` (in the foreground) share.
+
+The server is set up against slow and idle clients: an idle keep-alive connection is closed
+after `KEEP_ALIVE` seconds, and a request head larger than `MAX_HEAD` bytes is refused
+(h11's limit on an incomplete event). uvicorn has no timeout for a slow body: an app that must
+bound one does it itself (the webhook receiver caps body size).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,53 @@ import time
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["BackgroundServer"]
+__all__ = ["KEEP_ALIVE", "MAX_HEAD", "BackgroundServer", "listening_socket", "uvicorn_server"]
+
+# Longer than clients keep idle connections (httpx: 5 s), so a client never reuses one the
+# server is closing; short enough that idle connections do not pile up.
+KEEP_ALIVE = 30
+MAX_HEAD = 64 * 1024
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (0: an ephemeral port) and already listening, so
+    connections queue before the server takes over. Raises OSError (e.g. port in use) in the
+    caller's thread."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY on accepted connections only
+    # when the listening socket says TCP, and without it every keep-alive answer after the
+    # first waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def uvicorn_server(app: ASGIApp, sock: socket.socket, *, lifespan: bool) -> uvicorn.Server:
+    """A uvicorn server for `app` on `sock` (run it with `server.run(sockets=[sock])`): quiet,
+    no proxy headers, no server header, and the slow-client limits above."""
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on" if lifespan else "off",
+        proxy_headers=False,
+        server_header=False,
+        ws="none",
+        http="h11",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE,
+        h11_max_incomplete_event_size=MAX_HEAD,
+    )
+    return uvicorn.Server(config)
 
 
 class BackgroundServer:
@@ -33,35 +86,11 @@ class BackgroundServer:
     def start(self, timeout: float = 10.0) -> int:
         if self._server is not None:
             raise RuntimeError("this server was already started")
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY on accepted connections only
-        # when the listening socket says TCP, and without it every keep-alive answer after the
-        # first waits ~40 ms for a delayed ACK (Nagle).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, self._requested_port))
-        except OSError:
-            sock.close()
-            raise
         # Binding here, not in uvicorn, gives the ephemeral port before the thread starts and
         # turns "port in use" into an OSError in the caller's thread.
-        self._socket = sock
+        sock = self._socket = listening_socket(self._host, self._requested_port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            host=self._host,
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            proxy_headers=False,
-            server_header=False,
-            ws="none",
-            timeout_graceful_shutdown=2,
-            timeout_keep_alive=30,
-        )
-        server = self._server = uvicorn.Server(config)
+        server = self._server = uvicorn_server(self._app, sock, lifespan=True)
         thread = self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name=f"amp-emulator-{self.port}", daemon=True
         )

@@ -1,22 +1,27 @@
-"""Everything one emulator knows: its crew, credentials, runs, faults and counters."""
+"""Everything one emulator knows: its spec, dialect, crew, credentials, runs, faults and counters."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from ._crew import Crew
+from ._deliveries import Deliveries, Hooks
+from ._dialect import Dialect
 from ._faults import Faults
 from ._runner import Run, execute
+from ._spec import Spec
 from ._stats import Counters
-from ._webhook_sender import WebhookSender
+from ._webhook_sender import Auth, WebhookSender
 
-__all__ = ["EmulatorState"]
+__all__ = ["EmulatorState", "RequestLog"]
+
+# Called once per request from the server's thread: method, path (no query), status (0 when
+# the connection was dropped), milliseconds. Never given headers, so never the token.
+RequestLog = Callable[[str, str, int, float], None]
 
 
 class EmulatorState:
@@ -26,9 +31,11 @@ class EmulatorState:
     def __init__(
         self,
         *,
+        spec: Spec,
+        dialect: Dialect,
         crew: Crew,
         token: str,
-        webhook_secret: str,
+        webhook_auth: Auth,
         scale: float,
         faults: Faults,
         seed: int | None,
@@ -36,10 +43,13 @@ class EmulatorState:
         webhook_backoff: float,
         webhook_timeout: float,
         webhook_hosts: frozenset[str] | None,
+        on_request: RequestLog | None = None,
     ) -> None:
+        self.spec = spec
+        self.dialect = dialect
         self.crew = crew
         self.token = token
-        self.webhook_secret = webhook_secret
+        self.webhook_auth = webhook_auth
         self.scale = scale
         self.faults = faults
         self.rng = random.Random(seed)
@@ -49,15 +59,16 @@ class EmulatorState:
         self.webhook_backoff = webhook_backoff
         self.webhook_timeout = webhook_timeout
         self.webhook_hosts = webhook_hosts
+        self.on_request = on_request
         self.sender: WebhookSender | None = None
+        self.deliveries: Deliveries | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:  # never shows the token or the secret
-        return f"EmulatorState(runs={len(self.runs)}, scale={self.scale})"
+        return f"EmulatorState(runs={len(self.runs)}, scale={self.scale}, dialect={self.dialect.name!r})"
 
     async def startup(self) -> None:
         self.sender = WebhookSender(
-            secret=self.webhook_secret,
             counters=self.counters,
             attempts=self.webhook_attempts,
             # Backoff is crew time: at scale 0.01 a 1 s backoff takes 10 ms.
@@ -65,6 +76,7 @@ class EmulatorState:
             timeout=self.webhook_timeout,
             hosts=self.webhook_hosts,
         )
+        self.deliveries = Deliveries(self.dialect, self.sender, self.webhook_auth)
 
     async def shutdown(self) -> None:
         tasks = list(self._tasks)
@@ -74,37 +86,23 @@ class EmulatorState:
         if self.sender is not None:
             await self.sender.aclose()
 
-    def start_run(
-        self,
-        inputs: Mapping[str, Any],
-        *,
-        meta: dict[str, Any] | None,
-        task_url: str | None,
-        step_url: str | None,
-        crew_url: str | None,
-    ) -> Run:
+    def start_run(self, inputs: Mapping[str, Any], *, meta: dict[str, Any] | None, hooks: Hooks) -> Run:
         # Ids are UUIDs, as real AMP issues them and as the spec declares (format: uuid), so
         # answers validate against the spec as written and against the overlaid view the SDK
         # is generated from (which only relaxes the format to an opaque string).
         kickoff_id = str(uuid.uuid4())
-        run = Run(
-            kickoff_id,
-            self.crew,
-            inputs,
-            meta=meta,
-            task_url=task_url,
-            step_url=step_url,
-            crew_url=crew_url,
-        )
+        run = Run(kickoff_id, self.crew, inputs, meta=meta, render_status=self.dialect.status_body)
         self.runs[kickoff_id] = run
         self.counters.add("kickoffs_started")
+        deliveries = self.deliveries
+        assert deliveries is not None, "runs start only while the server is up"
+        deliveries.hooks[kickoff_id] = hooks
         task = asyncio.get_running_loop().create_task(
-            execute(run, scale=self.scale, emit=self.emit), name=f"amp-emulator-run-{kickoff_id}"
+            execute(run, scale=self.scale, events=deliveries), name=f"amp-emulator-run-{kickoff_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return run
 
-    def emit(self, run: Run, url: str, payload: BaseModel) -> None:
-        if self.sender is not None:
-            self.sender.send(run.kickoff_id, url, payload)
+    def hooks_of(self, run: Run) -> Hooks | None:
+        return None if self.deliveries is None else self.deliveries.hooks.get(run.kickoff_id)

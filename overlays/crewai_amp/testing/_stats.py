@@ -25,7 +25,8 @@ class Stats:
     - `kickoffs_started`: crews actually started.
     - `webhook_attempts` / `webhooks_delivered` / `webhooks_failed`: delivery attempts, events
       delivered (2xx), events given up on after the last attempt.
-    - `webhooks_skipped`: events not sent because their URL's host is not in `webhook_hosts`.
+    - `webhooks_skipped`: events not sent because their URL's host is not in `webhook_hosts`,
+      or because it is a URI the spec allows but no one can POST to (not http(s)).
     """
 
     requests: Mapping[str, int]

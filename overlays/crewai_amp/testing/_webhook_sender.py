@@ -1,4 +1,4 @@
-"""Webhook delivery: signed (Standard Webhooks), retried with backoff, never blocking a crew.
+"""Webhook delivery: authenticated, retried with backoff, never blocking a crew.
 
 The crew runner hands each event to `WebhookSender.send`, which only appends it to the
 kickoff's queue and returns. One sender task per kickoff (started when the kickoff has
@@ -6,27 +6,72 @@ something to deliver, gone when its queue is empty) POSTs the events in order, s
 sees a run's steps before its task event and its task events before the crew event, and a
 slow or failing receiver delays only the kickoffs that point at it.
 
-Every attempt of one event carries the same `webhook-id` (receivers deduplicate on it) and a
-fresh `webhook-timestamp` and signature.
+How a delivery is authenticated is its `Auth`: `Signed` (Standard Webhooks; every attempt of
+one event carries the same `webhook-id`, which receivers deduplicate on, and a fresh
+`webhook-timestamp` and signature), or the static `BearerAuth`/`BasicAuth` credential deployed
+AMP sends (no signature, no `webhook-id`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
-from pydantic import BaseModel
 
 from ..webhooks import sign
 from ._stats import Counters
 
-__all__ = ["WebhookSender"]
+__all__ = ["Auth", "BasicAuth", "BearerAuth", "NoAuth", "Signed", "WebhookSender"]
 
 logger = logging.getLogger("crewai_amp.testing")
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Standard Webhooks signatures with this `whsec_` secret."""
+
+    secret: str = field(repr=False)
+
+    def headers(self, body: bytes, msg_id: str) -> dict[str, str]:
+        return sign(body, secret=self.secret, msg_id=msg_id)
+
+
+@dataclass(frozen=True)
+class BearerAuth:
+    """`Authorization: Bearer <token>` on every delivery."""
+
+    token: str = field(repr=False)
+
+    def headers(self, body: bytes, msg_id: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    """`Authorization: Basic ...` (RFC 7617, UTF-8) on every delivery."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def headers(self, body: bytes, msg_id: str) -> dict[str, str]:
+        pair = f"{self.username}:{self.password}".encode()
+        return {"authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
+
+
+@dataclass(frozen=True)
+class NoAuth:
+    """No credential: for a streaming or human-input webhook whose kickoff gave none."""
+
+    def headers(self, body: bytes, msg_id: str) -> dict[str, str]:
+        return {}
+
+
+Auth = Signed | BearerAuth | BasicAuth | NoAuth
 
 
 @dataclass
@@ -34,6 +79,7 @@ class _Event:
     url: str
     body: bytes
     msg_id: str
+    auth: Auth
 
 
 class WebhookSender:
@@ -42,14 +88,12 @@ class WebhookSender:
     def __init__(
         self,
         *,
-        secret: str,
         counters: Counters,
         attempts: int = 5,
         backoff: float = 1.0,
         timeout: float = 10.0,
         hosts: frozenset[str] | None = None,
     ) -> None:
-        self._secret = secret
         self._hosts = hosts
         self._counters = counters
         self._attempts = max(1, attempts)
@@ -59,7 +103,7 @@ class WebhookSender:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None
 
-    def __repr__(self) -> str:  # never shows the secret
+    def __repr__(self) -> str:
         return f"WebhookSender(attempts={self._attempts}, backoff={self._backoff}, pending={self.pending})"
 
     @property
@@ -67,14 +111,12 @@ class WebhookSender:
         """Events queued or being delivered."""
         return sum(len(queue) for queue in self._queues.values()) + len(self._workers)
 
-    def send(self, key: str, url: str, payload: BaseModel) -> None:
-        """Queue `payload` for `url` (in order with the other events of `key`, a kickoff id)."""
-        if self._hosts is not None and _host(url) not in self._hosts:
+    def send(self, key: str, url: str, body: bytes, auth: Auth) -> None:
+        """Queue `body` for `url` (in order with the other events of `key`, a kickoff id)."""
+        if not _deliverable(url) or (self._hosts is not None and _host(url) not in self._hosts):
             self._counters.add("webhooks_skipped")
             return
-        # exclude_none: optional fields the emulator has no value for are left out, not null.
-        body = payload.model_dump_json(exclude_none=True).encode()
-        event = _Event(url=url, body=body, msg_id=f"msg_{uuid.uuid4().hex}")
+        event = _Event(url=url, body=body, msg_id=f"msg_{uuid.uuid4().hex}", auth=auth)
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = deque()
@@ -108,7 +150,7 @@ class WebhookSender:
         for attempt in range(self._attempts):
             if attempt:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
-            headers = sign(event.body, secret=self._secret, msg_id=event.msg_id)
+            headers = event.auth.headers(event.body, event.msg_id)
             headers["content-type"] = "application/json"
             self._counters.add("webhook_attempts")
             try:
@@ -142,6 +184,15 @@ class WebhookSender:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _deliverable(url: str) -> bool:
+    """An absolute http(s) URL with a host: any other URI the spec allows cannot be POSTed to."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 def _host(url: str) -> str | None:

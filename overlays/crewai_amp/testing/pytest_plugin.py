@@ -10,6 +10,9 @@ arguments go to `AmpEmulator(...)`:
     @pytest.mark.amp_emulator(crew=default_crew(review=["write"]), scale=0.05)
     def test_review(amp_emulator): ...
 
+    @pytest.mark.amp_emulator(dialect="observed")  # answer as deployed AMP crews do
+    def test_against_deployed_shapes(amp_emulator): ...
+
 The fixture runs crews at `scale=0.01` unless told otherwise. This module is loaded in every
 pytest run of anyone who installs the package, so it imports nothing beyond pytest at import
 time: the emulator (and its extra, starlette + uvicorn) loads inside the fixture.
@@ -32,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "amp_emulator(**kwargs): arguments for the amp_emulator fixture's AmpEmulator(...) "
-        "(crew=, scale=, faults=, seed=, token=, webhook_secret=, ...)",
+        "(crew=, dialect=, scale=, faults=, seed=, token=, webhook_secret=, ...)",
     )
 
 
