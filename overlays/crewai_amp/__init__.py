@@ -27,6 +27,7 @@ from .errors import (
     NotFoundError,
     RateLimitError,
     ResponseValidationError,
+    RunNotFoundError,
     UnprocessableEntityError,
     WaitTimeout,
     WebhookVerificationError,
@@ -40,8 +41,10 @@ if TYPE_CHECKING:
         Status,
         StatusCompleted,
         StatusError,
+        StatusPendingHumanInput,
         StatusRunning,
         StatusUnknown,
+        raw_body,
     )
 
 # name -> submodule that defines it; imported on first attribute access (PEP 562).
@@ -53,8 +56,10 @@ _LAZY = {
     "Status": "._status",
     "StatusCompleted": "._status",
     "StatusError": "._status",
+    "StatusPendingHumanInput": "._status",
     "StatusRunning": "._status",
     "StatusUnknown": "._status",
+    "raw_body": "._status",
 }
 
 
@@ -91,13 +96,16 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "ResumeResponse",
+    "RunNotFoundError",
     "Status",
     "StatusCompleted",
     "StatusError",
+    "StatusPendingHumanInput",
     "StatusRunning",
     "StatusUnknown",
     "UnprocessableEntityError",
     "WaitTimeout",
     "WebhookVerificationError",
     "__version__",
+    "raw_body",
 ]

@@ -32,6 +32,7 @@ from crewai_amp_api.models import (
     KickoffRequest,
     KickoffRequestInputs,
     KickoffRequestMeta,
+    ObservedInputsResponse,
     ResumeRequest,
 )
 from crewai_amp_api.types import UNSET
@@ -46,6 +47,7 @@ from ._status import (
     Status,
     StatusCompleted,
     StatusError,
+    UnknownRun,
     parse_status,
     status_value,
 )
@@ -57,6 +59,7 @@ from .errors import (
     ConfigurationError,
     ExecutionError,
     ResponseValidationError,
+    RunNotFoundError,
     WaitTimeout,
     status_error_class,
 )
@@ -79,6 +82,9 @@ _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, Re
 
 
 def _parse_inputs(data: object) -> list[str]:
+    """The input names, from the spec's list or the observed name -> type map."""
+    if isinstance(data, dict) and isinstance(data.get("inputs"), dict):
+        return list(load(ObservedInputsResponse, data).inputs.additional_properties)
     inputs: list[str] = load(InputsResponse, data).inputs
     return inputs
 
@@ -105,7 +111,12 @@ class _Operation(Generic[T]):
 
 _INPUTS = _Operation(idempotent=True, parse=_parse_inputs)
 _KICKOFF = _Operation(idempotent=False, parse=_parse_kickoff)
-_STATUS = _Operation(idempotent=True, parse=parse_status)
+
+
+def _status_op(kickoff_id: str) -> _Operation[Status]:
+    return _Operation(idempotent=True, parse=lambda data: parse_status(data, kickoff_id))
+
+
 _RESUME = _Operation(idempotent=False, parse=_parse_resume)
 
 
@@ -480,6 +491,13 @@ class _Base:
             return op.parse(response.json())
         except _PARSE_ERRORS as exc:
             raise _validation_error(response, exc) from exc
+        except UnknownRun as unknown:
+            raise RunNotFoundError(
+                f"{_request_line(response)}answered {response.status_code}: {unknown}",
+                response=response,
+                body=unknown.body,
+                kickoff_id=unknown.kickoff_id,
+            ) from None
 
 
 # --- the synchronous client ----------------------------------------------------------------
@@ -563,8 +581,10 @@ class AmpClient(_Base):
 
     def status(self, kickoff_id: str) -> Status:
         """The run's current status: StatusRunning, StatusCompleted, StatusError, or
-        StatusUnknown for a state this SDK's spec does not know."""
-        return self._request(_STATUS, _status_kwargs(kickoff_id))[0]
+        StatusPendingHumanInput (paused for a human review), or StatusUnknown for a state this SDK
+        does not know. Either dialect gives these types (see raw_body() for the body as sent);
+        the observed ``NOT FOUND`` state raises RunNotFoundError."""
+        return self._request(_status_op(kickoff_id), _status_kwargs(kickoff_id))[0]
 
     def wait(
         self, kickoff_id: str, *, timeout: float | None = 600, on_status: StatusCallback | None = None
@@ -575,15 +595,18 @@ class AmpClient(_Base):
         finish once the crew reports progress. ``on_status`` sees every status. Raises
         ExecutionError if the run ends in error, WaitTimeout after ``timeout`` seconds (None:
         no limit) — the status checks and their retries included, each given only the time left
-        (at least 1 s). Statuses the spec does not know keep it waiting.
+        (at least 1 s). A run paused for human input (StatusPendingHumanInput) and statuses
+        the SDK does not know keep it waiting, and ``on_status`` sees them. RunNotFoundError
+        (the observed ``NOT FOUND`` state) is raised at once.
         """
         clock = self._clock
         waiting = _Wait(kickoff_id, timeout, clock.monotonic())
         kwargs = _status_kwargs(kickoff_id)
+        op = _status_op(kickoff_id)
         status: Status | None = None
         while True:
             try:
-                status = self._request(_STATUS, dict(kwargs), waiting.deadline)[0]
+                status = self._request(op, dict(kwargs), waiting.deadline)[0]
             except _OutOfTime as out:
                 raise waiting.expired(status, out.error) from out.error
             if on_status is not None:
@@ -683,7 +706,7 @@ class _RawAmpClient:
         )
 
     def status(self, kickoff_id: str) -> RawResponse[Status]:
-        return self._call(_STATUS, _status_kwargs(kickoff_id))
+        return self._call(_status_op(kickoff_id), _status_kwargs(kickoff_id))
 
     def resume(
         self,
@@ -781,8 +804,10 @@ class AsyncAmpClient(_Base):
 
     async def status(self, kickoff_id: str) -> Status:
         """The run's current status: StatusRunning, StatusCompleted, StatusError, or
-        StatusUnknown for a state this SDK's spec does not know."""
-        return (await self._request(_STATUS, _status_kwargs(kickoff_id)))[0]
+        StatusPendingHumanInput (paused for a human review), or StatusUnknown for a state this SDK
+        does not know. Either dialect gives these types (see raw_body() for the body as sent);
+        the observed ``NOT FOUND`` state raises RunNotFoundError."""
+        return (await self._request(_status_op(kickoff_id), _status_kwargs(kickoff_id)))[0]
 
     async def wait(
         self, kickoff_id: str, *, timeout: float | None = 600, on_status: StatusCallback | None = None
@@ -792,10 +817,11 @@ class AsyncAmpClient(_Base):
         clock = self._clock
         waiting = _Wait(kickoff_id, timeout, clock.monotonic())
         kwargs = _status_kwargs(kickoff_id)
+        op = _status_op(kickoff_id)
         status: Status | None = None
         while True:
             try:
-                status = (await self._request(_STATUS, dict(kwargs), waiting.deadline))[0]
+                status = (await self._request(op, dict(kwargs), waiting.deadline))[0]
             except _OutOfTime as out:
                 raise waiting.expired(status, out.error) from out.error
             if on_status is not None:
@@ -896,7 +922,7 @@ class _AsyncRawAmpClient:
         )
 
     async def status(self, kickoff_id: str) -> RawResponse[Status]:
-        return await self._call(_STATUS, _status_kwargs(kickoff_id))
+        return await self._call(_status_op(kickoff_id), _status_kwargs(kickoff_id))
 
     async def resume(
         self,
