@@ -350,3 +350,10 @@ def test_run_returns_the_text_against_an_observed_crew(factory: Factory) -> None
     final = call(factory(Script(crew)), "run", {"topic": "AI"}, timeout=60)
     assert isinstance(final, StatusCompleted)
     assert final.result.output == "Report on AI."
+
+
+def test_changing_a_status_does_not_change_its_raw_body() -> None:
+    body = observed("RUNNING", None, {"task": "Research", "tools": ["search"]})
+    status = status_of(sync_client, body)
+    status.additional_properties["last_step"]["tools"].append("scrape")
+    assert raw_body(status) == body
