@@ -255,11 +255,10 @@ def raw_body(status: Status) -> dict[str, Any]:
     For a status the client parsed this is the JSON object received; for one built by hand it
     is its ``to_dict()``. ``client.with_raw_response.status(...)`` also gives the HTTP response.
     """
-    if isinstance(status, StatusUnknown):
-        return _copied(status.raw)
-    body = _RAW.get(id(status))
+    body = status.raw if isinstance(status, StatusUnknown) else _RAW.get(id(status))
     if body is not None:
-        return _copied(body)
+        copied: dict[str, Any] = _copied(body)
+        return copied
     to_dict = getattr(status, "to_dict", None)
     if callable(to_dict):
         document: dict[str, Any] = to_dict()
