@@ -357,3 +357,19 @@ def test_changing_a_status_does_not_change_its_raw_body() -> None:
     status = status_of(sync_client, body)
     status.additional_properties["last_step"]["tools"].append("scrape")
     assert raw_body(status) == body
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"state": 3}, "state: expected a string, got int"),
+        ({"state": "SUCCESS", "result": 5}, "result: expected null, an object or a string, got int"),
+        ({"state": "RUNNING", "last_step": "a step"}, "last_step: expected null or an object, got str"),
+        ({"inputs": {"topic": 1}}, "inputs.topic: expected a string, got int"),
+    ],
+)
+def test_a_junk_field_is_named_with_every_kind_it_may_be(body: Any, message: str) -> None:
+    operation, args = ("inputs", ()) if "inputs" in body else ("status", (KICKOFF_ID,))
+    with pytest.raises(ResponseValidationError) as raised:
+        call(sync_client(Script(json_response(body))), operation, *args)
+    assert str(raised.value).endswith(message)

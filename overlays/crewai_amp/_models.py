@@ -146,15 +146,30 @@ def _union_check(checks: list[Check], optional: bool) -> Check:
     def check(value: object) -> str | None:
         if optional and value is UNSET:
             return None
-        first = None
+        problems = []
         for one in checks:
             problem = one(value)
             if problem is None:
                 return None
-            first = first or problem
-        return first
+            problems.append(problem)
+        return _either(problems, value)
 
     return check
+
+
+def _either(problems: list[str], value: object) -> str:
+    """One message for a value no member of a union accepts: every kind it could have been
+    (``expected a string, an object or null, got int``), or the first problem found inside a
+    value of the right kind (``.field: ...``)."""
+    wanted: list[str] = []
+    for problem in problems:
+        head, got, _ = problem.partition(", got ")
+        if not (got and head.startswith("expected ")):
+            return problem
+        wanted.append(head.removeprefix("expected "))
+    if len(wanted) == 1:
+        return problems[0]
+    return f"expected {', '.join(wanted[:-1])} or {wanted[-1]}, got {json_kind(value)}"
 
 
 def _model_check(cls: type) -> Check:
