@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.observed_status import ObservedStatus
 from ...models.status_completed import StatusCompleted
 from ...models.status_error import StatusError
 from ...models.status_pending_human_input import StatusPendingHumanInput
@@ -34,6 +35,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
     Error
+    | ObservedStatus
     | StatusCompleted
     | StatusError
     | StatusPendingHumanInput
@@ -44,7 +46,13 @@ def _parse_response(
 
         def _parse_response_200(
             data: object,
-        ) -> StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning:
+        ) -> (
+            ObservedStatus
+            | StatusCompleted
+            | StatusError
+            | StatusPendingHumanInput
+            | StatusRunning
+        ):
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -71,13 +79,21 @@ def _parse_response(
                 return componentsschemas_status_response_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_status_response_type_3 = (
+                    StatusPendingHumanInput.from_dict(data)
+                )
+
+                return componentsschemas_status_response_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_status_response_type_3 = (
-                StatusPendingHumanInput.from_dict(data)
-            )
+            response_200_type_1 = ObservedStatus.from_dict(data)
 
-            return componentsschemas_status_response_type_3
+            return response_200_type_1
 
         response_200 = _parse_response_200(response.json())
 
@@ -107,7 +123,12 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -122,7 +143,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[
-    Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
 ]:
     """Get Kickoff Status
 
@@ -138,7 +164,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning]
+        Response[Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning]
     """
 
     kwargs = _get_kwargs(
@@ -158,6 +184,7 @@ def sync(
     client: AuthenticatedClient | Client,
 ) -> (
     Error
+    | ObservedStatus
     | StatusCompleted
     | StatusError
     | StatusPendingHumanInput
@@ -178,7 +205,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
+        Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
     """
 
     return sync_detailed(
@@ -192,7 +219,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[
-    Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
 ]:
     """Get Kickoff Status
 
@@ -208,7 +240,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning]
+        Response[Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning]
     """
 
     kwargs = _get_kwargs(
@@ -226,6 +258,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> (
     Error
+    | ObservedStatus
     | StatusCompleted
     | StatusError
     | StatusPendingHumanInput
@@ -246,7 +279,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
+        Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
     """
 
     return (
