@@ -30,6 +30,7 @@ from .errors import (
     RateLimitError,
     ResponseTooLarge,
     ResponseValidationError,
+    RunNotFoundError,
     UnprocessableEntityError,
     WaitTimeout,
     WebhookVerificationError,
@@ -48,8 +49,10 @@ if TYPE_CHECKING:
         Status,
         StatusCompleted,
         StatusError,
+        StatusPendingHumanInput,
         StatusRunning,
         StatusUnknown,
+        raw_body,
     )
 
 __all__ = [
@@ -73,10 +76,12 @@ __all__ = [
     "ResponseTooLarge",
     "ResponseValidationError",
     "ResumeResponse",
+    "RunNotFoundError",
     "RunOutcome",
     "Status",
     "StatusCompleted",
     "StatusError",
+    "StatusPendingHumanInput",
     "StatusRunning",
     "StatusUnknown",
     "UnprocessableEntityError",
@@ -84,6 +89,7 @@ __all__ = [
     "WebhookUrls",
     "WebhookVerificationError",
     "__version__",
+    "raw_body",
     "with_raw_response",
 ]
 
@@ -103,8 +109,10 @@ __getattr__, __dir__ = lazy(
         "Status": "._status",
         "StatusCompleted": "._status",
         "StatusError": "._status",
+        "StatusPendingHumanInput": "._status",
         "StatusRunning": "._status",
         "StatusUnknown": "._status",
+        "raw_body": "._status",
     },
     __all__,
 )

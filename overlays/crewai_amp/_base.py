@@ -21,7 +21,9 @@ from ._operations import Call, Operation
 from ._raw import record
 from ._responses import (
     PARSE_ERRORS,
+    UnknownRun,
     declared_length,
+    run_not_found,
     status_error,
     too_large,
     transport_error,
@@ -312,5 +314,7 @@ class _Base:
             parsed = op.parse(response.json())
         except PARSE_ERRORS as exc:
             raise validation_error(response, exc, self._secrets(call)) from exc
+        except UnknownRun as unknown:
+            raise run_not_found(response, unknown, self._secrets(call)) from None
         record(response, attempt)
         return parsed

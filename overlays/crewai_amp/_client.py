@@ -145,8 +145,10 @@ class AmpClient(_Base):
         return self._request(kickoff_call(inputs, options))
 
     def status(self, kickoff_id: str) -> Status:
-        """The run's current status: StatusRunning, StatusCompleted, StatusError, or
-        StatusUnknown for a state this SDK's spec does not know."""
+        """The run's current status: StatusRunning, StatusCompleted, StatusError,
+        StatusPendingHumanInput (paused for a human review), or StatusUnknown for a state this SDK
+        does not know. Either dialect gives these types (see raw_body() for the body as sent);
+        the observed ``NOT FOUND`` state raises RunNotFoundError."""
         return self._request(status_call(kickoff_id))
 
     def wait(
@@ -158,8 +160,9 @@ class AmpClient(_Base):
         finish once the crew reports progress. ``on_status`` sees every status. Raises
         ExecutionError if the run ends in error, WaitTimeout after ``timeout`` seconds (None:
         no limit) — the status checks, their retries and their wait for a free request slot
-        included, each given only the time left (at least 1 s). Statuses the spec does not know
-        keep it waiting.
+        included, each given only the time left (at least 1 s). A run paused for human input
+        (StatusPendingHumanInput) and statuses the SDK does not know keep it waiting, and
+        ``on_status`` sees them. RunNotFoundError (the observed ``NOT FOUND`` state) is raised at once.
         """
         clock = self._clock
         waiting = _Wait(kickoff_id, timeout, clock.monotonic())

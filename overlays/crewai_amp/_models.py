@@ -146,32 +146,58 @@ def _union_check(checks: list[Check], optional: bool) -> Check:
     def check(value: object) -> str | None:
         if optional and value is UNSET:
             return None
-        first = None
+        problems = []
         for one in checks:
             problem = one(value)
             if problem is None:
                 return None
-            first = first or problem
-        return first
+            problems.append(problem)
+        return _either(problems, value)
 
     return check
 
 
+def _either(problems: list[str], value: object) -> str:
+    """One message for a value no member of a union accepts: every kind it could have been
+    (``expected a string, an object or null, got int``), or the first problem found inside a
+    value of the right kind (``.field: ...``)."""
+    wanted: list[str] = []
+    for problem in problems:
+        head, got, _ = problem.partition(", got ")
+        if not (got and head.startswith("expected ")):
+            return problem
+        wanted.append(head.removeprefix("expected "))
+    if len(wanted) == 1:
+        return problems[0]
+    return f"expected {', '.join(wanted[:-1])} or {wanted[-1]}, got {json_kind(value)}"
+
+
 def _model_check(cls: type) -> Check:
-    fields: list[tuple[tuple[str, Check], ...]] = []  # the plan, fetched on first use (recursion)
+    plans: list[_Plan] = []  # the plan, fetched on first use (recursion)
 
     def check(value: object) -> str | None:
         if not isinstance(value, cls):
             return f"expected an object, got {json_kind(value)}"
-        if not fields:
-            fields.append(_plan(cls).fields)
-        for name, one in fields[0]:
-            problem = one(getattr(value, name))
-            if problem is not None:
-                return f".{name}{_joined(problem)}"
-        return None
+        if not plans:
+            plans.append(_plan(cls))
+        problem = _problem(plans[0], value)
+        return None if problem is None else f".{problem}"
 
     return check
+
+
+def _problem(plan: _Plan, model: object) -> str | None:
+    """What is wrong with a loaded model's fields, ``name: ...`` (None if nothing)."""
+    for name, one in plan.fields:
+        problem = one(getattr(model, name))
+        if problem is not None:
+            return f"{name}{_joined(problem)}"
+    if plan.values is not None:
+        for key, value in getattr(model, "additional_properties", {}).items():
+            problem = plan.values(value)
+            if problem is not None:
+                return f"{key}{_joined(problem)}"
+    return None
 
 
 def _check_for(annotation: object) -> Check:
@@ -218,6 +244,9 @@ class _Plan:
     # turns a list given for an object into an empty model (``dict([])``), so the raw shape is
     # checked before it runs. Same key assumption as ``enums``.
     nested: tuple[tuple[str, bool, type | None], ...]
+    # The check of every value in ``additional_properties`` when the schema types them (a map
+    # such as ``dict[str, str]``); None when they may hold anything.
+    values: Check | None = None
 
 
 _PLANS: dict[type, _Plan] = {}
@@ -252,9 +281,24 @@ def _plan(cls: type) -> _Plan:
             shape = _nested_of(annotation)
             if shape is not None:
                 nested.append((field.name, *shape))
-        plan = _Plan(fields=tuple(fields), enums=tuple(enums), nested=tuple(nested))
+        values = _check_for(_value_type(hints.get("additional_properties")))
+        plan = _Plan(
+            fields=tuple(fields),
+            enums=tuple(enums),
+            nested=tuple(nested),
+            values=None if values is _accept else values,
+        )
         _PLANS[cls] = plan
     return plan
+
+
+def _value_type(annotation: object) -> object:
+    """The value type of a ``dict[str, X]`` annotation; Any for anything else."""
+    if typing.get_origin(annotation) is dict:
+        args = typing.get_args(annotation)
+        if len(args) == 2:
+            return args[1]
+    return Any
 
 
 def _enum_of(annotation: object) -> type[enum.Enum] | None:
@@ -337,10 +381,9 @@ def load(cls: type[T], data: object) -> T:
             unknown.append((name, value))
             data[name] = next(iter(enum_type)).value
     model: T = cls.from_dict(data)  # type: ignore[attr-defined]
-    for name, check in plan.fields:
-        problem = check(getattr(model, name))
-        if problem is not None:
-            raise ModelError(f"{name}{_joined(problem)}")
+    problem = _problem(plan, model)
+    if problem is not None:
+        raise ModelError(problem)
     if unknown:
         for name, value in unknown:
             setattr(model, name, UnknownEnumValue(value))

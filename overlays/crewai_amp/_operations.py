@@ -74,10 +74,13 @@ class Call(Generic[T]):
 
 
 def _parse_inputs(data: object) -> list[str]:
-    from crewai_amp_api.models import InputsResponse
+    """The input names, from the spec's list or the observed name -> type map."""
+    from crewai_amp_api.models import InputsResponse, ObservedInputsResponse
 
     from ._models import load
 
+    if isinstance(data, dict) and isinstance(data.get("inputs"), dict):
+        return list(load(ObservedInputsResponse, data).inputs.additional_properties)
     inputs: list[str] = load(InputsResponse, data).inputs
     return inputs
 
@@ -92,12 +95,6 @@ def _parse_kickoff(data: object) -> KickoffResponse:
     return kicked
 
 
-def _parse_status(data: object) -> Status:
-    from ._status import parse_status
-
-    return parse_status(data)
-
-
 def _parse_resume(data: object) -> ResumeResponse:
     from ._models import load
     from ._status import ResumeResponse
@@ -107,8 +104,14 @@ def _parse_resume(data: object) -> ResumeResponse:
 
 INPUTS = Operation(idempotent=True, parse=_parse_inputs)
 KICKOFF = Operation(idempotent=False, parse=_parse_kickoff, starts_run=True)
-STATUS = Operation(idempotent=True, parse=_parse_status)
 RESUME = Operation(idempotent=False, parse=_parse_resume)
+
+
+def _status_operation(kickoff_id: str) -> Operation[Status]:
+    """GET /status for one run: the parser names the run in a NOT FOUND answer."""
+    from ._status import parse_status
+
+    return Operation(idempotent=True, parse=lambda data: parse_status(data, kickoff_id))
 
 
 def _or_unset(value: Any) -> Any:
@@ -174,7 +177,7 @@ def status_call(kickoff_id: str) -> Call[Status]:
 
     if not isinstance(kickoff_id, str) or not kickoff_id:
         raise ValueError(f"kickoff_id must be a non-empty string, got {kickoff_id!r}")
-    return Call(STATUS, get_kickoff_status._get_kwargs(kickoff_id))
+    return Call(_status_operation(kickoff_id), get_kickoff_status._get_kwargs(kickoff_id))
 
 
 def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[KickoffResponse]:

@@ -20,6 +20,7 @@ from .errors import (
     APITimeoutError,
     ResponseTooLarge,
     ResponseValidationError,
+    RunNotFoundError,
     clip,
     safe_text,
     status_error_class,
@@ -100,6 +101,26 @@ def validation_error(
     )
     return ResponseValidationError(
         safe_text(message, secrets), raw=response.text, status_code=response.status_code, response=response
+    )
+
+
+class UnknownRun(Exception):
+    """The observed ``NOT FOUND`` state: AMP knows no run with this kickoff id. The client turns
+    it into errors.RunNotFoundError, which carries the HTTP response."""
+
+    def __init__(self, kickoff_id: str, state: str, body: dict[str, object]) -> None:
+        super().__init__(f"no crew run {kickoff_id!r} (AMP answered state {state!r})")
+        self.kickoff_id = kickoff_id
+        self.state = state
+        self.body = body
+
+
+def run_not_found(
+    response: httpx.Response, unknown: UnknownRun, secrets: Iterable[str] = ()
+) -> RunNotFoundError:
+    message = f"{_request_line(response)}answered {response.status_code}: {unknown}"
+    return RunNotFoundError(
+        safe_text(message, secrets), response=response, body=unknown.body, kickoff_id=unknown.kickoff_id
     )
 
 

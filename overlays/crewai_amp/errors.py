@@ -36,6 +36,7 @@ __all__ = [
     "RateLimitError",
     "ResponseTooLarge",
     "ResponseValidationError",
+    "RunNotFoundError",
     "UnprocessableEntityError",
     "WaitTimeout",
     "WebhookVerificationError",
@@ -140,6 +141,17 @@ class AuthenticationError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: unknown crew or kickoff id."""
+
+
+class RunNotFoundError(NotFoundError):
+    """AMP knows no run with this kickoff id, said in the body rather than by a 404: deployed
+    crews answer ``200 {"state": "NOT FOUND"}``. ``kickoff_id`` is the id asked about;
+    ``status_code`` and ``body`` are the response's, as for every APIStatusError. Catching
+    NotFoundError catches both forms."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object, kickoff_id: str) -> None:
+        super().__init__(message, response=response, body=body)
+        self.kickoff_id = kickoff_id
 
 
 class UnprocessableEntityError(APIStatusError):

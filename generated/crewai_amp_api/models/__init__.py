@@ -14,6 +14,11 @@ from .kickoff_request import KickoffRequest
 from .kickoff_request_inputs import KickoffRequestInputs
 from .kickoff_request_meta import KickoffRequestMeta
 from .kickoff_response import KickoffResponse
+from .observed_inputs_response import ObservedInputsResponse
+from .observed_inputs_response_inputs import ObservedInputsResponseInputs
+from .observed_status import ObservedStatus
+from .observed_status_last_step_type_0 import ObservedStatusLastStepType0
+from .observed_status_result_type_1 import ObservedStatusResultType1
 from .resume_request import ResumeRequest
 from .resume_response import ResumeResponse
 from .resume_response_status import ResumeResponseStatus
@@ -22,6 +27,9 @@ from .status_completed_result import StatusCompletedResult
 from .status_completed_status import StatusCompletedStatus
 from .status_error import StatusError
 from .status_error_status import StatusErrorStatus
+from .status_pending_human_input import StatusPendingHumanInput
+from .status_pending_human_input_progress import StatusPendingHumanInputProgress
+from .status_pending_human_input_status import StatusPendingHumanInputStatus
 from .status_running import StatusRunning
 from .status_running_progress import StatusRunningProgress
 from .status_running_status import StatusRunningStatus
@@ -41,6 +49,11 @@ __all__ = (
     "KickoffRequestInputs",
     "KickoffRequestMeta",
     "KickoffResponse",
+    "ObservedInputsResponse",
+    "ObservedInputsResponseInputs",
+    "ObservedStatus",
+    "ObservedStatusLastStepType0",
+    "ObservedStatusResultType1",
     "ResumeRequest",
     "ResumeResponse",
     "ResumeResponseStatus",
@@ -49,6 +62,9 @@ __all__ = (
     "StatusCompletedStatus",
     "StatusError",
     "StatusErrorStatus",
+    "StatusPendingHumanInput",
+    "StatusPendingHumanInputProgress",
+    "StatusPendingHumanInputStatus",
     "StatusRunning",
     "StatusRunningProgress",
     "StatusRunningStatus",

@@ -10,11 +10,11 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CREW_ERROR, INTERRUPTED, OK, Failure, UsageError, describe, wait_command
+from ._errors import CREW_ERROR, INTERRUPTED, OK, Failure, UsageError, describe, resume_command, wait_command
 from ._output import Output
 from ._parser import DEFAULT_TIMEOUT, load_inputs_file
 from ._progress import display_for
-from ._render import render_final, render_status, status_document, view_of
+from ._render import PAUSED, render_final, render_status, status_document, view_of
 
 if TYPE_CHECKING:
     from .._client import AmpClient
@@ -47,6 +47,22 @@ def _wait_command(args: argparse.Namespace, kickoff_id: str) -> str:
 
 def _resume_waiting(args: argparse.Namespace, kickoff_id: str) -> str:
     return f"resume waiting with: {_wait_command(args, kickoff_id)}"
+
+
+def _announce_pause(args: argparse.Namespace, out: Output, kickoff_id: str, task_id: str | None) -> None:
+    """Say that the run waits for a human review, with the command that answers it."""
+    command = resume_command(kickoff_id, task_id, getattr(args, "base_url", None))
+    if out.json_mode:
+        out.stderr_json(
+            {
+                "notice": "waiting for human input",
+                "kickoff_id": kickoff_id,
+                "task_id": task_id,
+                "resume": command,
+            }
+        )
+    else:
+        out.note(f"the run is waiting for human input; answer the review with: {command}")
 
 
 def run_inputs(args: argparse.Namespace, out: Output) -> int:
@@ -105,7 +121,10 @@ def run_status(args: argparse.Namespace, out: Output) -> int:
     with connect(args, out) as client:
         status = client.status(args.kickoff_id)
     render_status(out, args.kickoff_id, status)
-    return CREW_ERROR if view_of(status).state == "error" else OK
+    view = view_of(status)
+    if view.state == PAUSED:
+        _announce_pause(args, out, args.kickoff_id, view.task_id)
+    return CREW_ERROR if view.state == "error" else OK
 
 
 def run_wait(args: argparse.Namespace, out: Output) -> int:
@@ -119,10 +138,19 @@ def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Nam
     from ..errors import AmpError, ExecutionError, NotFoundError, WaitTimeout
 
     display = display_for(out)
+    announced: set[str | None] = set()  # the reviews already announced, by task id
+
+    def seen(status: Any) -> None:
+        display.update(status)
+        view = view_of(status)
+        if view.state == PAUSED and view.task_id not in announced:
+            announced.add(view.task_id)
+            _announce_pause(args, out, kickoff_id, view.task_id)
+
     try:
         with display:
             try:
-                final = client.wait(kickoff_id, timeout=timeout, on_status=display.update)
+                final = client.wait(kickoff_id, timeout=timeout, on_status=seen)
             except ExecutionError as exc:
                 display.update(exc.status)
                 raise

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from ..errors import (
@@ -83,6 +84,14 @@ def wait_command(kickoff_id: str, base_url_flag: str | None = None) -> str:
     """The command that resumes waiting for `kickoff_id` (never with the token)."""
     where = f" --base-url {_without_userinfo(base_url_flag)}" if base_url_flag else ""
     return f"crewai-amp wait {kickoff_id}{where}"
+
+
+def resume_command(kickoff_id: str, task_id: str | None, base_url_flag: str | None = None) -> str:
+    """The command that answers the human review of run `kickoff_id` (never with the token);
+    a placeholder stands for a task id AMP did not name."""
+    where = f" --base-url {_without_userinfo(base_url_flag)}" if base_url_flag else ""
+    task = shlex.quote(task_id) if task_id else "TASK_ID"
+    return f'crewai-amp resume {kickoff_id} --task {task} --feedback "..." --approve{where}'
 
 
 def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure:

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._output import Output
-from ._render import StatusView, summary, view_of
+from ._render import PAUSED, StatusView, summary, view_of
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -118,7 +118,7 @@ class RichBar(Display):
             total=total,
             completed=done or 0,
         )
-        if view.state != "running":
+        if view.state not in ("running", PAUSED):
             self._progress.stop_task(self._task)
 
 

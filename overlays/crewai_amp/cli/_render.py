@@ -16,6 +16,7 @@ from typing import Any
 from ._output import Output
 
 __all__ = [
+    "PAUSED",
     "StatusView",
     "event_data",
     "render_event",
@@ -57,6 +58,10 @@ def _count(value: Any) -> int | None:
     return value
 
 
+# The status of a run paused for a human review (StatusPendingHumanInput, either dialect).
+PAUSED = "pending_human_input"
+
+
 @dataclass(frozen=True)
 class StatusView:
     """What the CLI needs from one status, every field optional but `state`."""
@@ -70,6 +75,7 @@ class StatusView:
     execution_time: float | None = None
     error: str | None = None
     document: dict[str, Any] = field(default_factory=dict)
+    task_id: str | None = None  # the task a paused run waits on
 
 
 def _document(status: Any) -> dict[str, Any]:
@@ -102,6 +108,7 @@ def view_of(status: Any) -> StatusView:
         execution_time=_number(getattr(status, "execution_time", None)),
         error=_text(getattr(status, "error", None)),
         document=_document(status),
+        task_id=_text(getattr(status, "task_id", None)),
     )
 
 
@@ -125,6 +132,14 @@ def summary(view: StatusView) -> str:
             line += f" in {view.execution_time:.2f} s"
         if view.tasks:
             line += f" ({len(view.tasks)} tasks)"
+        return line
+    if view.state == PAUSED:
+        line = "waiting for human input"
+        task = view.current_task or view.task_id
+        if task:
+            line += f" on {task}"
+        if view.completed_tasks is not None and view.total_tasks is not None:
+            line += f" ({view.completed_tasks}/{view.total_tasks} tasks done)"
         return line
     if view.state == "error":
         return f"ended in error: {view.error or 'no error message given'}"

@@ -9,8 +9,10 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.observed_status import ObservedStatus
 from ...models.status_completed import StatusCompleted
 from ...models.status_error import StatusError
+from ...models.status_pending_human_input import StatusPendingHumanInput
 from ...models.status_running import StatusRunning
 from ...types import Response
 
@@ -31,12 +33,26 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | StatusCompleted | StatusError | StatusRunning | None:
+) -> (
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
+    | None
+):
     if response.status_code == 200:
 
         def _parse_response_200(
             data: object,
-        ) -> StatusCompleted | StatusError | StatusRunning:
+        ) -> (
+            ObservedStatus
+            | StatusCompleted
+            | StatusError
+            | StatusPendingHumanInput
+            | StatusRunning
+        ):
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -55,11 +71,29 @@ def _parse_response(
                 return componentsschemas_status_response_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_status_response_type_2 = StatusError.from_dict(data)
+
+                return componentsschemas_status_response_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_status_response_type_3 = (
+                    StatusPendingHumanInput.from_dict(data)
+                )
+
+                return componentsschemas_status_response_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_status_response_type_2 = StatusError.from_dict(data)
+            response_200_type_1 = ObservedStatus.from_dict(data)
 
-            return componentsschemas_status_response_type_2
+            return response_200_type_1
 
         response_200 = _parse_response_200(response.json())
 
@@ -88,7 +122,14 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | StatusCompleted | StatusError | StatusRunning]:
+) -> Response[
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -101,7 +142,14 @@ def sync_detailed(
     kickoff_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Error | StatusCompleted | StatusError | StatusRunning]:
+) -> Response[
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
+]:
     """Get Kickoff Status
 
      Returns the current status of a crew execution identified by `kickoff_id`. The response
@@ -116,7 +164,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | StatusCompleted | StatusError | StatusRunning]
+        Response[Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning]
     """
 
     kwargs = _get_kwargs(
@@ -134,7 +182,15 @@ def sync(
     kickoff_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Error | StatusCompleted | StatusError | StatusRunning | None:
+) -> (
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
+    | None
+):
     """Get Kickoff Status
 
      Returns the current status of a crew execution identified by `kickoff_id`. The response
@@ -149,7 +205,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | StatusCompleted | StatusError | StatusRunning
+        Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
     """
 
     return sync_detailed(
@@ -162,7 +218,14 @@ async def asyncio_detailed(
     kickoff_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Error | StatusCompleted | StatusError | StatusRunning]:
+) -> Response[
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
+]:
     """Get Kickoff Status
 
      Returns the current status of a crew execution identified by `kickoff_id`. The response
@@ -177,7 +240,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | StatusCompleted | StatusError | StatusRunning]
+        Response[Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning]
     """
 
     kwargs = _get_kwargs(
@@ -193,7 +256,15 @@ async def asyncio(
     kickoff_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Error | StatusCompleted | StatusError | StatusRunning | None:
+) -> (
+    Error
+    | ObservedStatus
+    | StatusCompleted
+    | StatusError
+    | StatusPendingHumanInput
+    | StatusRunning
+    | None
+):
     """Get Kickoff Status
 
      Returns the current status of a crew execution identified by `kickoff_id`. The response
@@ -208,7 +279,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | StatusCompleted | StatusError | StatusRunning
+        Error | ObservedStatus | StatusCompleted | StatusError | StatusPendingHumanInput | StatusRunning
     """
 
     return (
