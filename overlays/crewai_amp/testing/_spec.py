@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -154,16 +155,26 @@ def load_spec(document: Mapping[str, Any] | None = None) -> Spec:
 
 def _problems(validator: Draft202012Validator, data: Any) -> list[Problem]:
     problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    found = [_deepest(error) for error in validator.iter_errors(data)]
+    for error, message in sorted(found, key=lambda e: [str(p) for p in e[0].absolute_path]):
         where = [str(part) for part in error.absolute_path]
         if error.validator == "required" and isinstance(error.instance, Mapping):
             missing = [name for name in error.validator_value if name not in error.instance]
             where += missing[:1]
-        message = error.message
         if len(message) > _MESSAGE_LIMIT:
             message = message[: _MESSAGE_LIMIT - 3] + "..."
         problems.append(Problem(".".join(where), message))
     return problems
+
+
+def _deepest(error: ValidationError) -> tuple[ValidationError, str]:
+    """A value that fits no branch of a oneOf/anyOf is named by the deepest field the branches
+    disagree on (`webhooks.authentication.strategy`), with what each branch wanted there."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return error, error.message
+    depth = max(len(e.absolute_path) for e in error.context)
+    deepest = [e for e in error.context if len(e.absolute_path) == depth]
+    return deepest[0], "; ".join(dict.fromkeys(e.message for e in deepest))
 
 
 def _parameter_problems(validator: Draft202012Validator, raw: str) -> list[Problem]:
