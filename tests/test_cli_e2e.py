@@ -415,9 +415,9 @@ def test_on_a_terminal_a_rich_progress_bar_and_panel(
     bars: list[Any] = []
     original = _progress.RichBar.__init__
 
-    def init(self: _progress.RichBar, console: Any) -> None:
+    def init(self: _progress.RichBar, console: Any, *args: Any, **kwargs: Any) -> None:
         bars.append(self)
-        original(self, console)
+        original(self, console, *args, **kwargs)
 
     monkeypatch.setattr(_progress.RichBar, "__init__", init)
     run = cli(capsys, "kickoff", *TRY, "--wait")
