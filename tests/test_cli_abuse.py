@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,10 +60,10 @@ def _kickoff_with_stdout(emulator: AmpEmulator, how: str, *extra: str) -> tuple[
     """Run `crewai-amp kickoff` in a child whose stdout is closed / a pipe with no reader /
     /dev/full. Returns the exit code and stderr."""
     argv = child_command("kickoff", *TRY, *extra)
-    if how == "closed":  # the shell's `>&-`: the child starts with descriptor 1 closed
+    if how == "closed":  # as the shell's `>&-`: the CLI starts with descriptor 1 closed
+        close_then_exec = "import os, sys; os.close(1); os.execv(sys.executable, sys.argv[1:])"
         result = subprocess.run(
-            " ".join(map(shlex.quote, argv)) + " >&-",
-            shell=True,
+            [argv[0], "-c", close_then_exec, *argv],
             stderr=subprocess.PIPE,
             env=_env(emulator),
             timeout=120,
@@ -210,7 +209,7 @@ def test_an_undecodable_token_is_refused_without_showing_it(capsys: pytest.Captu
     [
         (b'{"topic": "caf\xe9"}', "not UTF-8"),  # latin-1 bytes
         (b'{"topic": "\xff\xfe"}', "not UTF-8"),
-        (b'\xff\xfe{\x00}\x00', "not UTF-8"),  # UTF-16 with a BOM
+        (b"\xff\xfe{\x00}\x00", "not UTF-8"),  # UTF-16 with a BOM
         (b'{"topic": "\\udc80", "target_audience": "x", "depth": "y"}', "lone surrogate"),
         (b'{"topic": "AI", "nested": {"list": ["ok", "\\ud800"]}}', "nested.list[1]"),
         (b'{"\\udfff": "key"}', "lone surrogate"),

@@ -178,7 +178,9 @@ def test_plain_lines_say_since_attach_until_the_start_is_known() -> None:
     assert _seconds(last) == pytest.approx(64.1, abs=0.05)
 
 
-def test_kickoff_wait_counts_from_the_kickoff(emulator: AmpEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+def test_kickoff_wait_counts_from_the_kickoff(
+    emulator: AmpEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = cli(capsys, "kickoff", *TRY, "--wait")
     assert run.code == 0, run.err
     progress = [line for line in run.out.splitlines() if line.startswith("[")]
@@ -220,7 +222,12 @@ def test_a_reattached_wait_says_since_attach_until_the_run_says_more(
                 http.post(
                     "/resume",
                     headers={"Authorization": f"Bearer {TOKEN}"},
-                    json={"execution_id": kid, "task_id": "write", "human_feedback": "ok", "is_approve": True},
+                    json={
+                        "execution_id": kid,
+                        "task_id": "write",
+                        "human_feedback": "ok",
+                        "is_approve": True,
+                    },
                 )
 
     reviewer = threading.Thread(target=approve)
