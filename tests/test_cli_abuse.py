@@ -7,6 +7,8 @@ import io
 import json
 import os
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,9 @@ from typing import Any
 import pytest
 from _cli_support import ENV_NAMES, TRY, child_command, child_env, cli
 from _emulator_support import SCALE
-from crewai_amp.cli import _output
+from crewai_amp.cli import _output, main
 from crewai_amp.cli._output import Output, escape_controls
+from crewai_amp.cli._progress import PlainLines
 from crewai_amp.cli._render import render_event
 from crewai_amp.testing import AmpEmulator, default_crew
 
@@ -120,6 +123,45 @@ def test_kickoff_wait_with_stdout_full_still_gives_the_id(emulator: AmpEmulator)
     assert code == 74, err
     (kid,) = emulator.kickoff_ids
     assert kid in err
+
+
+def test_kickoff_wait_whose_reader_leaves_after_the_first_line(
+    emulator: AmpEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `crewai-amp kickoff --wait | head -1`: the reader takes "kicked off <id>" and exits; the
+    # progress lines after it meet a broken pipe. The first progress line waits for the reader
+    # to be gone, so the order is certain.
+    read_end, write_end = os.pipe()
+    reader_gone = threading.Event()
+
+    def reader() -> None:
+        with os.fdopen(read_end, "r", encoding="utf-8") as lines:
+            lines.readline()
+        reader_gone.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    original = PlainLines.update
+
+    def update(self: PlainLines, status: Any) -> None:
+        assert reader_gone.wait(30)
+        original(self, status)
+
+    monkeypatch.setattr(PlainLines, "update", update)
+    stdout = os.fdopen(write_end, "w", encoding="utf-8")
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    try:
+        code = main(["kickoff", *TRY, "--wait"])
+    finally:
+        thread.join()
+        stdout.close()
+    (kid,) = emulator.kickoff_ids
+    assert code == 74, stderr.getvalue()
+    line = stderr.getvalue().strip()
+    assert line.startswith(f"error: kicked off {kid}, but cannot write to stdout: ")
+    assert f"crewai-amp wait {kid}" in line
 
 
 def test_a_read_only_command_whose_reader_left_ends_quietly(emulator: AmpEmulator) -> None:
