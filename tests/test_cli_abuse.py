@@ -393,3 +393,21 @@ def test_secrets_are_blanked_before_controls_are_escaped() -> None:
     )
     assert TOKEN not in err.getvalue()
     assert err.getvalue() == "error: echo \\x1b[31m***\\x1b[0m\n"
+
+
+def test_lone_surrogates_from_the_server_are_escaped_not_a_failure() -> None:
+    stdout = io.StringIO()
+    out = Output(json_mode=False, stdout=stdout, stderr=io.StringIO())
+    out.print("half \udc80 of a pair")  # JSON may carry "\udc80"; no encoder can write it
+    assert stdout.getvalue() == "half \\udc80 of a pair\n"
+    stdout = io.StringIO()
+    Output(json_mode=True, stdout=stdout, stderr=io.StringIO()).document({"output": "x\udc80y\x9b"})
+    stdout.getvalue().encode("utf-8")  # writable as UTF-8
+    assert json.loads(stdout.getvalue()) == {"output": "x\udc80y\x9b"}  # valid JSON, same value
+
+
+def test_a_terminal_that_cannot_encode_a_character_shows_it_escaped() -> None:
+    raw = io.BytesIO()
+    ascii_terminal = io.TextIOWrapper(raw, encoding="ascii")
+    Output(json_mode=False, stdout=ascii_terminal, stderr=io.StringIO()).print("café ✓")
+    assert raw.getvalue() == b"caf\\xe9 \\u2713\n"

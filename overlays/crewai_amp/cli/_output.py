@@ -30,13 +30,20 @@ __all__ = ["RICH_HINT", "Output", "OutputFailed", "escape_controls", "is_termina
 RICH_HINT = "hint: install the cli extra for a live progress bar: pip install 'crewai-amp-client[cli]'"
 REDACTED = "***"
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but \t and \n, DEL, C1
-_JSON_CONTROLS = re.compile(r"[\x7f-\x9f]")  # json.dumps escapes C0 itself
+# C0 but \t and \n, DEL, C1; and lone surrogates, which no stream can encode.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_JSON_CONTROLS = re.compile(r"[\x7f-\x9f\ud800-\udfff]")  # json.dumps escapes C0 itself
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def escape_controls(text: str) -> str:
-    """`text` with every terminal control character shown as `\\xNN` (CRLF read as a newline)."""
-    return _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", text.replace("\r\n", "\n"))
+    """`text` with every terminal control character shown as `\\xNN` (CRLF read as a newline)
+    and every lone surrogate as `\\udNNN`."""
+    return _CONTROLS.sub(_escape, text.replace("\r\n", "\n"))
 
 
 def _json_text(data: Any, *, indent: int | None = None) -> str:
@@ -119,7 +126,12 @@ class Output:
     def _write(self, stream: IO[str] | None, text: str) -> None:
         if stream is None:  # started with the descriptor closed (`>&-`): Python gives None
             raise OSError(errno.EBADF, "the stream is closed")
-        stream.write(self.clean(text) + "\n")
+        line = self.clean(text) + "\n"
+        try:
+            stream.write(line)
+        except UnicodeEncodeError:  # a terminal whose encoding cannot show every character
+            encoding = getattr(stream, "encoding", None) or "utf-8"
+            stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
         stream.flush()
 
     def _write_stdout(self, text: str) -> None:
