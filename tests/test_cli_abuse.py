@@ -411,3 +411,14 @@ def test_a_terminal_that_cannot_encode_a_character_shows_it_escaped() -> None:
     ascii_terminal = io.TextIOWrapper(raw, encoding="ascii")
     Output(json_mode=False, stdout=ascii_terminal, stderr=io.StringIO()).print("café ✓")
     assert raw.getvalue() == b"caf\\xe9 \\u2713\n"
+
+
+def test_inputs_nested_as_deeply_as_json_allows_are_checked_without_a_crash(
+    emulator: AmpEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for depth in (900, 2000, 5000):
+        path = tmp_path / "inputs.json"
+        path.write_text('{"deep": ' + "[" * depth + "]" * depth + "}", encoding="utf-8")
+        run = cli(capsys, "kickoff", "--inputs-file", str(path))
+        assert run.code in (2, 3), run.err  # refused here (2), or sent and judged by AMP (3)
+        assert "unexpected" not in run.err

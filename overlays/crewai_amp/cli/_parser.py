@@ -152,7 +152,10 @@ def load_inputs_file(path: str) -> dict[str, Any]:
         raise UsageError(f"inputs file {where} is nested too deeply") from None
     if not isinstance(data, dict):
         raise UsageError(f"inputs file {where} must hold a JSON object, not {type(data).__name__}")
-    bad = _unencodable_at(data, "")
+    try:
+        bad = _unencodable_at(data, "")
+    except RecursionError:
+        raise UsageError(f"inputs file {where} is nested too deeply") from None
     if bad is not None:  # e.g. "\udc80": valid JSON, but no UTF-8 request body can carry it
         raise UsageError(
             f"inputs file {where} holds a lone surrogate (not valid Unicode text) at {bad}",
@@ -359,10 +362,10 @@ def _check_argv(argv: Sequence[str]) -> None:
             where = f"the value of {previous}"
         else:
             where = f"argument {index + 1}"
-        raise UsageError(
-            f"{where} is not valid text: it holds bytes that are not UTF-8",
-            hint="pass UTF-8 text, or inputs as a UTF-8 JSON file with --inputs-file",
-        )
+        hint = "pass UTF-8 text"
+        if "--input" in where:
+            hint += ", or the inputs as a UTF-8 JSON file with --inputs-file"
+        raise UsageError(f"{where} is not valid text: it holds bytes that are not UTF-8", hint=hint)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
