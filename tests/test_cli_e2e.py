@@ -206,8 +206,9 @@ def test_inputs_file_and_input_flags_merge(
 def test_running_status_lines_then_completion(
     review_emulator: AmpEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The crew pauses for review; the CLI shows it running; then a reviewer approves (from
-    another thread, once the CLI has shown a running line) and the CLI shows completion."""
+    """The crew pauses for review; the CLI shows the pause (or a running line, where the spec has
+    no pause variant); then a reviewer approves (from another thread, once the CLI has shown that
+    line) and the CLI shows completion."""
     kid = kickoff_id(capsys, review_emulator)
     wait_for(lambda: review_emulator.awaiting_review(kid), what="the review")
     shown_running = threading.Event()
@@ -215,7 +216,7 @@ def test_running_status_lines_then_completion(
 
     def update(self: _progress.PlainLines, status: Any) -> None:
         original(self, status)
-        if str(getattr(status.status, "value", status.status)) == "running":
+        if str(getattr(status.status, "value", status.status)) in ("running", "pending_human_input"):
             shown_running.set()
 
     monkeypatch.setattr(_progress.PlainLines, "update", update)
@@ -242,7 +243,7 @@ def test_running_status_lines_then_completion(
         reviewer.join()
     assert run.code == 0, run.err
     states = [line.split("] ", 1)[1] for line in run.out.splitlines() if line.startswith("[")]
-    assert states[0].startswith("running: ")
+    assert states[0].startswith(("running: ", "waiting for human input"))
     assert "tasks done)" in states[0]
     assert states[-1].startswith("completed")
 
@@ -415,9 +416,9 @@ def test_on_a_terminal_a_rich_progress_bar_and_panel(
     bars: list[Any] = []
     original = _progress.RichBar.__init__
 
-    def init(self: _progress.RichBar, console: Any) -> None:
+    def init(self: _progress.RichBar, console: Any, *args: Any, **kwargs: Any) -> None:
         bars.append(self)
-        original(self, console)
+        original(self, console, *args, **kwargs)
 
     monkeypatch.setattr(_progress.RichBar, "__init__", init)
     run = cli(capsys, "kickoff", *TRY, "--wait")

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _cli_support import LINE_TIMEOUT, Cli, start
+from _cli_servers_support import LINE_TIMEOUT, Cli, start
 from crewai_amp.cli import main
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_BASE_URL",
     "ENV_TOKEN",
+    "ENV_WEBHOOK_SECRET",
     "USER_AGENT",
     "ClientConfig",
     "resolve",
@@ -36,6 +37,8 @@ __all__ = [
 
 ENV_BASE_URL = "CREWAI_AMP_BASE_URL"
 ENV_TOKEN = "CREWAI_AMP_TOKEN"  # noqa: S105 - the variable's name, not a token
+# The Standard Webhooks signing secret that `crewai-amp webhooks listen` verifies with.
+ENV_WEBHOOK_SECRET = "CREWAI_AMP_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 # httpx's own default pool size: one request per pooled connection, none queued in the pool.

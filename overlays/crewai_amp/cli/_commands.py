@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CREW_ERROR, INTERRUPTED, OK, Failure, UsageError, describe, resume_command, wait_command
-from ._output import Output
+from .._config import ENV_BASE_URL, ENV_TOKEN
+from ._errors import (
+    CREW_ERROR,
+    INTERRUPTED,
+    OK,
+    OUTPUT_FAILED,
+    Failure,
+    UsageError,
+    describe,
+    resume_command,
+    wait_command,
+)
+from ._output import Output, OutputFailed
 from ._parser import DEFAULT_TIMEOUT, load_inputs_file
 from ._progress import display_for
 from ._render import PAUSED, render_final, render_status, status_document, view_of
@@ -24,21 +36,19 @@ __all__ = ["connect", "run_inputs", "run_kickoff", "run_resume", "run_status", "
 
 def connect(args: argparse.Namespace, out: Output) -> AmpClient:
     """An AmpClient from --base-url/--token or the environment; UsageError if either is missing."""
-    base_url = getattr(args, "base_url", None) or os.environ.get("CREWAI_AMP_BASE_URL")
-    token = getattr(args, "token", None) or os.environ.get("CREWAI_AMP_TOKEN")
+    base_url = getattr(args, "base_url", None) or os.environ.get(ENV_BASE_URL)
+    token = getattr(args, "token", None) or os.environ.get(ENV_TOKEN)
     out.add_secret(token)
     if not base_url:
-        raise UsageError("no AMP URL: pass --base-url or set CREWAI_AMP_BASE_URL")
+        raise UsageError(f"no AMP URL: pass --base-url or set {ENV_BASE_URL}")
     if not token:
-        raise UsageError("no API token: pass --token or set CREWAI_AMP_TOKEN")
+        raise UsageError(f"no API token: pass --token or set {ENV_TOKEN}")
     from .._client import AmpClient
 
     try:
         return AmpClient(base_url=base_url, token=token)
     except (ValueError, TypeError) as exc:  # ConfigurationError: names what is wrong, never the token
-        raise UsageError(
-            f"invalid --base-url/--token (or CREWAI_AMP_BASE_URL/CREWAI_AMP_TOKEN): {exc}"
-        ) from None
+        raise UsageError(f"invalid --base-url/--token (or {ENV_BASE_URL}/{ENV_TOKEN}): {exc}") from None
 
 
 def _wait_command(args: argparse.Namespace, kickoff_id: str) -> str:
@@ -89,6 +99,7 @@ def run_kickoff(args: argparse.Namespace, out: Output) -> int:
     inputs = _kickoff_inputs(args)
     meta = dict(args.meta) or None
     with connect(args, out) as client:
+        started = time.monotonic()
         try:
             kickoff = client.kickoff(
                 inputs,
@@ -104,17 +115,37 @@ def run_kickoff(args: argparse.Namespace, out: Output) -> int:
                 "Interrupted",
             ) from None
         kickoff_id = kickoff.kickoff_id
-        if not args.wait:
-            if out.json_mode:
-                out.document({"kickoff_id": kickoff_id})
-            else:
-                out.print(kickoff_id)
-                out.note(f"follow it with: {_wait_command(args, kickoff_id)}")
-            return OK
-        if not out.json_mode:
-            out.print(f"kicked off {kickoff_id}")
-        timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
-        return _wait(client, kickoff_id, timeout, args, out)
+        try:
+            return _after_kickoff(client, kickoff_id, started, args, out)
+        except OutputFailed as exc:
+            # A crew is running (and paid for) that only this id can find: stderr gets it.
+            raise Failure(
+                f"kicked off {kickoff_id}, but cannot write to stdout: {exc.reason}",
+                OUTPUT_FAILED,
+                "OutputError",
+                hint=f"follow it with: {_wait_command(args, kickoff_id)}",
+                details={"kickoff_id": kickoff_id},
+            ) from None
+        except Exception as exc:  # whatever went wrong, the report names the run it concerns
+            failure = describe(exc, base_url_flag=getattr(args, "base_url", None))
+            failure.details.setdefault("kickoff_id", kickoff_id)
+            raise failure from None
+
+
+def _after_kickoff(
+    client: AmpClient, kickoff_id: str, started: float, args: argparse.Namespace, out: Output
+) -> int:
+    if not args.wait:
+        if out.json_mode:
+            out.document({"kickoff_id": kickoff_id})
+        else:
+            out.print(kickoff_id)
+            out.note(f"follow it with: {_wait_command(args, kickoff_id)}")
+        return OK
+    if not out.json_mode:
+        out.print(f"kicked off {kickoff_id}")
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
+    return _wait(client, kickoff_id, timeout, args, out, started=started)
 
 
 def run_status(args: argparse.Namespace, out: Output) -> int:
@@ -132,12 +163,21 @@ def run_wait(args: argparse.Namespace, out: Output) -> int:
         return _wait(client, args.kickoff_id, args.timeout, args, out)
 
 
-def _wait(client: AmpClient, kickoff_id: str, timeout: float, args: argparse.Namespace, out: Output) -> int:
+def _wait(
+    client: AmpClient,
+    kickoff_id: str,
+    timeout: float,
+    args: argparse.Namespace,
+    out: Output,
+    *,
+    started: float | None = None,
+) -> int:
     """Wait with live progress, then show the final output. Ctrl-C stops waiting (not the
-    crew) and says how to pick it up again."""
+    crew) and says how to pick it up again. `started` is when this process kicked the run
+    off (time.monotonic()), None when attaching to a run started elsewhere."""
     from ..errors import AmpError, ExecutionError, NotFoundError, WaitTimeout
 
-    display = display_for(out)
+    display = display_for(out, started=started)
     announced: set[str | None] = set()  # the reviews already announced, by task id
 
     def seen(status: Any) -> None:

@@ -2,7 +2,8 @@
 
 0 success                       3 API or auth error (HTTP error, unreachable, bad response)
 1 the crew ended in error       4 timeout (gave up waiting)
-2 usage error                   130 interrupted (Ctrl-C)     70 internal error (a bug)
+2 usage error                   74 stdout could not be written (closed, full); a kickoff id goes to stderr
+130 interrupted (Ctrl-C)        70 internal error (a bug)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from .._config import ENV_BASE_URL, ENV_TOKEN
 from ..errors import (
     AmpError,
     APIConnectionError,
@@ -19,6 +21,7 @@ from ..errors import (
     ResponseValidationError,
     WaitTimeout,
 )
+from ._output import OutputFailed
 
 __all__ = [
     "API_ERROR",
@@ -26,6 +29,7 @@ __all__ = [
     "INTERNAL",
     "INTERRUPTED",
     "OK",
+    "OUTPUT_FAILED",
     "TIMEOUT",
     "USAGE",
     "Failure",
@@ -39,6 +43,7 @@ USAGE = 2
 API_ERROR = 3
 TIMEOUT = 4
 INTERNAL = 70
+OUTPUT_FAILED = 74  # sysexits' EX_IOERR
 INTERRUPTED = 130
 
 
@@ -98,6 +103,8 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
     """The Failure for any exception a command lets through."""
     if isinstance(exc, Failure):
         return exc
+    if isinstance(exc, OutputFailed):
+        return Failure(f"cannot write to stdout: {exc.reason}", OUTPUT_FAILED, "OutputError")
     if isinstance(exc, UsageError):
         return Failure(str(exc), USAGE, "UsageError", exc.hint)
     if isinstance(exc, ExecutionError):
@@ -122,7 +129,7 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
         message = str(exc)
         if str(exc.status_code) not in message:
             message = f"HTTP {exc.status_code}: {message}"
-        hint = "check --token or CREWAI_AMP_TOKEN" if isinstance(exc, AuthenticationError) else None
+        hint = f"check --token or {ENV_TOKEN}" if isinstance(exc, AuthenticationError) else None
         return Failure(
             message,
             API_ERROR,
@@ -140,7 +147,7 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
             f"cannot reach AMP{where}: {exc}",
             API_ERROR,
             type(exc).__name__,
-            hint="check --base-url or CREWAI_AMP_BASE_URL, and that the server is up",
+            hint=f"check --base-url or {ENV_BASE_URL}, and that the server is up",
         )
     if isinstance(exc, ResponseValidationError):
         return Failure(

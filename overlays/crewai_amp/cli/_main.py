@@ -7,8 +7,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from ._errors import INTERNAL, describe
-from ._output import Output
+from ._errors import INTERNAL, OUTPUT_FAILED, Failure, describe
+from ._output import Output, OutputFailed
 from ._parser import parse_args
 
 __all__ = ["main"]
@@ -37,11 +37,13 @@ def _command(name: str) -> Command:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `crewai-amp` with `argv` (default: sys.argv[1:]) and return the exit code:
     0 success, 1 the crew ended in error, 2 usage error, 3 API or auth error, 4 timeout,
-    130 interrupted. Never raises (but SystemExit from --help/--version is turned into its code)."""
+    74 stdout could not be written, 130 interrupted. Never raises (but SystemExit from
+    --help/--version is turned into its code)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     # Before parsing, --json anywhere decides how a usage error is shown.
     out = Output(json_mode="--json" in arguments, stdout=sys.stdout, stderr=sys.stderr)
     base_url_flag: str | None = None
+    kickoff_id: str | None = None
     try:
         try:
             args = parse_args(arguments)
@@ -49,19 +51,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.code if isinstance(exc.code, int) else 0
         out.json_mode = bool(getattr(args, "json", False))
         base_url_flag = getattr(args, "base_url", None)
+        kickoff_id = getattr(args, "kickoff_id", None)
         return _command(args.run)(args, out)
-    except BrokenPipeError:  # e.g. `crewai-amp ... | head -1`: the reader left, nothing to report
+    except OutputFailed as exc:
+        _silence_stdout()
+        if exc.broken_pipe:  # e.g. `crewai-amp status ID | head -1`: the reader left, nothing lost
+            return 0
+        failure = describe(exc)
+        return _report(out, failure, kickoff_id)
+    except BrokenPipeError:  # from rich, which writes to the terminal itself
         _silence_stdout()
         return 0
     except (Exception, KeyboardInterrupt) as exc:
         failure = describe(exc, base_url_flag=base_url_flag)
-        try:
-            out.error(
-                failure.message, code=failure.code, kind=failure.kind, hint=failure.hint, **failure.details
-            )
-        except Exception:  # the error stream itself failed; the exit code still tells
-            return failure.code or INTERNAL
-        return failure.code
+        if failure.code == OUTPUT_FAILED:
+            _silence_stdout()
+        return _report(out, failure, kickoff_id)
+
+
+def _report(out: Output, failure: Failure, kickoff_id: str | None) -> int:
+    """Write the failure on stderr and return its exit code. The kickoff id the command was
+    about goes into the --json error, so a script always knows which run the error concerns."""
+    if kickoff_id is not None:
+        failure.details.setdefault("kickoff_id", kickoff_id)
+    try:
+        out.error(failure.message, code=failure.code, kind=failure.kind, hint=failure.hint, **failure.details)
+    except Exception:  # the error stream itself failed; the exit code still tells
+        return failure.code or INTERNAL
+    return failure.code
 
 
 def _silence_stdout() -> None:

@@ -4,26 +4,65 @@ One `Output` per command run. It knows the secrets in play (the API token, a web
 and blanks them out of everything it writes, it renders errors as one line (or one JSON
 object with `--json`), and it loads `rich` lazily, falling back to plain text with a one-line
 hint when the `cli` extra is not installed.
+
+Much of what the CLI prints comes from the server or a webhook sender (crew output, task names,
+error text), so no terminal control character reaches the terminal: in prose each C0 control
+but tab and newline, DEL and each C1 control is shown as `\\xNN`; in JSON, which already escapes
+C0, DEL and C1 are written as `\\u00NN`, so the document stays valid and means the same.
+
+A failed write to stdout (closed, a reader that left, a full disk) is an `OutputFailed`, so a
+command that must not lose what it was printing (a kickoff id) can still say it on stderr.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["RICH_HINT", "Output", "is_terminal"]
+__all__ = ["RICH_HINT", "Output", "OutputFailed", "escape_controls", "is_terminal"]
 
 RICH_HINT = "hint: install the cli extra for a live progress bar: pip install 'crewai-amp-client[cli]'"
 REDACTED = "***"
 
+# C0 but \t and \n, DEL, C1; and lone surrogates, which no stream can encode.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_JSON_CONTROLS = re.compile(r"[\x7f-\x9f\ud800-\udfff]")  # json.dumps escapes C0 itself
 
-def is_terminal(stream: IO[str]) -> bool:
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every terminal control character shown as `\\xNN` (CRLF read as a newline)
+    and every lone surrogate as `\\udNNN`."""
+    return _CONTROLS.sub(_escape, text.replace("\r\n", "\n"))
+
+
+def _json_text(data: Any, *, indent: int | None = None) -> str:
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    return _JSON_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+class OutputFailed(Exception):
+    """stdout cannot be written: closed, its reader left (EPIPE), or its disk is full."""
+
+    def __init__(self, reason: str, *, broken_pipe: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.broken_pipe = broken_pipe
+
+
+def is_terminal(stream: IO[str] | None) -> bool:
     try:
-        return stream.isatty()
+        return stream is not None and stream.isatty()
     except (AttributeError, ValueError):  # a closed or exotic stream
         return False
 
@@ -35,8 +74,8 @@ class Output:
         self,
         *,
         json_mode: bool,
-        stdout: IO[str],
-        stderr: IO[str],
+        stdout: IO[str] | None,
+        stderr: IO[str] | None,
         secrets: Iterable[str] = (),
     ) -> None:
         self.json_mode = json_mode
@@ -60,6 +99,11 @@ class Output:
             text = text.replace(secret, REDACTED)
         return text
 
+    def clean(self, text: str) -> str:
+        """`text` as it may be shown: secrets blanked, terminal controls escaped (for rich,
+        which writes its own control sequences and so cannot go through `print`)."""
+        return escape_controls(self.redact(text))
+
     def _redact_value(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact(value)
@@ -79,13 +123,29 @@ class Output:
     def stderr_is_terminal(self) -> bool:
         return is_terminal(self.stderr)
 
-    def _write(self, stream: IO[str], text: str) -> None:
-        stream.write(self.redact(text) + "\n")
+    def _write(self, stream: IO[str] | None, text: str) -> None:
+        if stream is None:  # started with the descriptor closed (`>&-`): Python gives None
+            raise OSError(errno.EBADF, "the stream is closed")
+        line = self.clean(text) + "\n"
+        try:
+            stream.write(line)
+        except UnicodeEncodeError:  # a terminal whose encoding cannot show every character
+            encoding = getattr(stream, "encoding", None) or "utf-8"
+            stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
         stream.flush()
+
+    def _write_stdout(self, text: str) -> None:
+        try:
+            self._write(self.stdout, text)
+        except BrokenPipeError:
+            raise OutputFailed("its reader has gone (broken pipe)", broken_pipe=True) from None
+        except (OSError, ValueError) as exc:  # ValueError: a closed file object
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise OutputFailed(reason) from None
 
     def print(self, text: str = "") -> None:
         """A line of human output on stdout."""
-        self._write(self.stdout, text)
+        self._write_stdout(text)
 
     def note(self, text: str) -> None:
         """A human remark on stderr (kept out of stdout so pipes see only results); silent
@@ -95,20 +155,15 @@ class Output:
 
     def document(self, data: Mapping[str, Any]) -> None:
         """The one JSON document a --json command writes to stdout."""
-        self._write(
-            self.stdout, json.dumps(self._redact_value(data), indent=2, ensure_ascii=False, default=str)
-        )
-
-    def _json_line(self, stream: IO[str], data: Mapping[str, Any]) -> None:
-        self._write(stream, json.dumps(self._redact_value(data), ensure_ascii=False, default=str))
+        self._write_stdout(_json_text(self._redact_value(data), indent=2))
 
     def json_line(self, data: Mapping[str, Any]) -> None:
         """One compact JSON object on one stdout line (a stream of events)."""
-        self._json_line(self.stdout, data)
+        self._write_stdout(_json_text(self._redact_value(data)))
 
     def stderr_json(self, data: Mapping[str, Any]) -> None:
         """One compact JSON object on one stderr line (a notice in --json mode)."""
-        self._json_line(self.stderr, data)
+        self._write(self.stderr, _json_text(self._redact_value(data)))
 
     def error(self, message: str, *, code: int, kind: str, hint: str | None = None, **details: Any) -> None:
         """The one error line on stderr: `error: message (hint)`, or with --json one object

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .._config import ENV_BASE_URL, ENV_TOKEN, ENV_WEBHOOK_SECRET
 from .._version import __version__
 from ._errors import UsageError
 
@@ -96,12 +97,51 @@ def _finite(text: str) -> float:
     return value
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: undecodable bytes, or a JSON "\udc80"
+        return False
+    return True
+
+
+def _unencodable_at(value: Any, path: str) -> str | None:
+    """Where in `value` (a JSON value) a string holds a lone surrogate, or None."""
+    if isinstance(value, str):
+        return None if _encodable(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _encodable(key):
+                return f"{path}, in a key" if path else "a key"
+            found = _unencodable_at(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unencodable_at(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _read_stdin() -> str:
+    """stdin decoded strictly as UTF-8 (the text layer may be lenient: surrogateescape)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    return raw.read().decode("utf-8") if raw is not None else sys.stdin.read()
+
+
 def load_inputs_file(path: str) -> dict[str, Any]:
     """The JSON object in `path` (`-` reads stdin). Any problem is a UsageError."""
     where = "stdin" if path == "-" else path
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_stdin() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"inputs file {where} is not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start} cannot be decoded",
+            hint="save it as UTF-8",
+        ) from None
+    except (OSError, ValueError) as exc:  # ValueError: stdin is closed
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot read inputs file {where}: {reason}") from None
     try:
@@ -112,19 +152,29 @@ def load_inputs_file(path: str) -> dict[str, Any]:
         raise UsageError(f"inputs file {where} is nested too deeply") from None
     if not isinstance(data, dict):
         raise UsageError(f"inputs file {where} must hold a JSON object, not {type(data).__name__}")
+    try:
+        bad = _unencodable_at(data, "")
+    except RecursionError:
+        raise UsageError(f"inputs file {where} is nested too deeply") from None
+    if bad is not None:  # e.g. "\udc80": valid JSON, but no UTF-8 request body can carry it
+        raise UsageError(
+            f"inputs file {where} holds a lone surrogate (not valid Unicode text) at {bad}",
+            hint="give inputs as UTF-8 text",
+        )
     return data
 
 
 # --- the parser -------------------------------------------------------------------------------
 
-_DESCRIPTION = """\
+_DESCRIPTION = f"""\
 Kick off CrewAI AMP crews, follow their progress, answer human reviews, and try it all
-against a local emulator. Connection: --base-url/--token or CREWAI_AMP_BASE_URL/CREWAI_AMP_TOKEN.
+against a local emulator. Connection: --base-url/--token or {ENV_BASE_URL}/{ENV_TOKEN}.
 """
 
 _EPILOG = """\
 exit codes: 0 success, 1 the crew ended in error, 2 usage error, 3 API or auth error,
-4 timeout, 130 interrupted (Ctrl-C).
+4 timeout, 74 stdout could not be written (a kickoff id then goes to stderr),
+130 interrupted (Ctrl-C).
 
 try it locally:
   crewai-amp mock serve          # in one terminal; prints the exports for the other
@@ -147,13 +197,13 @@ def _global_parents() -> tuple[_Parser, _Parser]:
         "--base-url",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="the crew's URL, e.g. https://my-crew.crewai.com (env CREWAI_AMP_BASE_URL)",
+        help=f"the crew's URL, e.g. https://my-crew.crewai.com (env {ENV_BASE_URL})",
     )
     connection.add_argument(
         "--token",
         metavar="TOKEN",
         default=argparse.SUPPRESS,
-        help="the crew's bearer token (env CREWAI_AMP_TOKEN, preferred: a flag shows in `ps`)",
+        help=f"the crew's bearer token (env {ENV_TOKEN}, preferred: a flag shows in `ps`)",
     )
     return output, connection
 
@@ -310,13 +360,34 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument(
         "--secret",
         metavar="S",
-        help="Standard Webhooks signing secret, whsec_... (env CREWAI_AMP_WEBHOOK_SECRET)",
+        help=f"Standard Webhooks signing secret, whsec_... (env {ENV_WEBHOOK_SECRET})",
     )
     auth.add_argument("--bearer", metavar="T", help="expect 'Authorization: Bearer T' instead of a signature")
     return parser
 
 
+def _check_argv(argv: Sequence[str]) -> None:
+    """UsageError for an argument that is not text: bytes the locale cannot decode reach Python
+    as lone surrogates, which no request can carry. The value is never shown (it may be a token)."""
+    for index, argument in enumerate(argv):
+        if _encodable(argument):
+            continue
+        option = argument.partition("=")[0] if argument.startswith("--") else None
+        previous = argv[index - 1] if index else ""
+        if option and _encodable(option):
+            where = f"the value of {option}"
+        elif previous.startswith("--") and _encodable(previous):
+            where = f"the value of {previous}"
+        else:
+            where = f"argument {index + 1}"
+        hint = "pass UTF-8 text"
+        if "--input" in where:
+            hint += ", or the inputs as a UTF-8 JSON file with --inputs-file"
+        raise UsageError(f"{where} is not valid text: it holds bytes that are not UTF-8", hint=hint)
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse `argv`; raises UsageError for a bad command line (SystemExit only for --help and
     --version, which print and succeed)."""
+    _check_argv(argv)
     return build_parser().parse_args(list(argv))

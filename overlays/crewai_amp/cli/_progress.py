@@ -7,11 +7,15 @@ A display is a context manager with `update(status)`, fed by `AmpClient.wait(on_
   `[   1.3s] running: Research AI (1/4 tasks done)`;
 - --json: nothing on stdout (it carries the one result document); the bar goes to stderr if
   stderr is a terminal.
+
+Elapsed time is the run's own (see `Clock`); when nothing says when the run started, it counts
+from when waiting began and says so: `[   1.3s since attach]`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +24,39 @@ from ._render import PAUSED, StatusView, summary, view_of
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress, ProgressColumn, TaskID
 
-__all__ = ["Display", "NoDisplay", "PlainLines", "RichBar", "display_for"]
+__all__ = ["Clock", "Display", "NoDisplay", "PlainLines", "RichBar", "display_for"]
+
+SINCE_ATTACH = "since attach"
+
+
+class Clock:
+    """How long the run has been going. From its kickoff when this process made it (`started`,
+    a time.monotonic()); else from the first status that says (`execution_time`: the run's
+    seconds so far, or in all); else from when waiting began, and then `known` is False."""
+
+    def __init__(self, started: float | None = None) -> None:
+        self._origin = time.monotonic() if started is None else started
+        self.known = started is not None
+        self._stopped: float | None = None
+
+    def learn(self, view: StatusView) -> None:
+        if not self.known and view.execution_time is not None:
+            self._origin = time.monotonic() - view.execution_time
+            self.known = True
+        if view.state != "running" and self._stopped is None:
+            self._stopped = self.seconds()
+
+    def seconds(self) -> float:
+        return self._stopped if self._stopped is not None else time.monotonic() - self._origin
+
+    def suffix(self) -> str:
+        return "" if self.known else f" {SINCE_ATTACH}"
+
+    def stamp(self) -> str:
+        """`[   1.3s]`, or `[   1.3s since attach]`."""
+        return f"[{self.seconds():7.1f}s{self.suffix()}]"
 
 
 class Display:
@@ -49,40 +83,39 @@ class NoDisplay(Display):
 
 
 class PlainLines(Display):
-    """One line per change of status, with the seconds since waiting began."""
+    """One line per change of status, with the run's elapsed time (see `Clock`)."""
 
-    def __init__(self, out: Output) -> None:
+    def __init__(self, out: Output, clock: Clock | None = None) -> None:
         self._out = out
-        self._started = time.monotonic()
+        self._clock = clock or Clock()
         self._last: str | None = None
 
     def update(self, status: Any) -> None:
-        line = summary(view_of(status))
+        view = view_of(status)
+        self._clock.learn(view)
+        line = summary(view)
         if line != self._last:
             self._last = line
-            self._out.print(f"[{time.monotonic() - self._started:7.1f}s] {line}")
+            self._out.print(f"{self._clock.stamp()} {line}")
 
 
 class RichBar(Display):
     """rich's Progress: spinner, current task, bar, done/total, elapsed."""
 
-    def __init__(self, console: Console) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+    def __init__(
+        self, console: Console, clean: Callable[[str], str] = str, clock: Clock | None = None
+    ) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+        self._clean = clean  # server text (task names, errors) reaches the terminal escaped
+        self._clock = clock or Clock()
         self._progress: Progress = Progress(
             SpinnerColumn(finished_text="[green]✓[/]"),
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("tasks"),
-            TimeElapsedColumn(),
+            _elapsed_column(self._clock),
             console=console,
             transient=False,
         )
@@ -102,6 +135,7 @@ class RichBar(Display):
 
     def update(self, status: Any) -> None:
         view: StatusView = view_of(status)
+        self._clock.learn(view)
         total = view.total_tasks
         done = view.completed_tasks
         if view.state == "completed":
@@ -114,7 +148,7 @@ class RichBar(Display):
             description = summary(view)
         self._progress.update(
             self._task,
-            description=description,
+            description=self._clean(description),
             total=total,
             completed=done or 0,
         )
@@ -122,16 +156,32 @@ class RichBar(Display):
             self._progress.stop_task(self._task)
 
 
-def display_for(out: Output) -> Display:
-    """The right display for where the output goes (see the module docstring)."""
+def _elapsed_column(clock: Clock) -> ProgressColumn:
+    """A rich column with the clock's elapsed time, e.g. `0:01:05` or `0:00:03 since attach`."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class ElapsedColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            seconds = int(clock.seconds())
+            hours, rest = divmod(seconds, 3600)
+            return Text(f"{hours}:{rest // 60:02d}:{rest % 60:02d}{clock.suffix()}", style="progress.elapsed")
+
+    return ElapsedColumn()
+
+
+def display_for(out: Output, *, started: float | None = None) -> Display:
+    """The right display for where the output goes (see the module docstring). `started` is
+    when this process kicked the run off (time.monotonic()), None when attaching to a run."""
+    clock = Clock(started)
     if out.json_mode:
         if out.stderr_is_terminal:
             console = out.console(stderr=True)
             if console is not None:
-                return RichBar(console)
+                return RichBar(console, out.clean, clock)
         return NoDisplay()
     if out.stdout_is_terminal:
         console = out.console()
         if console is not None:
-            return RichBar(console)
-    return PlainLines(out)
+            return RichBar(console, out.clean, clock)
+    return PlainLines(out, clock)

@@ -98,6 +98,11 @@ def view_of(status: Any) -> StatusView:
     tasks: list[dict[str, Any]] = []
     for task in _given(getattr(result, "tasks", None)) or []:
         tasks.append(_document(task))
+    document = _document(status)
+    # The spec gives execution_time on a finished run; a server may send it while running too.
+    execution_time = _number(getattr(status, "execution_time", None))
+    if execution_time is None:
+        execution_time = _number(document.get("execution_time"))
     return StatusView(
         state=state,
         current_task=_text(getattr(status, "current_task", None)),
@@ -105,9 +110,9 @@ def view_of(status: Any) -> StatusView:
         total_tasks=_count(getattr(progress, "total_tasks", None)),
         output=_text(getattr(result, "output", None)),
         tasks=tasks,
-        execution_time=_number(getattr(status, "execution_time", None)),
+        execution_time=execution_time,
         error=_text(getattr(status, "error", None)),
-        document=_document(status),
+        document=document,
         task_id=_text(getattr(status, "task_id", None)),
     )
 
@@ -171,11 +176,10 @@ def render_final(out: Output, kickoff_id: str, status: Any) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
-    body = Text(out.redact(view.output if view.output is not None else "(no output)"))
+    body = Text(out.clean(view.output if view.output is not None else "(no output)"))
     style = "green" if view.state == "completed" else "red"
-    console.print(
-        Panel(body, title=f"[bold]{view.state}[/] {kickoff_id}", subtitle=summary(view), border_style=style)
-    )
+    title = Text.assemble((out.clean(view.state), "bold"), " ", out.clean(kickoff_id))  # never markup
+    console.print(Panel(body, title=title, subtitle=Text(out.clean(summary(view))), border_style=style))
 
 
 # --- webhook events -----------------------------------------------------------------------------
@@ -246,7 +250,7 @@ def render_event(out: Output, channel: str, event: Any) -> None:
     from rich.text import Text
 
     colour = {"task": "cyan", "step": "dim", "crew": "green"}.get(channel, "yellow")
-    console.print(Text(out.redact(head), style=f"bold {colour}"))
+    console.print(Text(out.clean(head), style=f"bold {colour}"))
     for text in body:
         for line in text.splitlines() or [""]:
-            console.print(Text("    " + out.redact(line)))
+            console.print(Text("    " + out.clean(line)))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
+from .._config import ENV_BASE_URL, ENV_TOKEN, ENV_WEBHOOK_SECRET
 from ._errors import OK, UsageError
 from ._output import Output
 from ._render import render_event
@@ -115,9 +116,9 @@ def _request_log(out: Output) -> Callable[[str, str, int, float], None]:
 
 def _mock_banner(out: Output, emulator: Any, *, review: list[str], print_env: bool) -> None:
     env = {
-        "CREWAI_AMP_BASE_URL": emulator.base_url,
-        "CREWAI_AMP_TOKEN": emulator.token,
-        "CREWAI_AMP_WEBHOOK_SECRET": emulator.webhook_secret,
+        ENV_BASE_URL: emulator.base_url,
+        ENV_TOKEN: emulator.token,
+        ENV_WEBHOOK_SECRET: emulator.webhook_secret,
     }
     export = "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
     crew = emulator.crew
@@ -215,13 +216,13 @@ def _listen_socket(port: int) -> socket.socket:
 
 
 def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
-    secret = args.secret or (None if args.bearer else os.environ.get("CREWAI_AMP_WEBHOOK_SECRET"))
+    secret = args.secret or (None if args.bearer else os.environ.get(ENV_WEBHOOK_SECRET))
     bearer = args.bearer
     out.add_secret(secret)
     out.add_secret(bearer)
     if not secret and not bearer:
         raise UsageError(
-            "the listener verifies every event: pass --secret S (or set CREWAI_AMP_WEBHOOK_SECRET) or --bearer T"
+            f"the listener verifies every event: pass --secret S (or set {ENV_WEBHOOK_SECRET}) or --bearer T"
         )
     try:
         from ..testing._server import uvicorn_server

@@ -158,7 +158,11 @@ def _problems(validator: Draft202012Validator, data: Any) -> list[Problem]:
     found = [_deepest(error) for error in validator.iter_errors(data)]
     for error, message in sorted(found, key=lambda e: [str(p) for p in e[0].absolute_path]):
         where = [str(part) for part in error.absolute_path]
-        if error.validator == "required" and isinstance(error.instance, Mapping):
+        if (
+            error.validator == "required"
+            and isinstance(error.instance, Mapping)
+            and isinstance(error.validator_value, list)
+        ):
             missing = [name for name in error.validator_value if name not in error.instance]
             where += missing[:1]
         if len(message) > _MESSAGE_LIMIT:
