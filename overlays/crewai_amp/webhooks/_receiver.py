@@ -360,7 +360,9 @@ class WebhookReceiver:
 
     async def _run(self, channel: str, name: str, event: Any) -> None:
         if channel == "stream":
-            handler = self._by_type.get(name) or self._handlers["event"]
+            handler = self._by_type.get(name)
+            if handler is None:
+                handler = self._handlers["event"]
         else:
             handler = self._handlers.get(channel)
         if handler is None:
