@@ -242,6 +242,12 @@ class WebhookReceiver:
 
     async def _refuse_early(self, send: Send, raw_headers: list[tuple[bytes, bytes]]) -> bool:
         """The checks made from the headers alone; True when the request was answered."""
+        if self._verifier is None:  # credentials alone: refuse before reading anything
+            try:
+                self._check_credentials(read_headers(raw_headers))
+            except WebhookVerificationError as exc:
+                await _respond(send, 401, {"error": str(exc)}, [self._challenge(), CLOSE])
+                return True
         if not _is_json(_header(raw_headers, b"content-type")):
             await _respond(send, 415, {"error": "the body must be JSON (application/json)"}, [CLOSE])
             return True
@@ -249,12 +255,6 @@ class WebhookReceiver:
         if declared is not None and declared > self.max_body:
             await _respond(send, 413, {"error": f"body larger than {self.max_body} bytes"}, [CLOSE])
             return True
-        if self._verifier is None:  # credentials alone: refuse before reading anything
-            try:
-                self._check_credentials(read_headers(raw_headers))
-            except WebhookVerificationError as exc:
-                await _respond(send, 401, {"error": str(exc)}, [self._challenge(), CLOSE])
-                return True
         return False
 
     def _challenge(self) -> tuple[bytes, bytes]:
