@@ -15,13 +15,33 @@ import pytest
 TOKEN = "listen-t0ken"
 K = "kick-1"
 LEGACY = [
-    {"description": "d", "name": "research", "expected_output": "e", "agent": "Analyst", "output": "Found it.", "kickoff_id": K},
-    {"prompt": "p", "thought": "look it up", "tool": "search", "tool_input": "{}", "result": "3 hits", "kickoff_id": K},
+    {
+        "description": "d",
+        "name": "research",
+        "expected_output": "e",
+        "agent": "Analyst",
+        "output": "Found it.",
+        "kickoff_id": K,
+    },
+    {
+        "prompt": "p",
+        "thought": "look it up",
+        "tool": "search",
+        "tool_input": "{}",
+        "result": "3 hits",
+        "kickoff_id": K,
+    },
     {"kickoff_id": K, "result": "Final report", "result_json": None, "token_usage": {"total_tokens": 9}},
 ]
 BATCH = {
     "events": [
-        {"id": "ev-1", "execution_id": "exec-9", "timestamp": "2026-01-01T00:00:00Z", "type": "llm_call_started", "data": {"n": 1}}
+        {
+            "id": "ev-1",
+            "execution_id": "exec-9",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "type": "llm_call_started",
+            "data": {"n": 1},
+        }
     ]
 }
 

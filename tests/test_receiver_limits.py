@@ -60,7 +60,9 @@ def request(method: str, headers: str) -> bytes:
         (request("PUT", "authorization: Bearer t0ken\r\ncontent-length: 50000000000\r\n"), b"405"),
         (request("POST", "authorization: Bearer wrong\r\ncontent-length: 50000000000\r\n"), b"401"),
         (
-            request("POST", "authorization: Bearer t0ken\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n"),
+            request(
+                "POST", "authorization: Bearer t0ken\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n"
+            ),
             b"415",
         ),
     ],

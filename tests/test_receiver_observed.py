@@ -18,7 +18,14 @@ TOKEN = "amp-bearer-t0ken"
 USER, PASSWORD = "amp", "pa:ss wörd"
 SECRET = "whsec_" + base64.b64encode(b"receiver-observed-secret-32-byte").decode()
 K = "abcd1234-5678-90ef-ghij-klmnopqrstuv"
-TASK = {"description": "d", "name": "research", "expected_output": "e", "output": "o", "kickoff_id": K, "meta": None}
+TASK = {
+    "description": "d",
+    "name": "research",
+    "expected_output": "e",
+    "output": "o",
+    "kickoff_id": K,
+    "meta": None,
+}
 STEP = {"prompt": "p", "thought": "t", "tool": None, "tool_input": None, "result": "r", "kickoff_id": K}
 CREW = {"kickoff_id": K, "result": "done", "result_json": None, "token_usage": {"total_tokens": 3}}
 
@@ -34,14 +41,22 @@ def batch(*events: tuple[str, str], execution: str = "exec-1") -> bytes:
     return json.dumps(
         {
             "events": [
-                {"id": i, "execution_id": execution, "timestamp": "2026-01-01T00:00:00Z", "type": t, "data": {}}
+                {
+                    "id": i,
+                    "execution_id": execution,
+                    "timestamp": "2026-01-01T00:00:00Z",
+                    "type": t,
+                    "data": {},
+                }
                 for i, t in events
             ]
         }
     ).encode()
 
 
-async def post(app: Any, body: Any, headers: dict[str, Any] | None = None, method: str = "POST") -> httpx.Response:
+async def post(
+    app: Any, body: Any, headers: dict[str, Any] | None = None, method: str = "POST"
+) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://receiver.test") as client:
         return await client.request(method, "/hooks", content=body, headers=headers or {})

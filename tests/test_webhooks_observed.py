@@ -4,6 +4,7 @@ the generated code; the payload-derived dedupe keys; junk of every kind as Event
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from typing import Any
@@ -67,7 +68,13 @@ LEGACY = [
 
 
 def event(index: int, kind: str, stamp: str) -> dict[str, Any]:
-    return {"id": f"ev-{index}", "execution_id": "exec-1", "timestamp": stamp, "type": kind, "data": {"n": index}}
+    return {
+        "id": f"ev-{index}",
+        "execution_id": "exec-1",
+        "timestamp": stamp,
+        "type": kind,
+        "data": {"n": index},
+    }
 
 
 BATCH = {
@@ -102,7 +109,9 @@ def test_legacy_fields_may_be_null_and_unknown_fields_are_kept() -> None:
 
 
 def test_spec_shapes_still_win_over_legacy_ones() -> None:
-    assert type(parse_event({"kickoff_id": "k", "task_id": "t", "status": "completed"})) is TaskCompletedPayload
+    assert (
+        type(parse_event({"kickoff_id": "k", "task_id": "t", "status": "completed"})) is TaskCompletedPayload
+    )
     assert type(parse_event({"kickoff_id": "k", "step": {"type": "thought"}})) is StepEventPayload
     assert type(parse_event({"kickoff_id": "k", "status": "completed", "result": {}})) is CrewCompletedPayload
     # A channel whose spec message lacks its required fields reports them, not the legacy shape's.
@@ -212,7 +221,9 @@ def test_every_channel_of_the_spec_is_a_parse_channel() -> None:
 def test_delivery_keys_follow_the_documented_rule() -> None:
     task = parse_event(LEGACY_TASK)
     assert json.loads(delivery_key(task)) == ["task", LEGACY_TASK["kickoff_id"], "research", None]
-    assert delivery_key(parse_event({**LEGACY_TASK, "summary": "a retry may differ here"})) == delivery_key(task)
+    assert delivery_key(parse_event({**LEGACY_TASK, "summary": "a retry may differ here"})) == delivery_key(
+        task
+    )
     assert delivery_key(parse_event({**LEGACY_TASK, "name": "write"})) != delivery_key(task)
     step = parse_event(LEGACY_STEP)
     assert json.loads(delivery_key(step))[:2] == ["step", LEGACY_STEP["kickoff_id"]]
@@ -223,7 +234,7 @@ def test_delivery_keys_follow_the_documented_rule() -> None:
     spec_task = parse_event({"kickoff_id": "k", "task_id": "t", "status": "completed"})
     assert json.loads(delivery_key(spec_task)) == ["task", "k", "t", "completed"]
     streamed = parse_stream(BATCH)
-    assert [json.loads(delivery_key(e)) for e in streamed][0] == ["stream", "exec-1", "ev-1"]
+    assert json.loads(delivery_key(streamed[0])) == ["stream", "exec-1", "ev-1"]
     assert len({delivery_key(e) for e in streamed}) == 3
 
 
@@ -247,17 +258,19 @@ def nested(depth: int) -> dict[str, Any]:
         b'{"events": [' * 5000,
         json.dumps({**LEGACY_CREW, "token_usage": {"total_tokens": 10**400}}).encode(),
         b'{"kickoff_id": "k", "result": 1e999999, "token_usage": null}',
-        b'{"kickoff_id": "k", "description": "' + b"9" * 100 + b'", "expected_output": 1' + b"0" * 5000 + b"}",
+        b'{"kickoff_id": "k", "description": "'
+        + b"9" * 100
+        + b'", "expected_output": 1'
+        + b"0" * 5000
+        + b"}",
         {**LEGACY_CREW, "meta": nested(100_000)},
         {"events": [{"id": object()}]},
     ],
 )
 def test_junk_is_always_an_event_parse_error(body: Any) -> None:
     for call in (parse_event, parse_stream, lambda b: parse_event(b, channel="crew")):
-        try:
+        with contextlib.suppress(EventParseError):
             call(body)
-        except EventParseError:
-            pass
 
 
 @settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])

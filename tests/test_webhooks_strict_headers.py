@@ -64,7 +64,9 @@ def test_any_padding_but_sp_in_the_signature_header_is_refused(pad: str) -> None
 @given(left=OWS, right=OWS, gap=st.text(alphabet=" ", min_size=1, max_size=3))
 def test_ows_around_values_and_sp_between_signatures_are_accepted(left: str, right: str, gap: str) -> None:
     sent = headers()
-    other = sign(BODY, secret="whsec_" + base64.b64encode(b"x" * 32).decode(), msg_id="msg_strict", timestamp=NOW)
+    other = sign(
+        BODY, secret="whsec_" + base64.b64encode(b"x" * 32).decode(), msg_id="msg_strict", timestamp=NOW
+    )
     padded = {
         "webhook-id": left + sent["webhook-id"] + right,
         "webhook-timestamp": left + sent["webhook-timestamp"] + right,

@@ -217,7 +217,9 @@ class WebhookReceiver:
         )
         auth = " + ".join(name for name, on in methods if on)
         handled = [name for name, h in self._handlers.items() if h is not None] + list(self._by_type)
-        return f"<WebhookReceiver auth={auth} handlers={', '.join(handled) or 'none'} max_body={self.max_body}>"
+        return (
+            f"<WebhookReceiver auth={auth} handlers={', '.join(handled) or 'none'} max_body={self.max_body}>"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
