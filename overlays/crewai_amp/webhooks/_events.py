@@ -149,11 +149,13 @@ def _parse_error(exc: ValidationError, model: type[BaseModel], raw: object) -> E
     if first["type"] in ("model_type", "model_attributes_type") and not first["loc"]:
         return EventParseError("the payload must be a JSON object", raw=raw, errors=errors)
     problems: list[str] = []
-    for error in errors:
+    named: set[str] = set()
+    for problem in errors:
         # A union field reports once per member ('step.type', 'step.type.str'): name it once.
-        text = f"{error['field'] or 'payload'}: {error['msg']}"
-        if not any(p.split(": ")[0] == text.split(": ")[0] for p in problems):
-            problems.append(text)
+        where = problem["field"] or "payload"
+        if where not in named:
+            named.add(where)
+            problems.append(f"{where}: {problem['msg']}")
     shown = "; ".join(problems[:MAX_ERRORS_SHOWN])
     if len(problems) > MAX_ERRORS_SHOWN:
         shown += f"; {len(problems)} problems in all (see .errors)"
