@@ -8,8 +8,8 @@
                    on_task=..., on_step=..., on_crew=..., on_event=..., dedupe=RedisDedupe(url))
 
 Modules: ``_signing`` (signatures and credentials), ``_events`` (parsing, from the generated
-registry), ``_dedupe`` (the stores), ``_receiver`` (the ASGI app). Only ``_signing`` loads with
-this package; pydantic, the event models and the receiver load when first used.
+registry), ``_dedupe`` (the stores), ``_receiver`` (the ASGI app). pydantic, the event models,
+the stores and the receiver load when first used, so signing and verifying stay cheap to import.
 
 Every malformed input raises :class:`WebhookVerificationError` or :class:`EventParseError`
 with a short reason; secrets never appear in a message.
@@ -22,6 +22,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EventParseError, WebhookVerificationError
+from ._events import (
+    Channel,
+    channel_of,
+    delivery_key,
+    parse_event,
+    parse_message,
+    parse_stream,
+    sorted_by_time,
+)
 from ._signing import (
     DEFAULT_TOLERANCE,
     SECRET_PREFIX,
@@ -37,17 +46,7 @@ from ._signing import (
 
 if TYPE_CHECKING:
     from ._dedupe import DedupeFull, DedupeStore, MemoryDedupe, RedisDedupe
-    from ._events import (
-        Channel,
-        Event,
-        StreamedEvent,
-        channel_of,
-        delivery_key,
-        parse_event,
-        parse_message,
-        parse_stream,
-        sorted_by_time,
-    )
+    from ._events import Event, StreamedEvent
     from ._receiver import WebhookReceiver, asgi_app
 
 __all__ = [
@@ -82,12 +81,6 @@ __all__ = [
 ]
 
 _LAZY = {
-    "channel_of": "_events",
-    "delivery_key": "_events",
-    "parse_event": "_events",
-    "parse_message": "_events",
-    "parse_stream": "_events",
-    "sorted_by_time": "_events",
     "DedupeFull": "_dedupe",
     "DedupeStore": "_dedupe",
     "MemoryDedupe": "_dedupe",
@@ -108,8 +101,6 @@ def unwrap(
 ) -> Event:
     """Verify the signature (see :func:`verify`), then parse the event (see :func:`parse_event`).
     With a :class:`Verifier` as ``secret`` the keys are decoded once, not on every call."""
-    from ._events import parse_event
-
     verify(body, headers, secret=secret, tolerance=tolerance, now=now)
     return parse_event(body, channel=channel)
 

@@ -24,8 +24,7 @@ import hmac
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import WebhookVerificationError
 
@@ -56,8 +55,7 @@ OWS = " \t"  # RFC 9110 optional whitespace: the only characters stripped from a
 HEADERS_READ = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature", "authorization"})
 
 
-@dataclass(frozen=True, slots=True)
-class Verified:
+class Verified(NamedTuple):
     """What :func:`verify` checked: the message id (dedupe on it) and its Unix timestamp."""
 
     id: str
