@@ -544,7 +544,7 @@ def test_importing_webhooks_does_not_load_pydantic_and_the_package_does_not_load
         + "'); verify(b'{}', h, secret='whsec_"
         + SECRET[6:]
         + "')\n"
-        "loaded = {'pydantic', 'crewai_amp_events', 'crewai_amp._webhook_receiver'} & set(sys.modules)\n"
+        "loaded = {'pydantic', 'crewai_amp_events', 'crewai_amp.webhooks._receiver', 'crewai_amp.webhooks._dedupe'} & set(sys.modules)\n"
         "assert not loaded, loaded\n"
         'from crewai_amp.webhooks import parse_event; parse_event(b\'{"kickoff_id": "k", "status": "x"}\')\n'
         "assert 'pydantic' in sys.modules\n"
