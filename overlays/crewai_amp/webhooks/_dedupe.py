@@ -71,18 +71,19 @@ class MemoryDedupe:
         protect: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._done: OrderedDict[str, float] = OrderedDict()  # key -> when handled, oldest first
-        self._in_flight: dict[str, asyncio.Future[bool]] = {}
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries <= 0:
             raise ConfigurationError("max_entries must be a positive integer")
-        self.ttl = _positive("ttl", ttl)
-        self.protect = _positive("protect", protect)
-        if self.ttl < self.protect:
+        ttl, protect = _positive("ttl", ttl), _positive("protect", protect)
+        if ttl < protect:
             raise ConfigurationError(
-                f"the dedupe ttl ({self.ttl:g} s) must cover the replay window ({self.protect:g} s)"
+                f"the dedupe ttl ({ttl:g} s) must cover the replay window ({protect:g} s)"
             )
         self.max_entries = max_entries
+        self.ttl = ttl
+        self.protect = protect
         self._clock = clock
+        self._done: OrderedDict[str, float] = OrderedDict()  # key -> when handled, oldest first
+        self._in_flight: dict[str, asyncio.Future[bool]] = {}
 
     def __repr__(self) -> str:
         return f"<MemoryDedupe entries={len(self._done)}/{self.max_entries} ttl={self.ttl:g} s>"
