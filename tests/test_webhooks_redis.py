@@ -112,6 +112,33 @@ def test_unusable_redis_arguments_are_configuration_errors(bad: object) -> None:
         RedisDedupe(bad)
 
 
+async def test_a_client_that_decodes_responses_works_too(redis_url: str) -> None:
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    store = RedisDedupe(client, prefix="decoded:")
+    try:
+        assert await store.claim("d") is True
+        await store.complete("d")
+        assert await store.claim("d") is False
+    finally:
+        await client.aclose()
+
+
+async def test_an_unreachable_redis_is_a_503_and_nothing_is_handled() -> None:
+    from _receiver_support import free_port
+
+    calls: list[object] = []
+    store = RedisDedupe(f"redis://127.0.0.1:{free_port()}/0")
+    app = asgi_app(bearer_token=TOKEN, on_crew=calls.append, dedupe=store)
+    body = json.dumps({"kickoff_id": "k", "status": "completed"}).encode()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://r.test") as client:
+        response = await client.post("/", content=body, headers={"authorization": f"Bearer {TOKEN}"})
+    await store.aclose()
+    assert response.status_code == 503 and "dedupe store" in response.json()["error"] and calls == []
+
+
 def test_the_repr_hides_the_url_password() -> None:
     store = RedisDedupe("redis://:s3cret-pw@127.0.0.1:1/0")
     assert "s3cret-pw" not in repr(store)

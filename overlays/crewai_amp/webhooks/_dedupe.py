@@ -188,7 +188,7 @@ class RedisDedupe:
         value = await self._redis.get(name)
         if value is None:  # the holder released or expired between the two calls
             return await self.claim(key)
-        return False if value == b"done" else None
+        return False if value in (b"done", "done") else None  # a client may decode responses
 
     async def complete(self, key: str) -> None:
         self._tokens.pop(key, None)

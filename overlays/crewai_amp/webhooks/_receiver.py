@@ -313,6 +313,12 @@ class WebhookReceiver:
             except _Busy:
                 await _respond(send, 409, {"error": "this delivery is being handled; retry later"})
                 return
+            except Exception:  # the store is unreachable: nothing was handled, the sender retries
+                logger.exception("webhook dedupe store failed to claim %s", key)
+                await _respond(
+                    send, 503, {"error": "the dedupe store is unavailable"}, [(b"retry-after", b"10")]
+                )
+                return
             if not fresh:
                 duplicates += 1
                 continue
