@@ -359,12 +359,20 @@ class WebhookReceiver:
             pause = min(pause * 2, 0.25)
 
     async def _complete(self, key: str) -> None:
+        # The handler ran: its answer stands even if the store cannot record it (a claim then
+        # lapses after the store's own expiry, and a later retry may be handled again).
         if self._dedupe is not None:
-            await self._dedupe.complete(key)
+            try:
+                await self._dedupe.complete(key)
+            except Exception:
+                logger.exception("webhook dedupe store failed to complete %s", key)
 
     async def _release(self, key: str) -> None:
         if self._dedupe is not None:
-            await self._dedupe.release(key)
+            try:
+                await self._dedupe.release(key)
+            except Exception:
+                logger.exception("webhook dedupe store failed to release %s", key)
 
     async def _run(self, channel: str, name: str, event: Any) -> None:
         if channel == "stream":
