@@ -246,3 +246,33 @@ def test_unusable_configurations_are_refused(kwargs: dict[str, Any], reason: str
 def test_the_repr_shows_no_credential() -> None:
     app = asgi_app(bearer_token=TOKEN, basic_auth=(USER, PASSWORD), on_event=Calls())
     assert TOKEN not in repr(app) and PASSWORD not in repr(app) and "bearer + basic" in repr(app)
+
+
+class BrokenStore:
+    """A DedupeStore whose claim works but whose complete and release fail."""
+
+    async def claim(self, key: str) -> bool | None:
+        return True
+
+    async def complete(self, key: str) -> None:
+        raise ConnectionError("store down")
+
+    async def release(self, key: str) -> None:
+        raise ConnectionError("store down")
+
+
+async def test_a_store_that_cannot_record_the_outcome_is_logged_and_the_answer_stands(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls = Calls()
+
+    def failing(event: Any) -> None:
+        raise RuntimeError("handler failed")
+
+    body = json.dumps(CREW).encode()
+    ok = asgi_app(bearer_token=TOKEN, on_crew=calls, dedupe=BrokenStore())
+    failed = asgi_app(bearer_token=TOKEN, on_crew=failing, dedupe=BrokenStore())
+    with caplog.at_level("ERROR", logger="crewai_amp.webhooks"):
+        assert (await post(ok, body, BEARER)).status_code == 200
+        assert (await post(failed, body, BEARER)).status_code == 500
+    assert len(calls) == 1 and "failed to complete" in caplog.text and "failed to release" in caplog.text
