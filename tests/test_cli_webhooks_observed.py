@@ -92,7 +92,7 @@ def test_pretty_lines_for_legacy_and_streamed_deliveries(listener: tuple[subproc
         pass
     expected = [
         ("task research by Analyst  [kickoff kick-1]", "    Found it."),
-        ("step ? ?  [kickoff kick-1]", "    search -> 3 hits"),
+        ("step ? tool  [kickoff kick-1]", "    search -> 3 hits"),
         ("crew finished  [kickoff kick-1]", "    Final report"),
         ("llm_call_started ev-1  [kickoff exec-9]", '    {"n": 1}'),
     ]

@@ -197,7 +197,11 @@ def _event_lines(channel: str, data: Mapping[str, Any]) -> tuple[str, list[str]]
         head += _seconds(data.get("execution_time"))
         body = [str(data["output"])] if data.get("output") is not None else []
     elif channel == "step":
-        step = _mapping(data.get("step")) or {"content": data.get("thought"), "tool": data.get("tool")}
+        step = _mapping(data.get("step")) or {
+            "type": "tool" if data.get("tool") else "thought",
+            "content": data.get("thought"),
+            "tool": data.get("tool"),
+        }
         head = f"step {data.get('task_id', '?')} {step.get('type', '?')}"
         detail = step.get("content")
         if step.get("tool"):
