@@ -289,3 +289,13 @@ def test_fuzz_parse_stream_and_parse_event_raise_only_event_parse_error(body: An
             call(body)
         except EventParseError as exc:
             assert exc.raw is body
+
+
+def test_every_public_name_resolves() -> None:
+    import crewai_amp.webhooks as webhooks
+
+    namespace: dict[str, Any] = {}
+    exec("from crewai_amp.webhooks import *", namespace)  # noqa: S102 - a fixed import statement
+    assert set(webhooks.__all__) <= set(namespace)
+    assert namespace["StreamedEvent"] is type(parse_stream(BATCH)[0])
+    assert LegacyStepEventPayload in namespace["Event"].__args__

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import EventParseError, WebhookVerificationError
 from ._events import (
@@ -29,6 +29,7 @@ from ._events import (
     parse_event,
     parse_message,
     parse_stream,
+    registry,
     sorted_by_time,
 )
 from ._signing import (
@@ -106,6 +107,12 @@ def unwrap(
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("Event", "StreamedEvent"):  # type aliases over the generated models
+        import crewai_amp_events as models
+
+        if name == "StreamedEvent":
+            return models.StreamedEventBatchEvent
+        return Union[tuple(registry().messages.values())]  # noqa: UP007 - built at run time
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'crewai_amp.webhooks' has no attribute {name!r}")
