@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, EventParseError, WebhookVerificationError
 from ._dedupe import DedupeFull, DedupeStore, MemoryDedupe
-from ._events import Channel, channel_of_event, delivery_key, parse_event
+from ._events import Channel, channel_of_event, delivery_key, parse_event, registry
 from ._signing import (
     DEFAULT_TOLERANCE,
     Secret,
@@ -35,7 +35,6 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 MiB = 1024 * 1024
-CHANNELS = ("task", "step", "crew", "stream")
 CLOSE = (b"connection", b"close")
 logger = logging.getLogger("crewai_amp.webhooks")
 
@@ -183,8 +182,9 @@ class WebhookReceiver:
             and ":" not in basic_auth[0]
         ):
             raise ConfigurationError("basic_auth must be a (username, password) pair of strings")
-        if channel is not None and channel not in CHANNELS:
-            raise ConfigurationError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+        channels = registry().channels
+        if channel is not None and channel not in channels:
+            raise ConfigurationError(f"unknown channel {channel!r}; expected one of {', '.join(channels)}")
         handlers: dict[str, Handler | None] = {"task": on_task, "step": on_step, "crew": on_crew}
         handlers["event"] = on_event
         for name, handler in handlers.items():
