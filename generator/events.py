@@ -82,14 +82,31 @@ def _name_and_open(node: dict[str, Any], title: str) -> None:
             _name_and_open(child["items"], title + _pascal(_singular(prop)))
 
 
+def _message_name(key: str, message: dict[str, Any]) -> str:
+    return str(message.get("name", key))
+
+
 def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
-    """One JSON Schema (2020-12) holding every message payload of the AsyncAPI document."""
+    """One JSON Schema (2020-12) holding every message payload of the AsyncAPI document.
+
+    Two extension keys carry the registry into :func:`generate_events`: ``x-messages``
+    (message name -> model name) and ``x-channels`` (channel key -> its message names, in the
+    order the channel lists them).
+    """
     defs: dict[str, Any] = {}
     named_by: dict[str, str] = {}  # model name -> the message that gave it, to name a clash
+    models_of: dict[str, str] = {}
+    channels: dict[str, list[str]] = {}
     messages = list(document.get("components", {}).get("messages", {}).items())
     # A message defined inline in a channel (not a $ref) is an event too: without this it got no model.
-    for channel in document.get("channels", {}).values():
-        messages += [(k, m) for k, m in (channel.get("messages") or {}).items() if "$ref" not in m]
+    for channel_key, channel in document.get("channels", {}).items():
+        names = channels.setdefault(str(channel_key), [])
+        for key, message in (channel.get("messages") or {}).items():
+            if "$ref" in message:
+                names.append(_message_name(key, resolve_pointer(document, message["$ref"])))
+            else:
+                messages.append((key, message))
+                names.append(_message_name(key, message))
     for key, message in messages:
         if "$ref" in message:
             message = resolve_pointer(document, message["$ref"])
@@ -110,12 +127,15 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
             )
         defs[name] = schema
         named_by.setdefault(name, str(key))
+        models_of[_message_name(key, message)] = name
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ROOT_TITLE,
         "description": "Any webhook event payload AMP sends.",
         "anyOf": [{"$ref": f"#/$defs/{name}"} for name in defs],
         "$defs": defs,
+        "x-messages": models_of,
+        "x-channels": channels,
     }
 
 
@@ -124,6 +144,39 @@ def _public_names(source: str) -> list[str]:
     return [
         node.name for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
     ]
+
+
+def _tuple_source(names: list[str]) -> str:
+    items = ", ".join(json.dumps(name) for name in names)
+    return f"({items},)" if len(names) == 1 else f"({items})"
+
+
+def _registry_source(schema: dict[str, Any]) -> str:
+    """``registry.py``: the AsyncAPI messages and channels as tables of the generated models."""
+    messages: dict[str, str] = schema.get("x-messages", {})
+    channels: dict[str, list[str]] = schema.get("x-channels", {})
+    models = sorted(set(messages.values()))
+    lines = [
+        '"""The AsyncAPI messages and channels, as tables of the generated models."""',
+        "",
+        "from pydantic import BaseModel",
+        "",
+        "from .models import (",
+        *(f"    {name}," for name in models),
+        ")",
+        "",
+        "MESSAGES: dict[str, type[BaseModel]] = {",
+        *(f'    "{message}": {model},' for message, model in messages.items()),
+        "}",
+        '"""Message name -> the model of its payload."""',
+        "",
+        "CHANNELS: dict[str, tuple[str, ...]] = {",
+        *(f'    "{key}": {_tuple_source(names)},' for key, names in channels.items()),
+        "}",
+        '"""Channel key -> the names of the messages it carries, in the order the spec lists them."""',
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def generate_events(schema: dict[str, Any], out_dir: Path) -> Path:
@@ -167,6 +220,7 @@ def generate_events(schema: dict[str, Any], out_dir: Path) -> Path:
         "",
     ]
     (package / "__init__.py").write_text("\n".join(init), "utf-8")
+    (package / "registry.py").write_text(_registry_source(schema), "utf-8")
     (package / "py.typed").write_text("", "utf-8")
     (package / "events.schema.json").write_text(json.dumps(schema, indent=2) + "\n", "utf-8")
     return package

@@ -274,22 +274,27 @@ async def test_duplicate_ids_are_acknowledged_but_handled_once() -> None:
     assert len(task.events) == 2
 
 
-async def test_the_dedupe_window_is_bounded_by_size_and_time() -> None:
+async def test_the_dedupe_window_is_bounded_by_size_and_time_but_never_inside_the_replay_window() -> None:
     task = Recorder()
     now = [1000.0]
-    app = asgi_app(secret=SECRET, on_task=task, dedupe_size=2, dedupe_ttl=60, clock=lambda: now[0])
+    # tolerance 10 s: a replayed signature verifies for at most 2 x 10 s after the first sighting.
+    app = asgi_app(
+        secret=SECRET, on_task=task, tolerance=10, dedupe_size=2, dedupe_ttl=60, clock=lambda: now[0]
+    )
 
-    async def deliver(msg_id: str) -> str:
+    async def deliver(msg_id: str) -> int | str:
         response = await post(app, TASK, signed(TASK, msg_id=msg_id))
-        assert response.status_code == 200
-        return str(response.json()["status"])
+        return str(response.json()["status"]) if response.status_code == 200 else response.status_code
 
     assert [await deliver(i) for i in ("a", "b", "a")] == ["ok", "ok", "duplicate"]
-    assert [await deliver(i) for i in ("c", "a")] == ["ok", "duplicate"]  # a was used: b is oldest
-    assert await deliver("b") == "ok"  # evicted by size
+    assert await deliver("c") == 503  # full of ids still inside the replay window: refused, not evicted
+    assert await deliver("a") == "duplicate"
+    now[0] += 21
+    assert await deliver("c") == "ok"  # a, the oldest and outside the window, made room
+    assert await deliver("b") == "duplicate"
     now[0] += 61
     assert await deliver("a") == "ok"  # expired by time
-    assert len(task.events) == 5
+    assert len(task.events) == 4
 
 
 async def test_dedupe_can_be_turned_off() -> None:

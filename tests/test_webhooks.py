@@ -129,8 +129,11 @@ def test_secret_forms_agree_prefix_bare_unpadded_and_raw_bytes() -> None:
 
 @settings(FUZZ, max_examples=150)
 @given(key=st.binary(min_size=1, max_size=200), parts=st.lists(st.binary(max_size=300), max_size=4))
-def test_the_precomputed_hmac_equals_hmac_digest(key: bytes, parts: list[bytes]) -> None:
-    assert wh._Mac(key).digest(*parts) == hmac.digest(key, b"".join(parts), "sha256")
+def test_the_verifier_signs_hmac_sha256_of_id_timestamp_body(key: bytes, parts: list[bytes]) -> None:
+    body = b"".join(parts)
+    headers = wh.Verifier(key).sign(body, msg_id="msg_x", timestamp=NOW)
+    expected = base64.b64encode(hmac.digest(key, b"msg_x." + str(NOW).encode() + b"." + body, "sha256"))
+    assert headers["webhook-signature"] == "v1," + expected.decode()
 
 
 # --- sign ---------------------------------------------------------------------------------
@@ -223,9 +226,10 @@ def test_several_signatures_in_the_header() -> None:
     theirs = headers["webhook-signature"]
     ours = sign(body, secret=SECRET, msg_id="msg_1", timestamp=NOW)["webhook-signature"]
     junk = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= v2,xyz v1a,abc v1, , garbage"
-    for value in (f"{junk} {ours}", f"{theirs}  {ours}", f"{ours}\t{junk}", f"{ours} {ours}"):
+    for value in (f"{junk} {ours}", f"{theirs}  {ours}", f"{ours} {ours}", f"\t{ours} "):
         verify(body, {**headers, "webhook-signature": value}, secret=SECRET, now=NOW)
     refused(body, {**headers, "webhook-signature": junk})
+    assert "whitespace" in str(refused(body, {**headers, "webhook-signature": f"{ours}\t{junk}"}))
     # The same header given twice (a list of pairs) counts as one list of candidates.
     pairs = [("webhook-id", "msg_1"), ("webhook-timestamp", str(NOW))]
     pairs += [("webhook-signature", theirs), ("Webhook-Signature", ours)]
@@ -540,7 +544,7 @@ def test_importing_webhooks_does_not_load_pydantic_and_the_package_does_not_load
         + "'); verify(b'{}', h, secret='whsec_"
         + SECRET[6:]
         + "')\n"
-        "loaded = {'pydantic', 'crewai_amp_events', 'crewai_amp._webhook_receiver'} & set(sys.modules)\n"
+        "loaded = {'pydantic', 'crewai_amp_events', 'crewai_amp.webhooks._receiver', 'crewai_amp.webhooks._dedupe'} & set(sys.modules)\n"
         "assert not loaded, loaded\n"
         'from crewai_amp.webhooks import parse_event; parse_event(b\'{"kickoff_id": "k", "status": "x"}\')\n'
         "assert 'pydantic' in sys.modules\n"

@@ -12,6 +12,12 @@ from .models import (
     CrewCompletedPayloadResultTask,
     CrewCompletedPayloadResult,
     CrewCompletedPayload,
+    LegacyTaskCompletedPayload,
+    LegacyStepEventPayload,
+    LegacyCrewCompletedPayloadTokenUsage,
+    LegacyCrewCompletedPayload,
+    StreamedEventBatchEvent,
+    StreamedEventBatch,
     WebhookEvent,
 )
 
@@ -25,5 +31,11 @@ __all__ = [
     "CrewCompletedPayloadResultTask",
     "CrewCompletedPayloadResult",
     "CrewCompletedPayload",
+    "LegacyTaskCompletedPayload",
+    "LegacyStepEventPayload",
+    "LegacyCrewCompletedPayloadTokenUsage",
+    "LegacyCrewCompletedPayload",
+    "StreamedEventBatchEvent",
+    "StreamedEventBatch",
     "WebhookEvent",
 ]

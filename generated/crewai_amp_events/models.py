@@ -104,11 +104,99 @@ class CrewCompletedPayload(BaseModel):
     meta: dict[str, Any] | None = None
 
 
+class LegacyTaskCompletedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    description: str | None
+    name: str | None = None
+    expected_output: str | None
+    summary: str | None = None
+    agent: str | None = None
+    output: str | None = None
+    output_json: dict[str, Any] | None = None
+    kickoff_id: str
+    meta: dict[str, Any] | None = None
+
+
+class LegacyStepEventPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    prompt: str | None
+    thought: str | None = None
+    tool: str | None = None
+    tool_input: str | None = None
+    result: str | None = None
+    kickoff_id: str
+    meta: dict[str, Any] | None = None
+
+
+class LegacyCrewCompletedPayloadTokenUsage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    total_tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class LegacyCrewCompletedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kickoff_id: str
+    result: str | None
+    result_json: dict[str, Any] | None = None
+    token_usage: Annotated[
+        LegacyCrewCompletedPayloadTokenUsage | None,
+        Field(title="LegacyCrewCompletedPayloadTokenUsage"),
+    ]
+    meta: dict[str, Any] | None = None
+
+
+class StreamedEventBatchEvent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str
+    execution_id: str
+    timestamp: datetime
+    type: Annotated[
+        str,
+        Field(
+            description="crew_kickoff_started, task_completed, llm_stream_chunk, ... (an open set)."
+        ),
+    ]
+    data: dict[str, Any] | None = None
+
+
+class StreamedEventBatch(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    events: list[StreamedEventBatchEvent]
+
+
 class WebhookEvent(
-    RootModel[TaskCompletedPayload | StepEventPayload | CrewCompletedPayload]
+    RootModel[
+        TaskCompletedPayload
+        | StepEventPayload
+        | CrewCompletedPayload
+        | LegacyTaskCompletedPayload
+        | LegacyStepEventPayload
+        | LegacyCrewCompletedPayload
+        | StreamedEventBatch
+    ]
 ):
     root: Annotated[
-        TaskCompletedPayload | StepEventPayload | CrewCompletedPayload,
+        TaskCompletedPayload
+        | StepEventPayload
+        | CrewCompletedPayload
+        | LegacyTaskCompletedPayload
+        | LegacyStepEventPayload
+        | LegacyCrewCompletedPayload
+        | StreamedEventBatch,
         Field(
             description="Any webhook event payload AMP sends.",
             title="WebhookEvent",

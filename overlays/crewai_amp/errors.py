@@ -14,7 +14,7 @@ data (``body``, ``raw``, ``response``) stays as received. Every error pickles, s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -221,11 +221,13 @@ class WebhookVerificationError(AmpError):
 
 
 class EventParseError(AmpError, ValueError):
-    """A webhook payload is not a valid event. ``raw`` holds the payload as received."""
+    """A webhook payload is not a valid event. ``raw`` holds the payload as received, ``errors``
+    every problem found (pydantic's ``loc``/``msg``/``type`` dicts, plus ``field``: the dotted path)."""
 
-    def __init__(self, message: str, *, raw: object = None) -> None:
+    def __init__(self, message: str, *, raw: object = None, errors: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__(message)
         self.raw = raw
+        self.errors = [dict(error) for error in errors]
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

@@ -207,27 +207,34 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def _event_lines(channel: str, data: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """A headline and body lines for one event."""
-    kickoff = str(data.get("kickoff_id", "?"))
+    """A headline and body lines for one event (the spec's shapes, the legacy ones, a streamed one)."""
+    kickoff = str(data.get("kickoff_id", data.get("execution_id", "?")))
     if channel == "task":
-        head = f"task {data.get('task_id', '?')} {data.get('status', '')}".rstrip()
+        head = f"task {data.get('task_id', data.get('name', '?'))} {data.get('status', '')}".rstrip()
         if data.get("agent"):
             head += f" by {data['agent']}"
         head += _seconds(data.get("execution_time"))
         body = [str(data["output"])] if data.get("output") is not None else []
     elif channel == "step":
-        step = _mapping(data.get("step"))
+        step = _mapping(data.get("step")) or {
+            "type": "tool" if data.get("tool") else "thought",
+            "content": data.get("thought"),
+            "tool": data.get("tool"),
+        }
         head = f"step {data.get('task_id', '?')} {step.get('type', '?')}"
         detail = step.get("content")
         if step.get("tool"):
             detail = f"{step['tool']}" + (f" {json.dumps(step['input'])}" if step.get("input") else "")
-            if step.get("output") is not None:
-                detail += f" -> {step['output']}"
+            if step.get("output", data.get("result")) is not None:
+                detail += f" -> {step.get('output', data.get('result'))}"
         body = [str(detail)] if detail else []
     elif channel == "crew":
-        head = f"crew {data.get('status', '?')}{_seconds(data.get('execution_time'))}"
-        result = _mapping(data.get("result"))
-        body = [str(text) for text in (data.get("error"), result.get("output")) if text]
+        head = f"crew {data.get('status', 'finished')}{_seconds(data.get('execution_time'))}"
+        result = data.get("result")
+        output = result if isinstance(result, str) else _mapping(result).get("output")
+        body = [str(text) for text in (data.get("error"), output) if text]
+    elif channel == "stream":
+        head, body = f"{data.get('type', '?')} {data.get('id', '')}".rstrip(), [json.dumps(data.get("data"))]
     else:
         head, body = f"{channel} event", [str(dict(data))]
     return f"{head}  [kickoff {kickoff}]", body

@@ -254,6 +254,7 @@ def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
             on_task=printer("task"),
             on_step=printer("step"),
             on_crew=printer("crew"),
+            on_event=printer("stream"),
         )
     except (ValueError, TypeError) as exc:
         raise UsageError(f"cannot verify with this secret: {exc}") from None
