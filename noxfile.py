@@ -159,6 +159,7 @@ def docs(session: nox.Session) -> None:
     table from bench-results/results.json. `nox -s docs -- serve` serves it with live reload.
     """
     session.install("-r", DOCS_REQUIREMENTS)
+    session.env["NO_MKDOCS_2_WARNING"] = "1"  # material's end-of-life banner, on every build
     if session.posargs[:1] == ["serve"]:
         session.run("mkdocs", "serve", *session.posargs[1:])
         return
