@@ -211,21 +211,23 @@ async def test_a_client_that_disconnects_gets_no_response_and_no_handler() -> No
 
 @pytest.mark.parametrize(
     ("body", "headers", "reason"),
+    # Headers are signed when the test runs, not at collection: a long run must not age them
+    # past the tolerance.
     [
-        (TASK, {}, "missing webhook-id"),
-        (TASK, {"webhook-id": "x"}, "missing webhook-timestamp"),
-        (TASK + b" ", signed(TASK), "no signature matches"),
-        (TASK, signed(TASK, secret=OTHER), "no signature matches"),
-        (TASK, signed(TASK, timestamp=1_000_000_000), "tolerance"),
-        (b"not json at all", signed(b"not json"), "no signature matches"),  # 401 before parsing
-        (TASK, {**signed(TASK), "webhook-signature": "v1,junk"}, "no valid"),
+        (TASK, lambda: {}, "missing webhook-id"),
+        (TASK, lambda: {"webhook-id": "x"}, "missing webhook-timestamp"),
+        (TASK + b" ", lambda: signed(TASK), "no signature matches"),
+        (TASK, lambda: signed(TASK, secret=OTHER), "no signature matches"),
+        (TASK, lambda: signed(TASK, timestamp=1_000_000_000), "tolerance"),
+        (b"not json at all", lambda: signed(b"not json"), "no signature matches"),  # 401 before parsing
+        (TASK, lambda: {**signed(TASK), "webhook-signature": "v1,junk"}, "no valid"),
     ],
 )
 async def test_failed_checks_are_401_before_any_handler(
-    body: bytes, headers: dict[str, str], reason: str
+    body: bytes, headers: Callable[[], dict[str, str]], reason: str
 ) -> None:
     task = Recorder()
-    response = await post(asgi_app(secret=SECRET, on_task=task), body, headers)
+    response = await post(asgi_app(secret=SECRET, on_task=task), body, headers())
     assert response.status_code == 401
     assert reason in response.json()["error"]
     assert SECRET[6:20] not in response.text
