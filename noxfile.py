@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import nox
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
@@ -19,6 +26,7 @@ nox.options.sessions = ["build", "tests"]
 ROOT = Path(__file__).parent
 GENERATOR_LOCK = "generator/requirements.lock"
 TEST_REQUIREMENTS = "tests/requirements.txt"
+SDK_TEST_REQUIREMENTS = "tests/requirements-sdk.txt"
 DIST = ROOT / "dist"
 # Tool pins for the non-generator sessions; the generator's own pins are in GENERATOR_LOCK.
 BUILD_TOOLS = ["build==1.6.1", "twine==7.0.0", "check-wheel-contents==0.6.3"]
@@ -28,6 +36,25 @@ GRIFFE = "griffe==2.4.1"
 # What generator.release needs beyond the generator toolchain (griffe for the Python API diff,
 # pypi-simple for the index's simple API).
 RELEASE_TOOLS = [GRIFFE, "pypi-simple==1.8.0"]
+DOCS_REQUIREMENTS = "docs/requirements.txt"
+
+
+# The SDK's tests (client, webhooks, CLI, emulator): what `nox -s compat` runs on every Python.
+# The slow pipeline and release tests are left out. Globs or folders, relative to the repo.
+SDK_TESTS = [
+    "tests/test_client*.py",
+    "tests/test_webhooks*.py",
+    "tests/test_receiver.py",
+    "tests/test_cli*.py",
+    "tests/test_emulator*.py",
+]
+COMPAT_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# SDK tests whose own test tool needs a newer Python than the SDK does: left out below that one.
+COMPAT_NEEDS_311 = {"tests/test_emulator_conformance.py": "schemathesis (pinned) needs Python >= 3.11"}
+# The wheel's declared direct dependencies with its extras, installed as direct requirements so
+# uv's lowest-direct resolution picks each one's lower bound (read from pyproject.toml).
+PYPROJECT = ROOT / "pyproject.toml"
+DEPENDENCY_NAMES = ["httpx", "attrs", "pydantic", "rich", "starlette", "uvicorn", "jsonschema", "redis"]
 
 
 def _install_generator(session: nox.Session) -> None:
@@ -96,8 +123,8 @@ def drift(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install(RUFF)
-    session.run("ruff", "check", "generator", "overlays", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "generator", "overlays", "tests", "noxfile.py")
+    session.run("ruff", "check", "generator", "overlays", "tests", "docs/_hooks", "noxfile.py")
+    session.run("ruff", "format", "--check", "generator", "overlays", "tests", "docs/_hooks", "noxfile.py")
 
 
 @nox.session
@@ -134,6 +161,23 @@ def tests(session: nox.Session) -> None:
     session.install("-r", TEST_REQUIREMENTS)
     _install_wheel(session, wheel)
     session.run("pytest", *session.posargs, env={"CREWAI_AMP_WHEEL": str(wheel)})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site with --strict into site/: a broken link, nav entry or reference fails.
+
+    The API reference is read from overlays/ and generated/ (mkdocstrings); the Performance page's
+    table from bench-results/results.json. `nox -s docs -- serve` serves it with live reload.
+    """
+    session.install("-r", DOCS_REQUIREMENTS)
+    session.env["NO_MKDOCS_2_WARNING"] = "1"  # material's end-of-life banner, on every build
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:])
+        return
+    session.run("mkdocs", "build", "--strict", "--clean", "--site-dir", str(ROOT / "site"))
+    pages = sum(1 for _ in (ROOT / "site").glob("**/index.html"))
+    session.log(f"docs: built {pages} pages into site/")
 
 
 @nox.session
@@ -233,3 +277,107 @@ def vendor(session: nox.Session) -> None:
     _install_generator(session)
     session.install(*RELEASE_TOOLS)
     session.run("python", "-m", "generator.release", "vendor", *session.posargs)
+
+
+def _find_python(version: str) -> str | None:
+    """An interpreter for `version` ("3.12"): on PATH, else the newest pyenv install of it."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += [str(p / "bin" / "python") for p in sorted(pyenv.glob(f"{version}.*"), reverse=True)]
+    for candidate in filter(None, candidates):
+        # A pyenv shim exists for every version but runs only the selected ones: ask it.
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def _declared_dependencies() -> list[str]:
+    """The wheel's requirements and its extras' requirements, as pyproject.toml declares them."""
+    project = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]
+    extras = project.get("optional-dependencies", {}).values()
+    own = project["name"]
+    return list(project["dependencies"]) + [req for reqs in extras for req in reqs if not req.startswith(own)]
+
+
+def _sdk_test_paths() -> list[str]:
+    paths = sorted({str(p.relative_to(ROOT)) for pattern in SDK_TESTS for p in ROOT.glob(pattern)})
+    if not paths:
+        raise RuntimeError(f"SDK_TESTS matches no test file: {SDK_TESTS}")
+    return paths
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """The SDK's tests on every Python in COMPAT_PYTHONS found here, then on the lowest declared deps.
+
+    Each run installs the built wheel (not the source tree) into its own venv under .nox/.
+    A missing interpreter is skipped with a log line; finding none of them fails.
+    `nox -s compat -- <pytest args>` replaces the default `-x -q`.
+    """
+    _generate(session, "--if-changed")
+    wheel = _build_dist(session)
+    pytest_args = session.posargs or ["-x", "-q"]
+    tests_ = _sdk_test_paths()
+    found = {v: path for v in COMPAT_PYTHONS if (path := _find_python(v))}
+    for version in COMPAT_PYTHONS:
+        if version not in found:
+            session.warn(f"compat: Python {version} not found on PATH or in pyenv: skipped")
+    if not found:
+        session.error(f"compat: none of Python {', '.join(COMPAT_PYTHONS)} found; nothing was tested")
+    timings: list[str] = []
+    runs = [(f"py{v}", path, "highest") for v, path in found.items()]
+    lowest_python = next(iter(found))
+    runs.append((f"py{lowest_python}-lowest-direct", found[lowest_python], "lowest-direct"))
+    for label, python, resolution in runs:
+        started = time.perf_counter()
+        venv = ROOT / ".nox" / f"compat-{label}"
+        bin_dir = venv / "bin"
+        session.run("uv", "venv", "--quiet", "--allow-existing", "--python", python, str(venv), external=True)
+        env = {"VIRTUAL_ENV": str(venv)}
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(bin_dir / "python"),
+            "--resolution",
+            resolution,
+            "--reinstall-package",
+            "crewai-amp-client",
+            "-r",
+            SDK_TEST_REQUIREMENTS,
+            f"{wheel}[all]",
+            *_declared_dependencies(),
+            external=True,
+            env=env,
+        )
+        session.run(
+            str(bin_dir / "python"),
+            "-c",
+            "import importlib.metadata as m, sys; print(sys.version.split()[0], *(f'{d}=={m.version(d)}' for d in sys.argv[1:]))",
+            *DEPENDENCY_NAMES,
+            external=True,
+        )
+        selected = tests_
+        if label.startswith("py3.10"):
+            for path, why in COMPAT_NEEDS_311.items():
+                session.warn(f"compat {label}: leaving out {path}: {why}")
+            selected = [t for t in tests_ if t not in COMPAT_NEEDS_311]
+        session.run(
+            str(bin_dir / "python"),
+            "-m",
+            "pytest",
+            *pytest_args,
+            *selected,
+            external=True,
+            env={**env, "CREWAI_AMP_WHEEL": str(wheel)},
+        )
+        timings.append(f"{label}: {time.perf_counter() - started:.0f}s")
+    session.log("compat passed: " + ", ".join(timings))

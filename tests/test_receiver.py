@@ -211,8 +211,9 @@ async def test_a_client_that_disconnects_gets_no_response_and_no_handler() -> No
 
 @pytest.mark.parametrize(
     ("body", "headers", "reason"),
+    # Headers are signed when the test runs, not at collection: a long run must not age them
+    # past the tolerance.
     [
-        # Headers are made when the test runs: signed at collection, they can age past the tolerance.
         (TASK, lambda: {}, "missing webhook-id"),
         (TASK, lambda: {"webhook-id": "x"}, "missing webhook-timestamp"),
         (TASK + b" ", lambda: signed(TASK), "no signature matches"),

@@ -322,8 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     RESULTS.mkdir(exist_ok=True)
     machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
+    run = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "quick": args.quick}
     (RESULTS / "results.json").write_text(
-        json.dumps({"machine": machine, "rows": [asdict(r) for r in rows], "failures": failures}, indent=2)
+        json.dumps(
+            {"machine": machine, "run": run, "rows": [asdict(r) for r in rows], "failures": failures},
+            indent=2,
+        )
         + "\n"
     )
     (RESULTS / "results.md").write_text(f"{table}\n\nMachine: {machine}\n")
