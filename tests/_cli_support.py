@@ -29,16 +29,19 @@ class Run:
         return json.loads(self.out)
 
     def error(self) -> dict[str, Any]:
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        body: dict[str, Any] = json.loads(lines[0])["error"]
+        """The one `--json` error on stderr (notices, such as a review pause, may precede it)."""
+        documents = [json.loads(line) for line in self.err.strip().splitlines()]
+        errors = [document["error"] for document in documents if "error" in document]
+        assert len(errors) == 1 and "error" in documents[-1], self.err
+        body: dict[str, Any] = errors[0]
         return body
 
     def error_line(self) -> str:
+        """The one `error: ...` line on stderr, the last one."""
         lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: "), self.err
-        return lines[0]
+        errors = [line for line in lines if line.startswith("error: ")]
+        assert len(errors) == 1 and lines[-1].startswith("error: "), self.err
+        return errors[0]
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:

@@ -211,7 +211,7 @@ def test_a_reattached_wait_says_since_attach_until_the_run_says_more(
 
     def update(self: PlainLines, status: Any) -> None:
         original(self, status)
-        if view_of(status).state == "running":
+        if view_of(status).state in ("running", "pending_human_input"):
             shown_running.set()
 
     monkeypatch.setattr(_progress.PlainLines, "update", update)
@@ -239,7 +239,7 @@ def test_a_reattached_wait_says_since_attach_until_the_run_says_more(
     assert run.code == 0, run.err
     progress = [line for line in run.out.splitlines() if line.startswith("[")]
     assert progress[0].split("] ")[0].endswith("since attach")
-    assert "running" in progress[0]
+    assert "running" in progress[0] or "waiting for human input" in progress[0]
     assert progress[-1].split("] ", 1)[1].startswith("completed")
     assert "since attach" not in progress[-1]  # the completed status gave the run's own time
 

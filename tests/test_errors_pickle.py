@@ -44,6 +44,12 @@ def examples() -> dict[str, errors.AmpError]:
         ),
         "WebhookVerificationError": errors.WebhookVerificationError("bad signature"),
         "EventParseError": errors.EventParseError("bad event", raw={"a": 1}),
+        "RunNotFoundError": errors.RunNotFoundError(
+            "no crew run",
+            response=_response(200),
+            body={"state": "NOT FOUND", "result": None},
+            kickoff_id=KICKOFF_ID,
+        ),
     }
     for code, name in [
         (400, "BadRequestError"),
