@@ -41,16 +41,10 @@ DOCS_REQUIREMENTS = "docs/requirements.txt"
 
 # The SDK's tests (client, webhooks, CLI, emulator): what `nox -s compat` runs on every Python.
 # The slow pipeline and release tests are left out. Globs or folders, relative to the repo.
-SDK_TESTS = [
-    "tests/test_client*.py",
-    "tests/test_webhooks*.py",
-    "tests/test_receiver.py",
-    "tests/test_cli*.py",
-    "tests/test_emulator*.py",
-]
+SDK_TESTS = ["tests/sdk", "tests/webhooks", "tests/cli", "tests/emulator"]
 COMPAT_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 # SDK tests whose own test tool needs a newer Python than the SDK does: left out below that one.
-COMPAT_NEEDS_311 = {"tests/test_emulator_conformance.py": "schemathesis (pinned) needs Python >= 3.11"}
+COMPAT_NEEDS_311 = {"tests/emulator/test_emulator_conformance.py": "schemathesis (pinned) needs Python >= 3.11"}
 # The wheel's declared direct dependencies with its extras, installed as direct requirements so
 # uv's lowest-direct resolution picks each one's lower bound (read from pyproject.toml).
 PYPROJECT = ROOT / "pyproject.toml"
@@ -195,7 +189,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def evolution(session: nox.Session) -> None:
-    """The whole flow under additive spec updates (tests/test_evolution_flow.py): patch copies of
+    """The whole flow under additive spec updates (tests/pipeline/test_evolution_flow.py): patch copies of
     the specs, regenerate, build, install into a fresh venv and run a focused part of the suite.
 
     Not part of `nox -s tests` (it builds its own wheel and venv); .ci/run calls it.
@@ -204,14 +198,14 @@ def evolution(session: nox.Session) -> None:
     session.install("-r", TEST_REQUIREMENTS, *BUILD_TOOLS)
     session.run(
         "pytest",
-        "tests/test_evolution_flow.py",
+        "tests/pipeline/test_evolution_flow.py",
         *session.posargs,
         env={"CREWAI_AMP_EVOLUTION": "1"},
     )
 
 
 # Living with spec updates (generator/release/). None of these is part of `nox -s tests`;
-# the tests call the same functions (tests/test_apidiff.py, test_publish.py, test_vendor.py).
+# the tests call the same functions (tests/release/test_apidiff.py, test_publish.py, test_vendor.py).
 
 
 @nox.session
