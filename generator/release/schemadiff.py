@@ -105,7 +105,17 @@ class SchemaDiffer:
         old_ref, new_ref = ref_name(old), ref_name(new)
         if old_ref or new_ref:
             # A named model is compared once, on its own; here only the reference matters.
-            if old_ref != new_ref:
+            widened = self._widened(old_ref, new)
+            if widened:
+                self.emit(
+                    "variant-added",
+                    loc,
+                    f"now {' | '.join(widened)}: alternatives to {old_ref} added (forward compatible: "
+                    "the SDK surfaces a shape it does not know)",
+                    breaking=False,
+                    additive=True,
+                )
+            elif old_ref != new_ref:
                 self.emit(
                     "type-changed",
                     loc,
@@ -125,6 +135,22 @@ class SchemaDiffer:
             self._variants(key, old.get(key) or [], new.get(key) or [], loc, dirs)
         self._discriminator(old, new, loc)
         self.docs(old, new, loc)
+
+    @staticmethod
+    def _widened(old_ref: str | None, new: Mapping[str, Any]) -> list[str]:
+        """The branch names when ``new`` is a oneOf/anyOf that keeps ``old_ref`` as one of its
+        branches (a reference became one of several alternatives), else []."""
+        if not old_ref:
+            return []
+        for key in ("oneOf", "anyOf"):
+            branches = new.get(key)
+            if isinstance(branches, list):
+                names = [
+                    ref_name(b) or _fmt_types(_types(b)) if isinstance(b, dict) else "?" for b in branches
+                ]
+                if old_ref in names:
+                    return names
+        return []
 
     def _types(self, old: Mapping[str, Any], new: Mapping[str, Any], loc: str, dirs: frozenset[str]) -> None:
         before, after = _types(old), _types(new)

@@ -50,6 +50,7 @@ class Side:
     label: str
     specs: dict[str, SpecFile]
     overlays: Path  # the spec overlays to generate this side with
+    own_overlays: bool = False  # the side brought them (git:REV, a specs tree with overlays/)
 
 
 def _git(*args: str) -> bytes:
@@ -67,7 +68,9 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
     text = str(arg)
     paths: list[Path] = []
     overlays = OVERLAYS
+    own = False
     if text.startswith("git:"):
+        own = True
         rev = text[4:] or "HEAD"
         target = workdir / "specs"
         target.mkdir(parents=True)
@@ -85,7 +88,7 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
         path = Path(text)
         if path.is_dir():
             if (path / "overlays").is_dir():  # a specs tree carries its own spec overlays
-                overlays = path / "overlays"
+                overlays, own = path / "overlays", True
             paths = [path / name for name in SPEC_FILES.values() if (path / name).is_file()]
             if not paths:
                 paths = sorted(p for p in path.iterdir() if p.suffix in {".yml", ".yaml", ".json"})
@@ -110,7 +113,7 @@ def load_side(arg: str | Path, workdir: Path) -> Side:
         specs[spec.kind] = SpecFile(spec, source)
     if not specs:
         raise ReleaseError(f"{text}: holds no OpenAPI or AsyncAPI spec")
-    return Side(text, specs, overlays)
+    return Side(text, specs, overlays, own)
 
 
 def _inputs(side: Side, fallback: Side, spec_dir: Path) -> pipeline.Inputs:
@@ -161,7 +164,7 @@ def build_report(
                     after.version,
                     before.sha256,
                     after.sha256,
-                    diff_specs(before.data, after.data),
+                    diff_specs(*_documents(old, new, kind)),
                 )
                 pairs.append(pair)
         if not pairs:
@@ -184,6 +187,24 @@ def build_report(
             uncovered(old_rest.data if old_rest else None, new_rest.data) if new_rest is not None else None
         )
         return Report(_label(old_arg), _label(new_arg), pairs, changes, current_version, missing)
+
+
+def _documents(old: Side, new: Side, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two documents to diff. When both sides bring their spec overlays (git:REV, a specs
+    tree with overlays/, the default specs/), each is taken with its own applied: what its SDK
+    is generated from, so the diff shows what a spec overlay adds (what deployed AMP is observed
+    to send) as well as what the upstream spec changed. Otherwise the specs as written."""
+    if not (old.own_overlays and new.own_overlays):
+        return old.specs[kind].data, new.specs[kind].data
+    documents = []
+    for side in (old, new):
+        try:
+            documents.append(
+                overlay.apply_overlays(side.specs[kind].spec, overlay.load_overlays(side.overlays))
+            )
+        except SpecError as exc:
+            raise ReleaseError(f"{side.label}: applying its spec overlays failed: {exc}") from None
+    return documents[0], documents[1]
 
 
 def _label(arg: str | Path) -> str:
