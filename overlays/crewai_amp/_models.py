@@ -238,7 +238,7 @@ class _Plan:
     fields: tuple[tuple[str, Check], ...]
     # Top-level fields typed as a generated enum: (name, enum, its values). Their JSON key is
     # their name in every generated model that has one; where it is not, no stand-in is used and
-    # an unknown value is a ModelError, as before.
+    # an unknown value is a ModelError.
     enums: tuple[tuple[str, type[enum.Enum], frozenset[object]], ...]
     # Fields holding a generated model (or a list of them): (name, is_list, model). ``from_dict``
     # turns a list given for an object into an empty model (``dict([])``), so the raw shape is

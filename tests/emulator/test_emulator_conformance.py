@@ -95,11 +95,25 @@ def api_schema(conformance_emulator: AmpEmulator) -> Any:
             ],
         }
     )
-    schema = schemathesis.openapi.from_dict(shipped_spec(), config=config)
     # An operation a newer spec adds has no behaviour here yet (it answers a clear 501): what
-    # conforms is checked for the operations the emulator implements.
-    missing = list(conformance_emulator.unimplemented_operations)
-    return schema.exclude(operation_id=missing) if missing else schema
+    # conforms is checked for the operations the emulator implements. It is left out of the
+    # document itself: a filter set on the fixture's schema does not reach the tests that
+    # schemathesis.pytest.from_fixture parametrizes.
+    document = implemented_only(shipped_spec(), set(conformance_emulator.unimplemented_operations))
+    return schemathesis.openapi.from_dict(document, config=config)
+
+
+def implemented_only(document: dict[str, Any], missing: set[str]) -> dict[str, Any]:
+    paths = {}
+    for path, item in document["paths"].items():
+        kept = {
+            key: value
+            for key, value in item.items()
+            if not (isinstance(value, dict) and value.get("operationId") in missing)
+        }
+        if any(isinstance(value, dict) and "responses" in value for value in kept.values()):
+            paths[path] = kept
+    return {**document, "paths": paths}
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
