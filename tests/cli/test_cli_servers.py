@@ -77,15 +77,16 @@ def test_mock_serve_prints_what_to_do_next_and_serves_until_ctrl_c(
 
 
 def test_the_readme_walkthrough_is_what_mock_serve_prints() -> None:
-    """The README's two-terminal walkthrough: install with [all], `crewai-amp mock serve`, then
+    """The README's command-line walkthrough: install with [all], `crewai-amp mock serve`, then
     exactly the kickoff command mock serve suggests (which the test above runs)."""
     from crewai_amp.cli._servers import TRY_KICKOFF
     from support.paths import REPO
 
     readme = (REPO / "README.md").read_text("utf-8")
     assert "pip install 'crewai-amp-client[all]'" in readme
-    assert "$ crewai-amp mock serve\n" in readme
-    assert f"$ {TRY_KICKOFF}\n" in readme
+    lines = readme.splitlines()
+    assert any(line.startswith("crewai-amp mock serve") for line in lines)
+    assert TRY_KICKOFF in lines
     assert (
         TRY_KICKOFF
         == "crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait"
