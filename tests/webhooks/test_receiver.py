@@ -275,6 +275,42 @@ async def test_duplicate_ids_are_acknowledged_but_handled_once() -> None:
     assert len(task.events) == 2
 
 
+async def test_a_cancelled_handler_leaves_the_delivery_to_its_retry() -> None:
+    started, calls = asyncio.Event(), []
+
+    async def slow(event: Any) -> None:
+        calls.append(event)
+        if len(calls) == 1:
+            started.set()
+            await asyncio.sleep(3600)
+
+    app = asgi_app(secret=SECRET, on_task=slow, dedupe_wait=5.0)
+    first = asyncio.create_task(post(app, TASK, signed(TASK, msg_id="msg_cancel")))
+    await asyncio.wait_for(started.wait(), 30)
+    first.cancel()  # the sender hung up mid-handler, or the server is shutting down
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    retry = await asyncio.wait_for(post(app, TASK, signed(TASK, msg_id="msg_cancel")), 30)
+    assert (retry.status_code, retry.json()["status"]) == (200, "ok")
+    assert len(calls) == 2
+
+
+async def test_a_delivery_still_being_handled_is_409_after_dedupe_wait() -> None:
+    release, started = asyncio.Event(), asyncio.Event()
+
+    async def held(event: Any) -> None:
+        started.set()
+        await release.wait()
+
+    app = asgi_app(secret=SECRET, on_task=held, dedupe_wait=0.3)
+    first = asyncio.create_task(post(app, TASK, signed(TASK, msg_id="msg_held")))
+    await asyncio.wait_for(started.wait(), 30)
+    again = await asyncio.wait_for(post(app, TASK, signed(TASK, msg_id="msg_held")), 30)
+    assert again.status_code == 409
+    release.set()
+    assert (await first).status_code == 200
+
+
 async def test_the_dedupe_window_is_bounded_by_size_and_time_but_never_inside_the_replay_window() -> None:
     task = Recorder()
     now = [1000.0]

@@ -55,6 +55,10 @@ def _positive(name: str, value: object) -> float:
     return float(value)
 
 
+# How long one claim waits on a concurrent delivery of the same key before answering "busy".
+IN_FLIGHT_WAIT = 0.25
+
+
 class MemoryDedupe:
     """Keys handled by this process. At most ``max_entries`` are kept; the oldest is forgotten
     to make room only once it is older than ``protect`` seconds (a receiver passes twice its
@@ -111,7 +115,10 @@ class MemoryDedupe:
                     del self._done[oldest]
                 self._in_flight[key] = asyncio.get_running_loop().create_future()
                 return True
-            await asyncio.shield(pending)
+            try:  # a concurrent delivery of the same key: wait a moment for its outcome
+                await asyncio.wait_for(asyncio.shield(pending), IN_FLIGHT_WAIT)
+            except asyncio.TimeoutError:
+                return None  # still being handled: the receiver asks again, up to its dedupe_wait
         return False
 
     def _finish(self, key: str, handled: bool) -> None:

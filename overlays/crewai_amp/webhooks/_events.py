@@ -259,7 +259,8 @@ def delivery_key(event: Any) -> str:
 
     - a streamed event: ``execution_id`` + its ``id``;
     - a task event: ``kickoff_id`` + the task (``task_id``, else the legacy ``name``, else a
-      hash of its ``description``) + its ``status`` if it has one;
+      hash of its ``description``) + its ``status`` if it has one + a hash of its ``output`` and
+      ``output_json`` (a task redone after a human review comes again with a new output);
     - a step event: ``kickoff_id`` + a hash of the whole step payload;
     - a crew event: ``kickoff_id`` + ``"crew"``;
     - any other message: its channel + a hash of the payload.
@@ -271,7 +272,8 @@ def delivery_key(event: Any) -> str:
         parts: list[Any] = ["stream", data["execution_id"], data["id"]]
     elif channel == "task":
         task = data.get("task_id") or data.get("name") or _digest(data.get("description"))
-        parts = ["task", kickoff, task, data.get("status")]
+        output = _digest([data.get("output"), data.get("output_json")])
+        parts = ["task", kickoff, task, data.get("status"), output]
     elif channel == "step":
         parts = ["step", kickoff, _digest(data)]
     elif channel == "crew":

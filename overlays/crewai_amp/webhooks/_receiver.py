@@ -329,6 +329,9 @@ class WebhookReceiver:
                 logger.exception("webhook handler for %s event (key %s) failed", name, key)
                 await _respond(send, 500, {"error": f"the {name} handler failed ({type(exc).__name__})"})
                 return
+            except BaseException:  # cancelled (the client left, shutdown): the retry must be handled
+                await asyncio.shield(self._release(key))
+                raise
             await self._complete(key)
             handled += 1
         status = "duplicate" if duplicates and not handled else "ok"
