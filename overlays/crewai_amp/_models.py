@@ -15,6 +15,7 @@ fail; the field holds an :class:`UnknownEnumValue` instead, a ``str`` that also 
 
 from __future__ import annotations
 
+import copyreg
 import enum
 import sys
 import types
@@ -28,6 +29,12 @@ from crewai_amp_api.types import UNSET, Unset
 __all__ = ["ModelError", "UnknownEnumValue", "enum_field", "json_kind", "load"]
 
 T = TypeVar("T")
+
+# The generated models mark a missing field with the UNSET singleton and test it with `is`: a
+# model that crosses a pickle (an error's status, through a ProcessPoolExecutor) must get the
+# same singleton back, not a copy that to_dict() would mistake for a value.
+copyreg.pickle(Unset, lambda _: "UNSET")
+
 # A check returns None when the value is fine, else what is wrong with it.
 Check = Callable[[Any], str | None]
 

@@ -3,6 +3,7 @@ message and equal attributes."""
 
 from __future__ import annotations
 
+import json
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -132,3 +133,13 @@ def test_statuses_pickle_too() -> None:
     for body in (RUNNING, COMPLETED, ERROR, {"status": "paused", "why": "review"}):
         status = parse_status(body)
         assert comparable(roundtrip(status)) == comparable(status)
+
+
+def test_a_pickled_status_still_writes_its_json() -> None:
+    """Fields the body left out stay the generated UNSET singleton after a round trip, so
+    to_dict() leaves them out again instead of writing an object JSON cannot encode."""
+    for body in (RUNNING, COMPLETED, ERROR):
+        copy: Any = roundtrip(parse_status(body))
+        assert json.loads(json.dumps(copy.to_dict())) == body
+    error = errors.ExecutionError("failed", kickoff_id=KICKOFF_ID, status=parse_status(ERROR))
+    assert roundtrip(error).status.to_dict() == ERROR
