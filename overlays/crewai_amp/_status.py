@@ -112,6 +112,10 @@ def parse_status(data: object, kickoff_id: str = "") -> Status:
     nor a string ``state``, fields of the wrong type)."""
     if not isinstance(data, dict):
         raise ModelError(f"expected a JSON object, got {json_kind(data)}")
+    if isinstance(data.get(OBSERVED_STATE), str) and data.get(DISCRIMINATOR) not in VARIANTS:
+        # The observed dialect: its `state` decides, whatever `status` it may also carry
+        # (missing, null, or a value the spec's variants do not know).
+        return _kept(_from_observed(data, kickoff_id), data)
     if DISCRIMINATOR not in data and OBSERVED_STATE in data:
         return _kept(_from_observed(data, kickoff_id), data)
     value = data.get(DISCRIMINATOR)

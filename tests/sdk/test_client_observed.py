@@ -42,6 +42,7 @@ from support.observed import (
     FAILED_STATES,
     HUMAN_INPUT_STATES,
     JUNK_INPUTS,
+    OTHER_INPUT_VALUES,
     JUNK_STATUS,
     NOT_FOUND_STATES,
     OBSERVED_INPUTS,
@@ -73,6 +74,13 @@ def test_inputs_map_gives_the_names_in_order(factory: Factory) -> None:
 @pytest.mark.parametrize("body", [{"inputs": {}}, {"inputs": []}], ids=["empty-map", "empty-list"])
 def test_no_inputs_in_either_shape_is_an_empty_list(factory: Factory, body: Any) -> None:
     assert call(factory(Script(json_response(body))), "inputs") == []
+
+
+@FACTORIES
+@pytest.mark.parametrize("value", OTHER_INPUT_VALUES, ids=lambda value: json.dumps(value))
+def test_the_inputs_map_gives_its_names_whatever_it_says_of_them(factory: Factory, value: Any) -> None:
+    body = {"inputs": {"topic": value, "depth": "str"}}
+    assert call(factory(Script(json_response(body))), "inputs") == ["topic", "depth"]
 
 
 @FACTORIES
@@ -365,7 +373,7 @@ def test_changing_a_status_does_not_change_its_raw_body() -> None:
         ({"state": 3}, "state: expected a string, got int"),
         ({"state": "SUCCESS", "result": 5}, "result: expected null, an object or a string, got int"),
         ({"state": "RUNNING", "last_step": "a step"}, "last_step: expected null or an object, got str"),
-        ({"inputs": {"topic": 1}}, "inputs.topic: expected a string, got int"),
+        ({"inputs": 3}, "inputs: expected an array, got int"),
     ],
 )
 def test_a_junk_field_is_named_with_every_kind_it_may_be(body: Any, message: str) -> None:
@@ -373,3 +381,13 @@ def test_a_junk_field_is_named_with_every_kind_it_may_be(body: Any, message: str
     with pytest.raises(ResponseValidationError) as raised:
         call(sync_client(Script(json_response(body))), operation, *args)
     assert str(raised.value).endswith(message)
+
+
+@FACTORIES
+@pytest.mark.parametrize("status", ["success", None, "SUCCESS", 7])
+def test_the_state_decides_when_a_status_beside_it_is_no_spec_variant(factory: Factory, status: Any) -> None:
+    body = {"state": "SUCCESS", "result": "done", "status": status}
+    completed = status_of(factory, body)
+    assert isinstance(completed, StatusCompleted)
+    assert completed.result.output == "done"
+    assert raw_body(completed) == body

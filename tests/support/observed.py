@@ -54,9 +54,11 @@ JUNK_STATUS: list[Any] = [
     "SUCCESS",
 ]
 JUNK_INPUTS: list[Any] = [
-    {"inputs": {"topic": 1}},
-    {"inputs": {"topic": None}},
-    {"inputs": {"topic": {"type": "str"}}},
     {"inputs": "topic"},
     {"inputs": 3},
+    {"inputs": None},
+    {"names": ["topic"]},
 ]
+# What a crew says of each input is its own business (a type name today, maybe a description
+# later): only the names are read, so any value is accepted.
+OTHER_INPUT_VALUES: list[Any] = [1, None, {"type": "str", "required": True}, ["str"]]

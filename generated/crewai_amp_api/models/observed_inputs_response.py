@@ -20,7 +20,7 @@ class ObservedInputsResponse:
     """The inputs body deployed AMP crews are observed to send instead of InputsResponse."""
 
     inputs: ObservedInputsResponseInputs
-    """ Input name -> its type (e.g. "str"); the names are the keys. """
+    """ Input name -> what the crew says of it (its type, e.g. "str"); the names are the keys. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,9 +13,9 @@ T = TypeVar("T", bound="ObservedInputsResponseInputs")
 
 @_attrs_define
 class ObservedInputsResponseInputs:
-    """Input name -> its type (e.g. "str"); the names are the keys."""
+    """Input name -> what the crew says of it (its type, e.g. "str"); the names are the keys."""
 
-    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -36,10 +36,10 @@ class ObservedInputsResponseInputs:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: str) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:
