@@ -57,6 +57,10 @@ _BEARER = re.compile(rf"(?i)\b(bearer)(\s+)(?!(?:{_PROSE}){_PROSE_END})[^\s\"',;
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\r\n]*@")
 
 
+# A secret shorter than this is masked only where it stands as a word of its own.
+_WHOLE_WORD_BELOW = 8
+
+
 def clip(text: str, limit: int = MAX_SERVER_TEXT) -> str:
     """``text`` cut to ``limit`` characters, saying how many were cut."""
     if len(text) <= limit:
@@ -68,8 +72,10 @@ def safe_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every secret in ``secrets``, every ``Bearer <token>`` and every URL's
     credentials (``scheme://user:password@``) replaced by ``***``."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= _WHOLE_WORD_BELOW:
             text = text.replace(secret, MASK)
+        elif secret:  # a short secret inside other words would garble them: only where it stands alone
+            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", MASK, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
 

@@ -250,3 +250,11 @@ def test_a_too_large_kickoff_answer_is_not_retried(factory: Any) -> None:
 def test_max_response_bytes_must_be_a_positive_integer(value: Any) -> None:
     with pytest.raises(ConfigurationError, match="max_response_bytes"):
         AmpClient(base_url=BASE, token=TOKEN, max_response_bytes=value)
+
+
+def test_a_short_secret_is_masked_where_it_stands_alone_without_garbling_the_message() -> None:
+    from crewai_amp.errors import safe_text
+
+    masked = safe_text("GET /status/abc answered 500: token t rejected (attempt 2)", ["t"])
+    assert masked == "GET /status/abc answered 500: token *** rejected (attempt 2)"
+    assert safe_text("the key is k3y-long-enough!", ["k3y-long-enough!"]) == "the key is ***"

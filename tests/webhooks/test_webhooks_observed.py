@@ -301,3 +301,9 @@ def test_every_public_name_resolves() -> None:
     assert set(webhooks.__all__) <= set(namespace)
     assert namespace["StreamedEvent"] is type(parse_stream(BATCH)[0])
     assert LegacyStepEventPayload in namespace["Event"].__args__
+
+
+@pytest.mark.parametrize("channel", [[], {}, 3, b"task"])
+def test_a_channel_that_is_not_a_name_is_an_event_parse_error(channel: Any) -> None:
+    with pytest.raises(EventParseError, match="unknown channel"):
+        parse_event(b'{"kickoff_id": "k", "task_id": "t", "status": "completed"}', channel=channel)

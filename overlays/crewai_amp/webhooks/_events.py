@@ -200,7 +200,7 @@ def parse_event(body: Body, *, channel: Channel | None = None) -> Event:
     naming every invalid field; ``.errors`` lists them all.
     """
     known = registry()
-    if channel is not None and channel not in known.channels:
+    if channel is not None and (not isinstance(channel, str) or channel not in known.channels):
         expected = ", ".join(known.channels)
         raise EventParseError(f"unknown channel {channel!r}; expected one of {expected}", raw=body)
     models = known.channels[channel] if channel is not None else ()
