@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import sys
@@ -186,6 +187,34 @@ def test_webhooks_listen_pretty_prints_and_a_bearer_receiver(clis: list[Cli]) ->
     assert listener.stderr_line().startswith("rejected POST /task: 401")
     assert listener.stop(signal.SIGTERM) == 0
     assert "hook-token-9" not in "\n".join(listener.seen_out + listener.seen_err)
+
+
+def test_webhooks_listen_with_basic_authentication(clis: list[Cli]) -> None:
+    listener = start(clis, "webhooks", "listen", "--port", "0", "--basic", "amp:pa55-word-7")
+    first = listener.stdout_line()
+    assert first.startswith("listening on http://127.0.0.1:") and "basic authentication" in first
+    url = first.split()[2].rstrip(",")
+    body = task_event()
+    assert post(f"{url}/task", body, {"Authorization": basic_header("amp", "pa55-word-7")}).status_code < 300
+    line = listener.stdout_line()
+    while not line.startswith("task "):
+        line = listener.stdout_line()
+    assert post(f"{url}/task", body, {"Authorization": basic_header("amp", "wrong")}).status_code == 401
+    assert post(f"{url}/task", body, {"Authorization": "Bearer pa55-word-7"}).status_code == 401
+    assert listener.stop(signal.SIGTERM) == 0
+    assert "pa55-word-7" not in "\n".join(listener.seen_out + listener.seen_err)
+
+
+@pytest.mark.parametrize("value", ["amp", "amp:", ":pw"])
+def test_webhooks_listen_basic_needs_a_user_and_a_password(
+    capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    assert main(["webhooks", "listen", "--port", "0", "--basic", value]) == 2
+    assert "USER:PASSWORD" in capsys.readouterr().err
+
+
+def basic_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def test_webhooks_listen_needs_a_way_to_verify(capsys: pytest.CaptureFixture[str]) -> None:

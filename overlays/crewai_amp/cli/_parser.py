@@ -363,7 +363,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"Standard Webhooks signing secret, whsec_... (env {ENV_WEBHOOK_SECRET})",
     )
     auth.add_argument("--bearer", metavar="T", help="expect 'Authorization: Bearer T' instead of a signature")
+    auth.add_argument(
+        "--basic",
+        metavar="USER:PASSWORD",
+        type=_basic_credentials,
+        help="expect HTTP basic authentication with these credentials instead of a signature",
+    )
     return parser
+
+
+def _basic_credentials(value: str) -> tuple[str, str]:
+    user, colon, password = value.partition(":")
+    if not colon or not user or not password:
+        raise argparse.ArgumentTypeError("expected USER:PASSWORD, both non-empty")
+    return user, password
 
 
 def _check_argv(argv: Sequence[str]) -> None:

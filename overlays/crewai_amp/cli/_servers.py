@@ -216,13 +216,16 @@ def _listen_socket(port: int) -> socket.socket:
 
 
 def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
-    secret = args.secret or (None if args.bearer else os.environ.get(ENV_WEBHOOK_SECRET))
+    basic: tuple[str, str] | None = args.basic
     bearer = args.bearer
+    secret = args.secret or (None if bearer or basic else os.environ.get(ENV_WEBHOOK_SECRET))
     out.add_secret(secret)
     out.add_secret(bearer)
-    if not secret and not bearer:
+    out.add_secret(basic[1] if basic else None)
+    if not secret and not bearer and not basic:
         raise UsageError(
-            f"the listener verifies every event: pass --secret S (or set {ENV_WEBHOOK_SECRET}) or --bearer T"
+            "the listener verifies every event: pass --secret S (or set "
+            f"{ENV_WEBHOOK_SECRET}), --bearer T or --basic USER:PASSWORD"
         )
     try:
         from ..testing._server import uvicorn_server
@@ -251,6 +254,7 @@ def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
         app = asgi_app(
             secret=secret,
             bearer_token=bearer,
+            basic_auth=basic,
             on_task=printer("task"),
             on_step=printer("step"),
             on_crew=printer("crew"),
@@ -260,11 +264,17 @@ def run_webhooks_listen(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(f"cannot verify with this secret: {exc}") from None
     sock = _listen_socket(args.port)
     url = f"http://{HOST}:{sock.getsockname()[1]}"
-    verify = "signature" if secret else "bearer"
+    verify = "signature" if secret else "bearer" if bearer else "basic"
     if out.json_mode:
         out.stderr_json({"listening": {"url": url, "port": sock.getsockname()[1], "verify": verify}})
     else:
-        how = "Standard Webhooks signatures" if secret else "a bearer token"
+        how = (
+            "Standard Webhooks signatures"
+            if secret
+            else "a bearer token"
+            if bearer
+            else "basic authentication"
+        )
         out.print(f"listening on {url}, verifying {how} (Ctrl-C to stop)")
         out.print("point a kickoff at it:")
         out.print(
