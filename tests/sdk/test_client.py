@@ -235,7 +235,7 @@ MALFORMED_EVERYWHERE: dict[str, httpx.Response] = {
     "deeply-nested": httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000),
 }
 WRONG_TYPES: dict[str, list[Any]] = {
-    "inputs": [{"inputs": "topic"}, {"inputs": [1, 2]}, {"inputs": {"topic": 1}}, {"inputs": None}],
+    "inputs": [{"inputs": "topic"}, {"inputs": [1, 2]}, {"inputs": 3}, {"inputs": None}],
     "kickoff": [{"kickoff_id": 5}, {"kickoff_id": ""}, {"kickoff_id": None}, {"kickoff_id": ["x"]}],
     "status": [
         {"status": 7},
