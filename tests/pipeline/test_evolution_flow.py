@@ -42,7 +42,7 @@ FOCUSED = [
     "emulator/test_emulator_conformance.py",
     "emulator/test_emulator_spec_validation.py",
     "webhooks/test_webhooks_events.py",
-    "webhooks/test_webhooks_registry.py",
+    "pipeline/test_webhooks_registry.py",
     "pipeline/test_spec_examples.py",
     "pipeline/test_generated_client.py",
 ]
