@@ -5,15 +5,14 @@ never printed."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from crewai_amp.cli import _output, _progress, main
 from crewai_amp.testing import AmpEmulator, default_crew
+from support.cli import wait_approving_the_review
 from support.emulator import SCALE, wait_for
 
 TOKEN = "amp-cli-e2e-token-5c1d9e0b7a"
@@ -211,36 +210,9 @@ def test_running_status_lines_then_completion(
     line) and the CLI shows completion."""
     kid = kickoff_id(capsys, review_emulator)
     wait_for(lambda: review_emulator.awaiting_review(kid), what="the review")
-    shown_running = threading.Event()
-    original = _progress.PlainLines.update
-
-    def update(self: _progress.PlainLines, status: Any) -> None:
-        original(self, status)
-        if str(getattr(status.status, "value", status.status)) in ("running", "pending_human_input"):
-            shown_running.set()
-
-    monkeypatch.setattr(_progress.PlainLines, "update", update)
-
-    def approve() -> None:
-        if shown_running.wait(30):
-            with httpx.Client(base_url=review_emulator.base_url, trust_env=False) as http:
-                http.post(
-                    "/resume",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                    json={
-                        "execution_id": kid,
-                        "task_id": "write",
-                        "human_feedback": "ok",
-                        "is_approve": True,
-                    },
-                )
-
-    reviewer = threading.Thread(target=approve)
-    reviewer.start()
-    try:
-        run = cli(capsys, "wait", kid)
-    finally:
-        reviewer.join()
+    run = wait_approving_the_review(
+        lambda: cli(capsys, "wait", kid), monkeypatch, review_emulator.base_url, TOKEN, kid
+    )
     assert run.code == 0, run.err
     states = [line.split("] ", 1)[1] for line in run.out.splitlines() if line.startswith("[")]
     assert states[0].startswith(("running: ", "waiting for human input"))

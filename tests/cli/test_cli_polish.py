@@ -8,22 +8,19 @@ import io
 import json
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from crewai_amp import _config
-from crewai_amp.cli import _progress
 from crewai_amp.cli._output import Output
 from crewai_amp.cli._progress import Clock, PlainLines
 from crewai_amp.cli._render import render_event, view_of
 from crewai_amp.testing import AmpEmulator, default_crew
 from crewai_amp_api.models import StatusCompleted, StatusError, StatusRunning
-from support.cli import ENV_NAMES, TRY, cli
+from support.cli import ENV_NAMES, TRY, cli, wait_approving_the_review
 from support.emulator import SCALE, wait_for
 
 TOKEN = "amp-cli-polish-token-4b7a0c9e11"
@@ -206,36 +203,9 @@ def test_a_reattached_wait_says_since_attach_until_the_run_says_more(
     run = cli(capsys, "kickoff", *TRY)
     kid = run.out.strip()
     wait_for(lambda: review_emulator.awaiting_review(kid), what="the review")
-    shown_running = threading.Event()
-    original = PlainLines.update
-
-    def update(self: PlainLines, status: Any) -> None:
-        original(self, status)
-        if view_of(status).state in ("running", "pending_human_input"):
-            shown_running.set()
-
-    monkeypatch.setattr(_progress.PlainLines, "update", update)
-
-    def approve() -> None:
-        if shown_running.wait(30):
-            with httpx.Client(base_url=review_emulator.base_url, trust_env=False) as http:
-                http.post(
-                    "/resume",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                    json={
-                        "execution_id": kid,
-                        "task_id": "write",
-                        "human_feedback": "ok",
-                        "is_approve": True,
-                    },
-                )
-
-    reviewer = threading.Thread(target=approve)
-    reviewer.start()
-    try:
-        run = cli(capsys, "wait", kid)
-    finally:
-        reviewer.join()
+    run = wait_approving_the_review(
+        lambda: cli(capsys, "wait", kid), monkeypatch, review_emulator.base_url, TOKEN, kid
+    )
     assert run.code == 0, run.err
     progress = [line for line in run.out.splitlines() if line.startswith("[")]
     assert progress[0].split("] ")[0].endswith("since attach")

@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import crewai_amp
 import crewai_amp_api
+import httpx
 import pytest
 from crewai_amp.cli import main
 
+T = TypeVar("T")
 TRY = ["--input", "topic=AI", "--input", "target_audience=devs", "--input", "depth=short"]
 ENV_NAMES = ("CREWAI_AMP_BASE_URL", "CREWAI_AMP_TOKEN", "CREWAI_AMP_WEBHOOK_SECRET")
 
@@ -66,3 +70,48 @@ def child_env(**extra: str) -> dict[str, str]:
 def child_command(*argv: str) -> list[str]:
     """`crewai-amp argv...` as a child process."""
     return [sys.executable, "-m", "crewai_amp", *argv]
+
+
+def wait_approving_the_review(
+    wait: Callable[[], T],
+    monkeypatch: pytest.MonkeyPatch,
+    base_url: str,
+    token: str,
+    kickoff_id: str,
+    task: str = "write",
+) -> T:
+    """``wait()`` (a CLI `wait` on a run paused for review), while a reviewer approves `task` from
+    another thread once the CLI has shown its first progress line (running or paused)."""
+    from crewai_amp.cli import _progress
+    from crewai_amp.cli._render import view_of
+
+    shown = threading.Event()
+    original = _progress.PlainLines.update
+
+    def update(self: _progress.PlainLines, status: Any) -> None:
+        original(self, status)
+        if view_of(status).state in ("running", "pending_human_input"):
+            shown.set()
+
+    monkeypatch.setattr(_progress.PlainLines, "update", update)
+
+    def approve() -> None:
+        if shown.wait(30):
+            with httpx.Client(base_url=base_url, trust_env=False) as http:
+                http.post(
+                    "/resume",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={
+                        "execution_id": kickoff_id,
+                        "task_id": task,
+                        "human_feedback": "ok",
+                        "is_approve": True,
+                    },
+                )
+
+    reviewer = threading.Thread(target=approve)
+    reviewer.start()
+    try:
+        return wait()
+    finally:
+        reviewer.join()
