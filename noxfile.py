@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,7 +51,6 @@ COMPAT_NEEDS_311 = {
 # The wheel's declared direct dependencies with its extras, installed as direct requirements so
 # uv's lowest-direct resolution picks each one's lower bound (read from pyproject.toml).
 PYPROJECT = ROOT / "pyproject.toml"
-DEPENDENCY_NAMES = ["httpx", "attrs", "pydantic", "rich", "starlette", "uvicorn", "jsonschema", "redis"]
 
 
 def _install_generator(session: nox.Session) -> None:
@@ -358,7 +358,7 @@ def compat(session: nox.Session) -> None:
             str(bin_dir / "python"),
             "-c",
             "import importlib.metadata as m, sys; print(sys.version.split()[0], *(f'{d}=={m.version(d)}' for d in sys.argv[1:]))",
-            *DEPENDENCY_NAMES,
+            *(Requirement(requirement).name for requirement in _declared_dependencies()),
             external=True,
         )
         selected = tests_
