@@ -105,6 +105,10 @@ def _variants() -> dict[str, type[Any]]:
 VARIANTS: Mapping[str, type[Any]] = _variants()
 
 
+def _is_variant(value: object) -> bool:
+    return isinstance(value, str) and value in VARIANTS
+
+
 def parse_status(data: object, kickoff_id: str = "") -> Status:
     """A status body, in either dialect, as its generated model, or StatusUnknown for a status or
     state the SDK does not know. Raises UnknownRun for the observed ``NOT FOUND`` state, and
@@ -112,11 +116,12 @@ def parse_status(data: object, kickoff_id: str = "") -> Status:
     nor a string ``state``, fields of the wrong type)."""
     if not isinstance(data, dict):
         raise ModelError(f"expected a JSON object, got {json_kind(data)}")
-    if isinstance(data.get(OBSERVED_STATE), str) and data.get(DISCRIMINATOR) not in VARIANTS:
+    if OBSERVED_STATE in data and (
+        DISCRIMINATOR not in data
+        or (isinstance(data[OBSERVED_STATE], str) and not _is_variant(data[DISCRIMINATOR]))
+    ):
         # The observed dialect: its `state` decides, whatever `status` it may also carry
         # (missing, null, or a value the spec's variants do not know).
-        return _kept(_from_observed(data, kickoff_id), data)
-    if DISCRIMINATOR not in data and OBSERVED_STATE in data:
         return _kept(_from_observed(data, kickoff_id), data)
     value = data.get(DISCRIMINATOR)
     if not isinstance(value, str):

@@ -391,3 +391,9 @@ def test_the_state_decides_when_a_status_beside_it_is_no_spec_variant(factory: F
     assert isinstance(completed, StatusCompleted)
     assert completed.result.output == "done"
     assert raw_body(completed) == body
+
+
+@pytest.mark.parametrize("status", [["running"], {"v": 1}])
+def test_a_state_beside_an_unhashable_status_is_still_read_by_its_state(status: Any) -> None:
+    completed = status_of(sync_client, {"state": "SUCCESS", "result": "done", "status": status})
+    assert isinstance(completed, StatusCompleted)
