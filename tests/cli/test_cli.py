@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import crewai_amp
-import crewai_amp_api
 import pytest
 from crewai_amp.cli import main
 from crewai_amp.cli._errors import describe
@@ -29,6 +27,7 @@ from crewai_amp.errors import (
     WaitTimeout,
 )
 from crewai_amp_api.models import StatusCompleted, StatusError, StatusRunning
+from support.cli import child_env
 
 TOKEN = "tok-cli-unit-3f9a77d1e2"
 
@@ -414,24 +413,12 @@ def test_an_unexpected_bug_is_one_line_not_a_traceback(
 # --- python -m crewai_amp, and the installed console script --------------------------------------
 
 
-def subprocess_env() -> dict[str, str]:
-    """The environment for a child Python that imports the same crewai_amp as this test run
-    (the installed wheel under nox; overlays/ and generated/ in the dev loop)."""
-    roots = {
-        str(Path(crewai_amp.__file__).resolve().parent.parent),
-        str(Path(crewai_amp_api.__file__).resolve().parent.parent),
-    }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREWAI_AMP_")}
-    env["PYTHONPATH"] = os.pathsep.join([*sorted(roots), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
 def test_python_dash_m_crewai_amp() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "crewai_amp", "--help"],
         capture_output=True,
         text=True,
-        env=subprocess_env(),
+        env=child_env(),
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -441,7 +428,7 @@ def test_python_dash_m_crewai_amp() -> None:
         [sys.executable, "-m", "crewai_amp", "kickoff", "--input", "oops"],
         capture_output=True,
         text=True,
-        env=subprocess_env(),
+        env=child_env(),
         timeout=60,
     )
     assert usage.returncode == 2

@@ -19,8 +19,7 @@ from crewai_amp.cli._output import Output, escape_controls
 from crewai_amp.cli._progress import PlainLines
 from crewai_amp.cli._render import render_event
 from crewai_amp.testing import AmpEmulator, default_crew
-from support.cli import ENV_NAMES, TRY, child_command, child_env, cli
-from support.emulator import SCALE
+from support.cli import ENV_NAMES, TRY, child_command, child_env, cli, start_emulator
 
 TOKEN = "amp-cli-abuse-token-9d3e51a7c2"
 HOSTILE = "\x1b[2J\x1b]0;owned\x07\x9b31m\x7f\x00\r"  # clear screen, set title, C1 CSI, DEL, NUL, CR
@@ -33,10 +32,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _started(monkeypatch: pytest.MonkeyPatch, **options: Any) -> AmpEmulator:
-    emulator = AmpEmulator(**{"scale": SCALE, "token": TOKEN, **options}).start()
-    monkeypatch.setenv("CREWAI_AMP_BASE_URL", emulator.base_url)
-    monkeypatch.setenv("CREWAI_AMP_TOKEN", emulator.token)
-    return emulator
+    return start_emulator(monkeypatch, TOKEN, **options)
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support.cli as support_cli
 from crewai_amp.cli import _output, _progress, main
 from crewai_amp.testing import AmpEmulator, default_crew
 from support.cli import wait_approving_the_review
-from support.emulator import SCALE, wait_for
+from support.emulator import wait_for
 
 TOKEN = "amp-cli-e2e-token-5c1d9e0b7a"
 TRY = ["--input", "topic=AI", "--input", "target_audience=devs", "--input", "depth=short"]
@@ -21,10 +22,7 @@ FINAL = "Final report on AI for devs (short)"
 
 
 def start_emulator(monkeypatch: pytest.MonkeyPatch, **options: Any) -> AmpEmulator:
-    emulator = AmpEmulator(**{"scale": SCALE, "token": TOKEN, **options}).start()
-    monkeypatch.setenv("CREWAI_AMP_BASE_URL", emulator.base_url)
-    monkeypatch.setenv("CREWAI_AMP_TOKEN", emulator.token)
-    return emulator
+    return support_cli.start_emulator(monkeypatch, TOKEN, **options)
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,8 @@ from crewai_amp.cli._progress import Clock, PlainLines
 from crewai_amp.cli._render import render_event, view_of
 from crewai_amp.testing import AmpEmulator, default_crew
 from crewai_amp_api.models import StatusCompleted, StatusError, StatusRunning
-from support.cli import ENV_NAMES, TRY, cli, wait_approving_the_review
-from support.emulator import SCALE, wait_for
+from support.cli import ENV_NAMES, TRY, cli, start_emulator, wait_approving_the_review
+from support.emulator import wait_for
 
 TOKEN = "amp-cli-polish-token-4b7a0c9e11"
 UNKNOWN_ID = "7c6d8f8e-0d7b-4f57-9c55-3f3a36a3c0a1"
@@ -34,10 +34,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _started(monkeypatch: pytest.MonkeyPatch, **options: Any) -> AmpEmulator:
-    emulator = AmpEmulator(**{"scale": SCALE, "token": TOKEN, **options}).start()
-    monkeypatch.setenv("CREWAI_AMP_BASE_URL", emulator.base_url)
-    monkeypatch.setenv("CREWAI_AMP_TOKEN", emulator.token)
-    return emulator
+    return start_emulator(monkeypatch, TOKEN, **options)
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ import crewai_amp
 import crewai_amp_api
 import httpx
 import pytest
+from crewai_amp._config import ENV_BASE_URL, ENV_TOKEN
 from crewai_amp.cli import main
+from crewai_amp.testing import AmpEmulator
 
 T = TypeVar("T")
 TRY = ["--input", "topic=AI", "--input", "target_audience=devs", "--input", "depth=short"]
@@ -115,3 +117,14 @@ def wait_approving_the_review(
         return wait()
     finally:
         reviewer.join()
+
+
+def start_emulator(monkeypatch: pytest.MonkeyPatch, token: str, **options: Any) -> AmpEmulator:
+    """A started emulator (at the suites' SCALE, with ``token``) that the CLI finds through its
+    environment variables; the caller stops it."""
+    from support.emulator import SCALE
+
+    emulator = AmpEmulator(**{"scale": SCALE, "token": token, **options}).start()
+    monkeypatch.setenv(ENV_BASE_URL, emulator.base_url)
+    monkeypatch.setenv(ENV_TOKEN, emulator.token)
+    return emulator
