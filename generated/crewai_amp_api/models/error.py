@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.error_details import ErrorDetails
+    from ..models.error_object import ErrorObject
 
 
 T = TypeVar("T", bound="Error")
@@ -21,6 +22,10 @@ T = TypeVar("T", bound="Error")
 class Error:
     error: str | Unset = UNSET
     details: ErrorDetails | Unset = UNSET
+    message: str | Unset = UNSET
+    detail: Any | Unset = UNSET
+    """ FastAPI's detail, a message or a list of {loc, msg, type} problems. """
+    errors: list[ErrorObject] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,6 +35,17 @@ class Error:
         if not isinstance(self.details, Unset):
             details = self.details.to_dict()
 
+        message = self.message
+
+        detail = self.detail
+
+        errors: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.errors, Unset):
+            errors = []
+            for errors_item_data in self.errors:
+                errors_item = errors_item_data.to_dict()
+                errors.append(errors_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -37,12 +53,19 @@ class Error:
             field_dict["error"] = error
         if details is not UNSET:
             field_dict["details"] = details
+        if message is not UNSET:
+            field_dict["message"] = message
+        if detail is not UNSET:
+            field_dict["detail"] = detail
+        if errors is not UNSET:
+            field_dict["errors"] = errors
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.error_details import ErrorDetails
+        from ..models.error_object import ErrorObject
 
         d = dict(src_dict)
         error = d.pop("error", UNSET)
@@ -54,9 +77,25 @@ class Error:
         else:
             details = ErrorDetails.from_dict(_details)
 
+        message = d.pop("message", UNSET)
+
+        detail = d.pop("detail", UNSET)
+
+        _errors = d.pop("errors", UNSET)
+        errors: list[ErrorObject] | Unset = UNSET
+        if _errors is not UNSET:
+            errors = []
+            for errors_item_data in _errors:
+                errors_item = ErrorObject.from_dict(errors_item_data)
+
+                errors.append(errors_item)
+
         error = cls(
             error=error,
             details=details,
+            message=message,
+            detail=detail,
+            errors=errors,
         )
 
         error.additional_properties = d

@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ErrorDetails")
 
 
 @_attrs_define
 class ErrorDetails:
+    missing_inputs: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        missing_inputs: list[str] | Unset = UNSET
+        if not isinstance(self.missing_inputs, Unset):
+            missing_inputs = self.missing_inputs
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if missing_inputs is not UNSET:
+            field_dict["missing_inputs"] = missing_inputs
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        error_details = cls()
+        missing_inputs = cast(list[str], d.pop("missing_inputs", UNSET))
+
+        error_details = cls(
+            missing_inputs=missing_inputs,
+        )
 
         error_details.additional_properties = d
         return error_details

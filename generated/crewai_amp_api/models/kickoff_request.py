@@ -37,6 +37,8 @@ class KickoffRequest:
     """ Stream execution events to `url` in batches. """
     human_input_webhook: HumanInputWebhook | Unset = UNSET
     """ Called when the run pauses for human input. """
+    human_input_webhook_url: str | Unset = UNSET
+    """ Called when a task waits for human review (a URL, without credentials). """
     restore_from_state_id: UUID | Unset = UNSET
     """ Restart from a saved execution state. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -62,6 +64,8 @@ class KickoffRequest:
         if not isinstance(self.human_input_webhook, Unset):
             human_input_webhook = self.human_input_webhook.to_dict()
 
+        human_input_webhook_url = self.human_input_webhook_url
+
         restore_from_state_id: str | Unset = UNSET
         if not isinstance(self.restore_from_state_id, Unset):
             restore_from_state_id = str(self.restore_from_state_id)
@@ -85,6 +89,8 @@ class KickoffRequest:
             field_dict["webhooks"] = webhooks
         if human_input_webhook is not UNSET:
             field_dict["humanInputWebhook"] = human_input_webhook
+        if human_input_webhook_url is not UNSET:
+            field_dict["humanInputWebhookUrl"] = human_input_webhook_url
         if restore_from_state_id is not UNSET:
             field_dict["restoreFromStateId"] = restore_from_state_id
 
@@ -127,6 +133,8 @@ class KickoffRequest:
         else:
             human_input_webhook = HumanInputWebhook.from_dict(_human_input_webhook)
 
+        human_input_webhook_url = d.pop("humanInputWebhookUrl", UNSET)
+
         _restore_from_state_id = d.pop("restoreFromStateId", UNSET)
         restore_from_state_id: UUID | Unset
         if isinstance(_restore_from_state_id, Unset):
@@ -142,6 +150,7 @@ class KickoffRequest:
             crew_webhook_url=crew_webhook_url,
             webhooks=webhooks,
             human_input_webhook=human_input_webhook,
+            human_input_webhook_url=human_input_webhook_url,
             restore_from_state_id=restore_from_state_id,
         )
 

@@ -16,37 +16,51 @@ T = TypeVar("T", bound="ResumeResponse")
 
 @_attrs_define
 class ResumeResponse:
-    status: ResumeResponseStatus
+    status: ResumeResponseStatus | Unset = UNSET
     message: str | Unset = UNSET
+    kickoff_id: str | Unset = UNSET
+    """ The kickoff id of the run the resume started (live deployments answer with it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        status = self.status.value
+        status: str | Unset = UNSET
+        if not isinstance(self.status, Unset):
+            status = self.status.value
 
         message = self.message
 
+        kickoff_id = self.kickoff_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "status": status,
-            }
-        )
+        field_dict.update({})
+        if status is not UNSET:
+            field_dict["status"] = status
         if message is not UNSET:
             field_dict["message"] = message
+        if kickoff_id is not UNSET:
+            field_dict["kickoff_id"] = kickoff_id
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        status = ResumeResponseStatus(d.pop("status"))
+        _status = d.pop("status", UNSET)
+        status: ResumeResponseStatus | Unset
+        if isinstance(_status, Unset):
+            status = UNSET
+        else:
+            status = ResumeResponseStatus(_status)
 
         message = d.pop("message", UNSET)
+
+        kickoff_id = d.pop("kickoff_id", UNSET)
 
         resume_response = cls(
             status=status,
             message=message,
+            kickoff_id=kickoff_id,
         )
 
         resume_response.additional_properties = d

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -19,13 +19,19 @@ T = TypeVar("T", bound="StatusCompletedResult")
 
 @_attrs_define
 class StatusCompletedResult:
-    output: str | Unset = UNSET
+    output: None | str | Unset = UNSET
     """ Final aggregated crew output. """
     tasks: list[TaskResult] | Unset = UNSET
+    output_json: Any | Unset = UNSET
+    """ The final output as JSON (the platform's result_json), or null. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        output = self.output
+        output: None | str | Unset
+        if isinstance(self.output, Unset):
+            output = UNSET
+        else:
+            output = self.output
 
         tasks: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.tasks, Unset):
@@ -34,6 +40,8 @@ class StatusCompletedResult:
                 tasks_item = tasks_item_data.to_dict()
                 tasks.append(tasks_item)
 
+        output_json = self.output_json
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -41,6 +49,8 @@ class StatusCompletedResult:
             field_dict["output"] = output
         if tasks is not UNSET:
             field_dict["tasks"] = tasks
+        if output_json is not UNSET:
+            field_dict["output_json"] = output_json
 
         return field_dict
 
@@ -49,7 +59,15 @@ class StatusCompletedResult:
         from ..models.task_result import TaskResult
 
         d = dict(src_dict)
-        output = d.pop("output", UNSET)
+
+        def _parse_output(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        output = _parse_output(d.pop("output", UNSET))
 
         _tasks = d.pop("tasks", UNSET)
         tasks: list[TaskResult] | Unset = UNSET
@@ -60,9 +78,12 @@ class StatusCompletedResult:
 
                 tasks.append(tasks_item)
 
+        output_json = d.pop("output_json", UNSET)
+
         status_completed_result = cls(
             output=output,
             tasks=tasks,
+            output_json=output_json,
         )
 
         status_completed_result.additional_properties = d
