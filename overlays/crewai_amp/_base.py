@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import httpx
 
-from . import _retry
+from . import _deepjson, _retry
 from ._config import ClientConfig
 from ._operations import Call, Operation
 from ._raw import record
@@ -311,7 +311,7 @@ class _Base:
             raise status_error(response, self._secrets(call))
         op: Operation[T] = call.op
         try:
-            parsed = op.parse(response.json())
+            parsed = op.parse(_deepjson.loads(response.content))
         except PARSE_ERRORS as exc:
             raise validation_error(response, exc, self._secrets(call)) from exc
         except UnknownRun as unknown:

@@ -250,7 +250,7 @@ class _Plan:
     # Fields holding a generated model (or a list of them): (name, is_list, model). ``from_dict``
     # turns a list given for an object into an empty model (``dict([])``), so the raw shape is
     # checked before it runs. Same key assumption as ``enums``.
-    nested: tuple[tuple[str, bool, type | None], ...]
+    nested: tuple[tuple[str, bool, type | None, bool], ...]
     # The check of every value in ``additional_properties`` when the schema types them (a map
     # such as ``dict[str, str]``); None when they may hold anything.
     values: Check | None = None
@@ -316,30 +316,30 @@ def _enum_of(annotation: object) -> type[enum.Enum] | None:
     return None
 
 
-def _nested_of(annotation: object) -> tuple[bool, type | None] | None:
-    """(is_list, model) for ``Model``, ``list[Model]`` or ``list[...]`` (each maybe ``| Unset``)."""
-    candidates = (
-        [a for a in typing.get_args(annotation) if a is not Unset]
-        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
-        else [annotation]
-    )
+def _nested_of(annotation: object) -> tuple[bool, type | None, bool] | None:
+    """(is_list, model, nullable) for ``Model``, ``list[Model]`` or ``list[...]`` (each maybe
+    ``| Unset``, and ``| None`` for nullable)."""
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    args = typing.get_args(annotation) if union else (annotation,)
+    candidates = [a for a in args if a is not Unset and a is not type(None)]
     if len(candidates) != 1:
         return None
     (one,) = candidates
+    nullable = type(None) in args
     if isinstance(one, type) and attrs.has(one):
-        return False, one
+        return False, one, nullable
     if typing.get_origin(one) is list:
         item = (typing.get_args(one) or (None,))[0]
-        return True, item if isinstance(item, type) and attrs.has(item) else None
+        return True, item if isinstance(item, type) and attrs.has(item) else None, nullable
     return None
 
 
 def _shape(cls: type, data: dict[str, Any]) -> str | None:
     """What is wrong with the raw containers under ``data`` for model ``cls``, if anything."""
-    for name, is_list, model in _plan(cls).nested:
+    for name, is_list, model, nullable in _plan(cls).nested:
         value = data.get(name, UNSET)
-        if value is UNSET:
-            continue
+        if value is UNSET or (nullable and not isinstance(value, (dict, list))):
+            continue  # a union's from_dict keeps what it cannot read, and the field check names it
         if is_list:
             if not isinstance(value, list):
                 return f"{name}: expected an array, got {json_kind(value)}"

@@ -73,7 +73,7 @@ class PollPlan:
 
 
 def _progress(status: Status) -> tuple[int, int] | None:
-    if not isinstance(status, StatusRunning) or isinstance(status.progress, Unset):
+    if not isinstance(status, StatusRunning) or status.progress is None or isinstance(status.progress, Unset):
         return None
     done, total = status.progress.completed_tasks, status.progress.total_tasks
     if not isinstance(done, int) or not isinstance(total, int) or total <= 0 or not 0 <= done < total:

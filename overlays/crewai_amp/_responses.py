@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from . import _deepjson
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -74,7 +75,7 @@ def _request_line(response: httpx.Response) -> str:
 
 def status_error(response: httpx.Response, secrets: Iterable[str] = ()) -> APIStatusError:
     try:
-        body: object = response.json()
+        body: object = _deepjson.loads(response.content)
     except PARSE_ERRORS:
         body = response.text
     detail = body.get("error") if isinstance(body, dict) else None

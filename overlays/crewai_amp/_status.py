@@ -1,24 +1,27 @@
 """What the client returns: the generated response models, plus StatusUnknown for a status the
-spec does not know.
+SDK does not know.
 
-``GET /status/{kickoff_id}`` answers in one of two dialects:
+``GET /status/{kickoff_id}`` answers in one of two dialects, read by one rule (``_states``):
 
 - the spec's: one of several shapes, told apart by ``status`` (the spec's discriminator). The
   variants and their ``status`` values are read from the generated code — the union the
   generated ``_parse_response`` returns and each variant's generated enum — so a new variant in
   a regenerated spec is dispatched with no edit here;
-- the observed one deployed crews send (``{"state", "result", "last_step"}``, the generated
-  ObservedStatus): its ``state``, compared case-insensitively, picks the spec variant it means,
-  built from the observed fields (the table below). The observed fields the variant has no
-  place for (``state``, ``last_step``, anything new) stay in its ``additional_properties``.
+- the one deployed crews send (the platform guide's, of which Semantic Kernel's
+  ``{"state", "result", "last_step"}`` is a part; the generated ObservedStatus): its ``state``
+  picks the spec variant it means, built from the platform fields (the mapping below). The
+  fields the variant has no place for (``state``, ``last_step``, ``result_json``, anything new)
+  stay in its ``additional_properties``.
 
-Whatever the dialect, :func:`raw_body` gives back the body exactly as received.
+A body with a ``state`` is read by it; one without is read by its ``status``: a spec variant's
+value, else a state of the table (``{"status": "SUCCESS"}``), else StatusUnknown. Every
+completed status, whatever its shape, has ``result.output`` (the text, or None) and
+``result.output_json`` (the output as JSON, or None). Whatever the dialect, :func:`raw_body`
+gives back the body exactly as received.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import typing
 import weakref
 from collections.abc import Mapping
@@ -32,13 +35,17 @@ from crewai_amp_api.models import (
     ObservedStatus,
     ResumeResponse,
     StatusCompleted,
+    StatusCompletedResult,
     StatusError,
     StatusPendingHumanInput,
     StatusRunning,
 )
+from crewai_amp_api.types import Unset
 
+from . import _deepjson
 from ._models import ModelError, enum_field, json_kind, load
 from ._responses import UnknownRun
+from ._states import Kind, kind_of
 
 __all__ = [
     "KickoffResponse",
@@ -55,11 +62,12 @@ __all__ = [
 ]
 
 DISCRIMINATOR = "status"
+STATE = "state"
 
 
 @dataclass(frozen=True, slots=True)
 class StatusUnknown:
-    """A status AMP sent that this version of the spec does not know (e.g. a new review state).
+    """A status AMP sent that this version of the SDK does not know (e.g. a new review state).
 
     ``status`` is the value AMP sent; ``raw`` the whole body as received, nothing dropped. Like
     the generated models it answers ``to_dict()``, ``additional_properties`` and
@@ -103,122 +111,157 @@ def _variants() -> dict[str, type[Any]]:
 
 
 VARIANTS: Mapping[str, type[Any]] = _variants()
-
-
-def _is_variant(value: object) -> bool:
-    return isinstance(value, str) and value in VARIANTS
+# The spec variant each kind of state is read into.
+_VARIANT_OF: dict[Kind, tuple[str, type[Any]]] = {
+    "completed": ("completed", StatusCompleted),
+    "error": ("error", StatusError),
+    "running": ("running", StatusRunning),
+    "paused": ("pending_human_input", StatusPendingHumanInput),
+}
 
 
 def parse_status(data: object, kickoff_id: str = "") -> Status:
     """A status body, in either dialect, as its generated model, or StatusUnknown for a status or
-    state the SDK does not know. Raises UnknownRun for the observed ``NOT FOUND`` state, and
-    ModelError for anything else that does not fit (not an object, neither a string ``status``
-    nor a string ``state``, fields of the wrong type)."""
+    state the SDK does not know. Raises UnknownRun for the ``NOT FOUND`` state, and ModelError
+    for anything else that does not fit (not an object, neither a string ``status`` nor a
+    string ``state``, fields of the wrong type)."""
     if not isinstance(data, dict):
         raise ModelError(f"expected a JSON object, got {json_kind(data)}")
-    if OBSERVED_STATE in data and (
-        DISCRIMINATOR not in data
-        or (isinstance(data[OBSERVED_STATE], str) and not _is_variant(data[DISCRIMINATOR]))
-    ):
-        # The observed dialect: its `state` decides, whatever `status` it may also carry
-        # (missing, null, or a value the spec's variants do not know).
-        return _kept(_from_observed(data, kickoff_id), data)
+    if data.get(STATE) is not None:  # the platform's shape: its state decides
+        observed = load(ObservedStatus, data)  # state a string, the platform fields of their kinds
+        return _from_state(observed.state, data, kickoff_id, message=data.get(DISCRIMINATOR))
     value = data.get(DISCRIMINATOR)
     if not isinstance(value, str):
         got = json_kind(value) if DISCRIMINATOR in data else "nothing (the field is required)"
         raise ModelError(f"{DISCRIMINATOR}: expected a string, got {got}")
     model = VARIANTS.get(value)
-    if model is None:
-        return StatusUnknown(status=value, raw=data)
-    parsed: Status = load(model, data)
-    return _kept(parsed, data)
+    if model is not None:
+        parsed: Status = load(model, _with_progress(data))
+        return _kept(_completed(parsed, data), data)
+    if kind_of(value) is not None:  # a state in the status field: {"status": "SUCCESS", ...}
+        load(ObservedStatus, {**data, STATE: value, DISCRIMINATOR: None})
+        return _from_state(value, data, kickoff_id, message=None)
+    return StatusUnknown(status=value, raw=data)
 
 
-# --- the observed dialect ------------------------------------------------------------------
+# --- a body read by its state -----------------------------------------------------------------
 
-OBSERVED_STATE = "state"
-
-
-def normal_state(state: str) -> str:
-    """An observed state as compared: upper case, runs of spaces, ``-`` and ``_`` as one space
-    ("Pending_human-input " -> "PENDING HUMAN INPUT")."""
-    return " ".join(re.split(r"[\s_-]+", state.upper())).strip()
-
-
-_DONE = frozenset({"SUCCESS"})
-_FAILED = frozenset({"FAILED", "FAILURE", "REVOKED"})
-_RUNNING = frozenset({"PENDING", "STARTED", "RUNNING"})
-_NOT_FOUND = frozenset({"NOT FOUND"})
-# A paused-for-review state names a human and what it waits for, and that it waits:
-# PENDING HUMAN INPUT, AWAITING HUMAN INPUT, WAITING FOR HUMAN FEEDBACK, HUMAN INPUT REQUIRED...
-_HUMAN_WAITING = frozenset({"PENDING", "AWAITING", "WAITING", "PAUSED", "REQUIRED", "NEEDED"})
-_HUMAN_ASKED = frozenset({"INPUT", "FEEDBACK", "REVIEW"})
-
-# Where an observed body may name the current task and an error; first string found wins.
+# Where a body may name the current task and an error; the first string found wins.
 _TASK_KEYS = ("current_task", "task_name", "task", "task_id")
 _ERROR_KEYS = ("error", "message")
+# The fields a state-read body keeps out of the variant's additional_properties: the variant
+# has them in its own form.
+_MAPPED = frozenset({DISCRIMINATOR, "result", "progress"})
 
 
-def _is_human_wait(state: str) -> bool:
-    words = set(state.split(" "))
-    return "HUMAN" in words and bool(words & _HUMAN_ASKED) and bool(words & _HUMAN_WAITING)
+def _from_state(state: str, data: dict[str, Any], kickoff_id: str, *, message: object) -> Status:
+    kind = kind_of(state)
+    if kind is None:
+        return StatusUnknown(status=state, raw=data)
+    if kind == "not_found":
+        raise UnknownRun(kickoff_id, state, data)
+    value, model = _VARIANT_OF[kind]
+    message = _text(message)
+    result = data.get("result")
+    last_step = data.get("last_step")
+    mapped: dict[str, Any] = {DISCRIMINATOR: value}
+    if "progress" in data:
+        mapped["progress"] = _progress(data["progress"])
+    current = _text_in(data.get("progress"), ("current",)) or _text_in(last_step, _TASK_KEYS)
+    if kind == "completed":
+        mapped["result"] = _result(result, data.get("result_json"))
+    elif kind == "error":
+        mapped["error"] = (
+            _text(data.get("error"))
+            or message
+            or _text(result)
+            or _text_in(result, _ERROR_KEYS)
+            or _text_in(last_step, _ERROR_KEYS)
+            or f"the run ended in state {state!r}"
+        )
+    elif kind == "running":
+        _put(mapped, "current_task", current)
+    else:  # paused
+        last_task = data.get("last_executed_task")
+        task_id = _text_in(last_step, ("task_id",)) or _text_in(data, ("task_id",))
+        _put(mapped, "task_id", task_id or _text_in(last_task, ("task_id", "id")))
+        _put(mapped, "current_task", current or _text_in(last_task, ("name",)))
+        _put(mapped, "message", message or _text(result))
+    # The fields the variant has no place for are kept; its own fields win.
+    kept = {key: item for key, item in data.items() if key not in _MAPPED and key not in mapped}
+    parsed: Status = load(model, {**kept, **mapped})
+    return _kept(_completed(parsed, data), data)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _text_in(value: object, keys: tuple[str, ...]) -> str | None:
     if isinstance(value, dict):
         for key in keys:
-            found = value.get(key)
-            if isinstance(found, str) and found.strip():
+            found = _text(value.get(key))
+            if found is not None:
                 return found
     return None
-
-
-def _output_text(result: object) -> str:
-    """The observed ``result`` as the completed run's output text: the text itself, or the
-    JSON text of a structured result (the structure stays in raw_body())."""
-    if isinstance(result, str):
-        return result
-    return json.dumps(result, ensure_ascii=False, sort_keys=False)
-
-
-def _from_observed(data: dict[str, Any], kickoff_id: str) -> Status:
-    observed = load(ObservedStatus, data)  # state a string, result and last_step of their kinds
-    state = normal_state(observed.state)
-    result = data.get("result")
-    last_step = data.get("last_step")
-    mapped: dict[str, Any]
-    if state in _DONE:
-        mapped = {"status": "completed"}
-        if result is not None:
-            mapped["result"] = {"output": _output_text(result)}
-        model: type[Any] = StatusCompleted
-    elif state in _FAILED:
-        error = (result if isinstance(result, str) and result.strip() else None) or _text_in(
-            result, _ERROR_KEYS
-        )
-        error = error or _text_in(last_step, _ERROR_KEYS) or f"the run ended in state {observed.state!r}"
-        mapped, model = {"status": "error", "error": error}, StatusError
-    elif state in _RUNNING:
-        mapped, model = {"status": "running"}, StatusRunning
-        _put(mapped, "current_task", _text_in(last_step, _TASK_KEYS))
-    elif _is_human_wait(state):
-        mapped, model = {"status": "pending_human_input"}, StatusPendingHumanInput
-        _put(mapped, "task_id", _text_in(last_step, ("task_id",)) or _text_in(data, ("task_id",)))
-        _put(mapped, "current_task", _text_in(last_step, _TASK_KEYS))
-        _put(mapped, "message", result if isinstance(result, str) and result.strip() else None)
-    elif state in _NOT_FOUND:
-        raise UnknownRun(kickoff_id, observed.state, data)
-    else:
-        return StatusUnknown(status=observed.state, raw=data)
-    # The observed fields the variant has no place for are kept; its own fields win.
-    kept = {key: value for key, value in data.items() if key != "result" and key not in mapped}
-    parsed: Status = load(model, {**kept, **mapped})
-    return parsed
 
 
 def _put(mapped: dict[str, Any], key: str, value: str | None) -> None:
     if value is not None:
         mapped[key] = value
+
+
+def _result(result: object, result_json: object) -> dict[str, Any]:
+    """A completed run's result: the output text, and its JSON form (``result_json``, else a
+    structured result itself). Reading rule: prefer result_json, else result (a string, or
+    ``result.output``)."""
+    shaped: dict[str, Any] = {}
+    if isinstance(result, dict) and isinstance(result.get("output"), str):
+        shaped = {key: item for key, item in result.items() if key in ("output", "tasks")}
+        text: str | None = result["output"]
+    elif isinstance(result, str):
+        text = result
+    elif isinstance(result, (dict, list)):
+        text = _deepjson.dumps(result, ensure_ascii=False)
+        if result_json is None:
+            result_json = result
+    else:
+        text = None
+    if text is None and result_json is not None:
+        text = _deepjson.dumps(result_json, ensure_ascii=False)
+    return {**shaped, "output": text, "output_json": result_json}
+
+
+def _progress(progress: object) -> object:
+    """The platform's progress with the spec's ``completed_tasks``/``total_tasks`` filled in
+    from ``completed``/``total`` when it counts tasks (a flow's counts steps)."""
+    if not isinstance(progress, dict) or progress.get("unit") not in (None, "task"):
+        return progress
+    filled = dict(progress)
+    for spec_name, platform_name in (("completed_tasks", "completed"), ("total_tasks", "total")):
+        count = progress.get(platform_name)
+        if spec_name not in filled and isinstance(count, int) and not isinstance(count, bool):
+            filled[spec_name] = count
+    return filled
+
+
+def _with_progress(data: dict[str, Any]) -> dict[str, Any]:
+    progress = data.get("progress")
+    filled = _progress(progress)
+    return data if filled is progress else {**data, "progress": filled}
+
+
+def _completed(status: Status, data: dict[str, Any]) -> Status:
+    """A completed status whose ``result.output`` and ``result.output_json`` are never unset."""
+    if isinstance(status, StatusCompleted):
+        result = status.result
+        if not isinstance(result, StatusCompletedResult):
+            result = status.result = StatusCompletedResult()
+        if isinstance(result.output, Unset):
+            result.output = None
+        if isinstance(result.output_json, Unset):
+            result.output_json = data.get("result_json")
+    return status
 
 
 # --- the body as received ------------------------------------------------------------------
@@ -232,19 +275,9 @@ _RAW: dict[int, dict[str, Any]] = {}
 def _kept(status: Status, body: dict[str, Any]) -> Status:
     if not isinstance(status, StatusUnknown):
         key = id(status)
-        _RAW[key] = _copied(body)
+        _RAW[key] = _deepjson.copy(body)
         weakref.finalize(status, _RAW.pop, key, None)
     return status
-
-
-def _copied(value: Any) -> Any:
-    """A deep copy of parsed JSON (dicts, lists and scalars), several times quicker than
-    copy.deepcopy, which handles every kind of object."""
-    if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copied(item) for item in value]
-    return value
 
 
 def raw_body(status: Status) -> dict[str, Any]:
@@ -255,7 +288,7 @@ def raw_body(status: Status) -> dict[str, Any]:
     """
     body = status.raw if isinstance(status, StatusUnknown) else _RAW.get(id(status))
     if body is not None:
-        copied: dict[str, Any] = _copied(body)
+        copied: dict[str, Any] = _deepjson.copy(body)
         return copied
     to_dict = getattr(status, "to_dict", None)
     if callable(to_dict):

@@ -32,6 +32,7 @@ from crewai_amp import (
     StatusUnknown,
     UnprocessableEntityError,
     __version__,
+    raw_body,
 )
 from crewai_amp._models import UnknownEnumValue
 from support.client import (
@@ -44,6 +45,7 @@ from support.client import (
     RUNNING,
     TOKEN,
     Script,
+    as_read,
     async_client,
     call,
     json_response,
@@ -92,7 +94,8 @@ def test_every_status_example_parses_to_its_model(factory: Factory, name: str) -
     body = response_examples("/status/{kickoff_id}", "get")[name]
     status = call(factory(Script(json_response(body))), "status", KICKOFF_ID)
     assert type(status) is status_model(body["status"])
-    assert status.to_dict() == body
+    assert raw_body(status) == body
+    assert status.to_dict() == as_read(body)
 
 
 def test_the_models_are_the_generated_ones() -> None:

@@ -35,6 +35,7 @@ from support.client import (
     RUNNING,
     FakeClock,
     Script,
+    as_read,
     async_client,
     call,
     json_response,
@@ -59,7 +60,7 @@ def test_wait_sees_every_status_and_keeps_waiting_on_unknown(factory: Factory) -
     seen: list[Any] = []
     final = call(factory(script), "wait", KICKOFF_ID, on_status=seen.append)
     assert isinstance(final, StatusCompleted)
-    assert final.to_dict() == COMPLETED
+    assert final.to_dict() == as_read(COMPLETED)
     assert [type(s) for s in seen] == [StatusRunning, StatusUnknown, StatusRunning, StatusCompleted]
     assert seen[1].status == "paused_for_review"
     assert len(script.requests) == 4

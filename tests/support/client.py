@@ -39,6 +39,17 @@ RUNNING: dict[str, Any] = response_example("/status/{kickoff_id}", "get", "runni
 COMPLETED: dict[str, Any] = response_example("/status/{kickoff_id}", "get", "completed")
 ERROR: dict[str, Any] = response_example("/status/{kickoff_id}", "get", "error")
 
+
+def as_read(body: dict[str, Any]) -> dict[str, Any]:
+    """What ``to_dict()`` of a parsed status writes for a spec-dialect body: the body, with a
+    completed status's ``result.output`` and ``result.output_json`` always there (None when AMP
+    sent none). ``raw_body()`` gives the body exactly as sent."""
+    if body.get("status") != "completed":
+        return body
+    result = body.get("result") or {}
+    return {**body, "result": {"output": None, "output_json": body.get("result_json"), **result}}
+
+
 # operation -> (positional arguments, a success body from the spec)
 OPERATIONS: dict[str, tuple[tuple[Any, ...], Any]] = {
     "inputs": ((), response_example("/inputs", "get", "research")),

@@ -11,22 +11,31 @@ def observed(state: Any, result: Any = None, last_step: Any = None, **extra: Any
 
 
 # The states public clients document, each in several spellings AMP (or a proxy) may use.
-SUCCESS_STATES = ["SUCCESS", "success", "Success", " SUCCESS "]
-FAILED_STATES = ["FAILED", "failed", "FAILURE", "Failure", "REVOKED", "revoked"]
-RUNNING_STATES = ["PENDING", "pending", "STARTED", "Started", "RUNNING", "running"]
+SUCCESS_STATES = ["SUCCESS", "success", "Success", " SUCCESS ", "COMPLETED", "completed"]
+FAILED_STATES = ["FAILED", "failed", "FAILURE", "Failure", "REVOKED", "revoked", "ERROR", "error"]
+RUNNING_STATES = ["PENDING", "pending", "STARTED", "Started", "RUNNING", "running", "QUEUED", "queued"]
 NOT_FOUND_STATES = ["NOT FOUND", "not found", "Not Found", "NOT_FOUND", "not-found"]
-HUMAN_INPUT_STATES = [
+# PAUSED (the platform guide) and "Pending Human Input" (CrewAI's HITL guide names the paused
+# state so), in several spellings.
+PAUSED_STATES = [
+    "PAUSED",
+    "paused",
+    "Paused",
     "PENDING HUMAN INPUT",
     "Pending Human Input",
     "pending_human_input",
-    "PENDING-HUMAN-INPUT",
+]
+# States no public source documents: kept as StatusUnknown, and polled through.
+UNKNOWN_STATES = [
+    "CANCELLING",
+    "",
+    "HUMAN INPUT RECEIVED",
     "AWAITING HUMAN INPUT",
-    "awaiting_human_input",
     "Waiting for human feedback",
 ]
 
 # What the emulator's observed dialect sends during a review pause, and the spec-dialect body.
-OBSERVED_PAUSE = observed("PENDING HUMAN INPUT", None, {"task_id": "t-2"})
+OBSERVED_PAUSE = observed("PAUSED", None, {"task_id": "t-2"})
 SPEC_PAUSE: dict[str, Any] = {
     "status": "pending_human_input",
     "task_id": "t-2",

@@ -53,8 +53,10 @@ class ObservedStatus:
     """ Event counts by event type, or null. """
     last_event: Any | Unset = UNSET
     """ The last event summary, or null. """
-    status: None | str | Unset = UNSET
-    """ A short message about the state (the exception text on FAILED, null on SUCCESS). """
+    status: Any | Unset = UNSET
+    """ A short message about the state (the exception text on FAILED, null on SUCCESS). Not
+    typed: the state decides, so a body whose status is anything else is still read.
+     """
     result_json: Any | Unset = UNSET
     """ The final output as JSON, when the output is a JSON object. """
     progress: None | PlatformProgress | Unset = UNSET
@@ -142,11 +144,7 @@ class ObservedStatus:
 
         last_event = self.last_event
 
-        status: None | str | Unset
-        if isinstance(self.status, Unset):
-            status = UNSET
-        else:
-            status = self.status
+        status = self.status
 
         result_json = self.result_json
 
@@ -345,14 +343,7 @@ class ObservedStatus:
 
         last_event = d.pop("last_event", UNSET)
 
-        def _parse_status(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        status = _parse_status(d.pop("status", UNSET))
+        status = d.pop("status", UNSET)
 
         result_json = d.pop("result_json", UNSET)
 

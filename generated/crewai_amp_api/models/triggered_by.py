@@ -19,7 +19,8 @@ class TriggeredBy:
 
     type_: None | str | Unset = UNSET
     """ user, service_account or unknown. """
-    id: None | str | Unset = UNSET
+    id: int | None | str | Unset = UNSET
+    """ The user's or service account's id (its type is not documented). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,7 +30,7 @@ class TriggeredBy:
         else:
             type_ = self.type_
 
-        id: None | str | Unset
+        id: int | None | str | Unset
         if isinstance(self.id, Unset):
             id = UNSET
         else:
@@ -58,12 +59,12 @@ class TriggeredBy:
 
         type_ = _parse_type_(d.pop("type", UNSET))
 
-        def _parse_id(data: object) -> None | str | Unset:
+        def _parse_id(data: object) -> int | None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(None | str | Unset, data)
+            return cast(int | None | str | Unset, data)
 
         id = _parse_id(d.pop("id", UNSET))
 
