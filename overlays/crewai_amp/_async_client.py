@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._base import OutOfTime, StatusCallback, _Base, _Wait, check_wait_timeout
+from ._base import OutOfTime, StatusCallback, _Base, check_wait_timeout
 from ._config import (
+    DEFAULT_FIRST_REQUEST_TIMEOUT,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_NOT_FOUND_GRACE,
     DEFAULT_RUN_CONCURRENCY,
     resolve,
 )
 from ._limiter import AsyncLimiter, LimiterTimeout
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import AsyncRawClient
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RunNotFoundError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -60,6 +62,8 @@ class AsyncAmpClient(_Base):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        first_request_timeout: float | None = DEFAULT_FIRST_REQUEST_TIMEOUT,
+        not_found_grace: float = DEFAULT_NOT_FOUND_GRACE,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
@@ -74,6 +78,8 @@ class AsyncAmpClient(_Base):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            first_request_timeout=first_request_timeout,
+            not_found_grace=not_found_grace,
         )
         super().__init__(config, owns_http=http_client is None)
         self._limiter = AsyncLimiter(config.max_concurrency)
@@ -140,19 +146,24 @@ class AsyncAmpClient(_Base):
     async def kickoff(self, inputs: Mapping[str, Any], **options: Unpack[KickoffOptions]) -> KickoffResponse:
         """Start a crew run; see AmpClient.kickoff. Never retried once the request may have
         reached AMP."""
-        return await self._request(kickoff_call(inputs, options))
+        return self._kicked(await self._request(kickoff_call(inputs, options)), options)
 
     async def status(self, kickoff_id: str) -> Status:
         """The run's current status; see AmpClient.status."""
         return await self._request(status_call(kickoff_id))
 
     async def wait(
-        self, kickoff_id: str, *, timeout: float | None = 600, on_status: StatusCallback | None = None
+        self,
+        kickoff_id: str,
+        *,
+        timeout: float | None = 600,
+        on_status: StatusCallback | None = None,
+        not_found_grace: float | None = None,
     ) -> StatusCompleted:
         """Poll until the run completes; see AmpClient.wait. ``on_status`` may be a plain or an
         async function."""
         clock = self._clock
-        waiting = _Wait(kickoff_id, timeout, clock.monotonic())
+        waiting = self._waiting(kickoff_id, timeout, not_found_grace)
         call = status_call(kickoff_id)
         status: Status | None = None
         while True:
@@ -160,6 +171,9 @@ class AsyncAmpClient(_Base):
                 status = await self._request(call, waiting.deadline)
             except OutOfTime as out:
                 raise waiting.expired(status, out.error) from out.error
+            except RunNotFoundError as missing:
+                await clock.async_sleep(waiting.not_found(missing, clock.monotonic()))
+                continue
             if on_status is not None:
                 result = on_status(status)
                 if inspect.isawaitable(result):
@@ -175,12 +189,17 @@ class AsyncAmpClient(_Base):
         *,
         timeout: float | None = 600,
         on_status: StatusCallback | None = None,
+        not_found_grace: float | None = None,
         **options: Unpack[KickoffOptions],
     ) -> StatusCompleted:
         """``kickoff()`` then ``wait()``."""
-        check_wait_timeout(timeout)  # before the kickoff: a bad argument must not start a paid run
+        check_wait_timeout(
+            timeout, not_found_grace
+        )  # before the kickoff: a bad argument must not start a paid run
         kicked = await self.kickoff(inputs, **options)
-        return await self.wait(kicked.kickoff_id, timeout=timeout, on_status=on_status)
+        return await self.wait(
+            kicked.kickoff_id, timeout=timeout, on_status=on_status, not_found_grace=not_found_grace
+        )
 
     def run_many(
         self,
@@ -207,9 +226,9 @@ class AsyncAmpClient(_Base):
     ) -> ResumeResponse:
         """Answer a human review; see AmpClient.resume. Never retried once the request may have
         reached AMP."""
-        return await self._request(
-            resume_call(execution_id, task_id, human_feedback, is_approve, webhook_urls)
-        )
+        urls = self._resume_urls(execution_id, webhook_urls)
+        answer = await self._request(resume_call(execution_id, task_id, human_feedback, is_approve, urls))
+        return self._resumed(execution_id, urls, answer)
 
     async def close(self) -> None:
         """Close the connections, unless the httpx client was passed in (its owner closes it)."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import httpx
 
 from . import _deepjson, _retry
-from ._config import ClientConfig
+from ._config import ClientConfig, seconds
 from ._operations import Call, Operation
 from ._raw import record
 from ._responses import (
@@ -24,23 +24,26 @@ from ._responses import (
     UnknownRun,
     declared_length,
     run_not_found,
+    run_not_found_404,
     status_error,
     too_large,
     transport_error,
     validation_error,
 )
+from ._runs import RunMemory
 from .errors import (
     AmpError,
     APITimeoutError,
     ConfigurationError,
     ExecutionError,
     ResponseTooLarge,
+    RunNotFoundError,
     WaitTimeout,
     clip,
 )
 
 if TYPE_CHECKING:
-    from ._status import Status, StatusCompleted
+    from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
 
 logger = logging.getLogger("crewai_amp")
 
@@ -48,26 +51,57 @@ T = TypeVar("T")
 StatusCallback: TypeAlias = "Callable[[Status], object]"
 
 
-def check_wait_timeout(timeout: object) -> None:
+def check_wait_timeout(timeout: object, not_found_grace: object = None) -> None:
+    """Refuses a bad ``timeout`` or ``not_found_grace`` of wait()/run() (before a kickoff)."""
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
     ):
         raise ConfigurationError(f"timeout must be a non-negative number of seconds or None, got {timeout!r}")
+    seconds("not_found_grace", not_found_grace, optional=True)
 
 
 class _Wait:
-    """The decisions of one ``wait()``: done, failed, timed out, or how long to sleep."""
+    """The decisions of one ``wait()``: done, failed, timed out, not found, or how long to sleep.
 
-    __slots__ = ("deadline", "kickoff_id", "plan", "timeout")
+    NOT FOUND (a 404, or deployed AMP's ``200 {"state": "NOT FOUND"}``) is polled through for
+    ``not_found_grace`` seconds counted from ``since`` (this client's kickoff of the run, when
+    it remembers one, else the start of the wait), then raised as RunNotFoundError.
+    """
 
-    def __init__(self, kickoff_id: str, timeout: float | None, now: float) -> None:
+    __slots__ = ("deadline", "grace_ends", "kickoff_id", "plan", "timeout")
+
+    def __init__(
+        self,
+        kickoff_id: str,
+        timeout: float | None,
+        now: float,
+        *,
+        not_found_grace: float = 0.0,
+        since: float | None = None,
+    ) -> None:
         from ._polling import PollPlan
 
         check_wait_timeout(timeout)
         self.kickoff_id = kickoff_id
         self.timeout = timeout
         self.deadline = None if timeout is None else now + timeout
+        self.grace_ends = (now if since is None else min(since, now)) + not_found_grace
         self.plan = PollPlan(started=now)
+
+    def not_found(self, missing: RunNotFoundError, now: float) -> float:
+        """The seconds to sleep before checking again, within the grace; past it, ``missing``
+        is raised (WaitTimeout if the wait's own deadline comes first)."""
+        if now >= self.grace_ends:
+            raise missing
+        if self.deadline is not None and now >= self.deadline:
+            raise WaitTimeout(
+                f"crew run {self.kickoff_id}: still not found after {self.timeout:g} s ({missing})",
+                kickoff_id=self.kickoff_id,
+                last_status=None,
+            ) from missing
+        delay = self.plan.backoff()
+        ends = self.grace_ends if self.deadline is None else min(self.grace_ends, self.deadline)
+        return max(min(delay, ends - now), 0.0)
 
     def expired(self, last_status: Status | None, cause: AmpError) -> WaitTimeout:
         """The WaitTimeout for a status check the deadline cut short (its retries, a request
@@ -165,6 +199,10 @@ class _Base:
         self._extra_timeout: httpx.Timeout | None = (
             config.timeout if not owns_http and config.timeout_given else None
         )
+        # No answer yet from this deployment: its first request may wait longer (an idle
+        # deployment is slow to wake). Set once any response arrives.
+        self._warm = False
+        self._runs = RunMemory()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._config.base_url!r})"
@@ -188,6 +226,14 @@ class _Base:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._config.timeout
+
+    @property
+    def first_request_timeout(self) -> float | None:
+        return self._config.first_request_timeout
+
+    @property
+    def not_found_grace(self) -> float:
+        return self._config.not_found_grace
 
     def _secrets(self, call: Call[Any]) -> tuple[str, ...]:
         return (self._config.token, *call.secrets)
@@ -233,11 +279,49 @@ class _Base:
         )
 
     def _bounded(self, args: dict[str, Any], deadline: float | None) -> dict[str, Any]:
-        """The request arguments for one attempt: within wait(), no longer than the time left."""
+        """The request arguments for one attempt: until this deployment first answers, a read
+        timeout of at least ``first_request_timeout`` (when the timeout is the SDK's to set);
+        within wait(), no longer than the time left."""
+        first = self._config.first_request_timeout
+        # A caller's own httpx client keeps its own timeout unless a timeout was given to us.
+        ours = self._owns_http or self._extra_timeout is not None
+        if not self._warm and first is not None and ours:
+            timeout = args.get("timeout") or self._http.timeout
+            if timeout.read is not None and timeout.read < first:
+                args = {
+                    **args,
+                    "timeout": httpx.Timeout(
+                        connect=timeout.connect, read=first, write=timeout.write, pool=timeout.pool
+                    ),
+                }
         if deadline is None:
             return args
         left = max(deadline - self._clock.monotonic(), MIN_REQUEST_TIMEOUT)
         return {**args, "timeout": _capped(args.get("timeout") or self._http.timeout, left)}
+
+    def _waiting(self, kickoff_id: str, timeout: float | None, not_found_grace: float | None) -> _Wait:
+        """The decisions of a wait() for this run: its NOT FOUND grace counts from this
+        client's kickoff of it, when remembered."""
+        check_wait_timeout(timeout, not_found_grace)
+        return _Wait(
+            kickoff_id,
+            timeout,
+            self._clock.monotonic(),
+            not_found_grace=self._config.not_found_grace if not_found_grace is None else not_found_grace,
+            since=self._runs.kicked_at(kickoff_id),
+        )
+
+    def _kicked(self, kicked: KickoffResponse, options: Mapping[str, Any]) -> KickoffResponse:
+        self._runs.kicked(kicked.kickoff_id, self._clock.monotonic(), options)
+        return kicked
+
+    def _resume_urls(self, execution_id: str, given: Mapping[str, Any]) -> dict[str, Any]:
+        return self._runs.resume_urls(execution_id, given)
+
+    def _resumed(self, execution_id: str, urls: Mapping[str, Any], answer: ResumeResponse) -> ResumeResponse:
+        new_id = answer.kickoff_id if isinstance(answer.kickoff_id, str) else None
+        self._runs.resumed(execution_id, urls, self._clock.monotonic(), new_id)
+        return answer
 
     def _in_time(self, delay: float, deadline: float | None, error: Callable[[], AmpError]) -> float:
         """``delay`` if a retry after it still starts before the deadline; else OutOfTime."""
@@ -291,6 +375,7 @@ class _Base:
         deadline: float | None = None,
     ) -> float | None:
         """Seconds to wait before retrying this response, or None to keep it."""
+        self._warm = True
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             self._log(args, response.status_code, started, attempt)
@@ -308,6 +393,8 @@ class _Base:
 
     def _parse(self, call: Call[T], response: httpx.Response, attempt: int) -> T:
         if not response.is_success:
+            if response.status_code == 404 and call.op.run_id is not None:
+                raise run_not_found_404(response, call.op.run_id, self._secrets(call))
             raise status_error(response, self._secrets(call))
         op: Operation[T] = call.op
         try:

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._base import SYSTEM_CLOCK, OutOfTime, StatusCallback, _Base, _Clock, _Wait, check_wait_timeout
+from ._base import SYSTEM_CLOCK, OutOfTime, StatusCallback, _Base, _Clock, check_wait_timeout
 from ._config import (
+    DEFAULT_FIRST_REQUEST_TIMEOUT,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_NOT_FOUND_GRACE,
     DEFAULT_RUN_CONCURRENCY,
     resolve,
 )
@@ -24,7 +26,7 @@ from ._limiter import LimiterTimeout, SyncLimiter
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import RawClient
 from ._responses import RawResponse
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RunNotFoundError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -48,7 +50,10 @@ class AmpClient(_Base):
     ``timeout`` (default: connect 5 s, read 30 s; a number sets all) bounds each request;
     ``max_retries`` (default 2) bounds the retries of each call; ``max_concurrency`` (default
     100) the requests in flight, shared by all threads; ``max_response_bytes`` (default 8 MiB)
-    the body read from one response. ``http_client`` brings your own ``httpx.Client`` (proxies,
+    the body read from one response. ``first_request_timeout`` (default 180 s; None: off) is the
+    least read timeout of requests until the deployment first answers, since an idle deployment
+    is slow to wake. ``not_found_grace`` (default 30 s) is how long ``wait()`` and ``run()`` poll
+    through NOT FOUND after a kickoff. ``http_client`` brings your own ``httpx.Client`` (proxies,
     mTLS, transports): the SDK adds its headers to each request and never closes it.
     """
 
@@ -64,6 +69,8 @@ class AmpClient(_Base):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        first_request_timeout: float | None = DEFAULT_FIRST_REQUEST_TIMEOUT,
+        not_found_grace: float = DEFAULT_NOT_FOUND_GRACE,
         http_client: httpx.Client | None = None,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.Client):
@@ -78,6 +85,8 @@ class AmpClient(_Base):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            first_request_timeout=first_request_timeout,
+            not_found_grace=not_found_grace,
         )
         super().__init__(config, owns_http=http_client is None)
         self._limiter = SyncLimiter(config.max_concurrency)
@@ -142,17 +151,23 @@ class AmpClient(_Base):
     def kickoff(self, inputs: Mapping[str, Any], **options: Unpack[KickoffOptions]) -> KickoffResponse:
         """Start a crew run; returns its ``kickoff_id``. ``options``: see KickoffOptions. Never
         retried once the request may have reached AMP (a second kickoff is a second, paid run)."""
-        return self._request(kickoff_call(inputs, options))
+        return self._kicked(self._request(kickoff_call(inputs, options)), options)
 
     def status(self, kickoff_id: str) -> Status:
         """The run's current status: StatusRunning, StatusCompleted, StatusError,
         StatusPendingHumanInput (paused for a human review), or StatusUnknown for a state this SDK
         does not know. Either dialect gives these types (see raw_body() for the body as sent);
-        the observed ``NOT FOUND`` state raises RunNotFoundError."""
+        ``NOT FOUND`` (a 404, or deployed AMP's 200 ``{"state": "NOT FOUND"}``) raises
+        RunNotFoundError at once."""
         return self._request(status_call(kickoff_id))
 
     def wait(
-        self, kickoff_id: str, *, timeout: float | None = 600, on_status: StatusCallback | None = None
+        self,
+        kickoff_id: str,
+        *,
+        timeout: float | None = 600,
+        on_status: StatusCallback | None = None,
+        not_found_grace: float | None = None,
     ) -> StatusCompleted:
         """Poll until the run completes and return its final status.
 
@@ -162,10 +177,12 @@ class AmpClient(_Base):
         no limit) — the status checks, their retries and their wait for a free request slot
         included, each given only the time left (at least 1 s). A run paused for human input
         (StatusPendingHumanInput) and statuses the SDK does not know keep it waiting, and
-        ``on_status`` sees them. RunNotFoundError (the observed ``NOT FOUND`` state) is raised at once.
+        ``on_status`` sees them. NOT FOUND is polled through for ``not_found_grace`` seconds
+        (default: the client's) counted from this client's kickoff of the run (else from now),
+        then raised as RunNotFoundError with the kickoff id.
         """
         clock = self._clock
-        waiting = _Wait(kickoff_id, timeout, clock.monotonic())
+        waiting = self._waiting(kickoff_id, timeout, not_found_grace)
         call = status_call(kickoff_id)
         status: Status | None = None
         while True:
@@ -173,6 +190,9 @@ class AmpClient(_Base):
                 status = self._request(call, waiting.deadline)
             except OutOfTime as out:
                 raise waiting.expired(status, out.error) from out.error
+            except RunNotFoundError as missing:
+                clock.sleep(waiting.not_found(missing, clock.monotonic()))
+                continue
             if on_status is not None:
                 on_status(status)
             outcome = waiting.after(status, clock.monotonic())
@@ -186,12 +206,17 @@ class AmpClient(_Base):
         *,
         timeout: float | None = 600,
         on_status: StatusCallback | None = None,
+        not_found_grace: float | None = None,
         **options: Unpack[KickoffOptions],
     ) -> StatusCompleted:
         """``kickoff()`` then ``wait()``."""
-        check_wait_timeout(timeout)  # before the kickoff: a bad argument must not start a paid run
+        check_wait_timeout(
+            timeout, not_found_grace
+        )  # before the kickoff: a bad argument must not start a paid run
         kicked = self.kickoff(inputs, **options)
-        return self.wait(kicked.kickoff_id, timeout=timeout, on_status=on_status)
+        return self.wait(
+            kicked.kickoff_id, timeout=timeout, on_status=on_status, not_found_grace=not_found_grace
+        )
 
     def run_many(
         self,
@@ -217,8 +242,13 @@ class AmpClient(_Base):
     ) -> ResumeResponse:
         """Answer a human review of task ``task_id`` in run ``execution_id`` (the kickoff id):
         ``is_approve=True`` lets the crew go on, False has the task redone with the feedback.
+        AMP does not carry the kickoff's webhook URLs over, so the ones this client gave at
+        that run's kickoff (or its last resume) are sent again; a URL passed here replaces its
+        one (None: send none). The client remembers the last 10,000 runs it kicked off.
         Never retried once the request may have reached AMP."""
-        return self._request(resume_call(execution_id, task_id, human_feedback, is_approve, webhook_urls))
+        urls = self._resume_urls(execution_id, webhook_urls)
+        answer = self._request(resume_call(execution_id, task_id, human_feedback, is_approve, urls))
+        return self._resumed(execution_id, urls, answer)
 
     def close(self) -> None:
         """Close the connections, unless the httpx client was passed in (its owner closes it)."""

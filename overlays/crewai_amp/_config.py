@@ -22,9 +22,11 @@ from ._version import __version__
 from .errors import ConfigurationError, safe_text
 
 __all__ = [
+    "DEFAULT_FIRST_REQUEST_TIMEOUT",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_NOT_FOUND_GRACE",
     "DEFAULT_RUN_CONCURRENCY",
     "DEFAULT_TIMEOUT",
     "ENV_BASE_URL",
@@ -47,6 +49,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 # platform.python_implementation()'s names, without importing platform (a few ms at import).
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
 DEFAULT_RUN_CONCURRENCY = 32  # run_many: runs under way at once (each one a paid crew run)
+# A deployment idle for a while can take minutes to answer its first request (AMP's platform
+# guide; the reference client in crewAIInc/skills gives its first call 180 s).
+DEFAULT_FIRST_REQUEST_TIMEOUT = 180.0
+# How long wait() polls through NOT FOUND after a kickoff (the platform guide: "a short grace,
+# then fail"): a run is not always visible the moment its kickoff returns.
+DEFAULT_NOT_FOUND_GRACE = 30.0
 USER_AGENT = (
     f"crewai-amp-client/{__version__} httpx/{httpx.__version__} "
     f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)}/"
@@ -67,12 +75,15 @@ class ClientConfig:
     timeout_given: bool = False  # the caller chose a timeout (applied even to their own client)
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    first_request_timeout: float | None = DEFAULT_FIRST_REQUEST_TIMEOUT
+    not_found_grace: float = DEFAULT_NOT_FOUND_GRACE
 
     def __repr__(self) -> str:  # the token never appears
         return (
             f"ClientConfig(base_url={self.base_url!r}, token='***', timeout={self.timeout!r}, "
             f"max_retries={self.max_retries}, max_concurrency={self.max_concurrency}, "
-            f"max_response_bytes={self.max_response_bytes})"
+            f"max_response_bytes={self.max_response_bytes}, "
+            f"first_request_timeout={self.first_request_timeout!r}, not_found_grace={self.not_found_grace!r})"
         )
 
     @property
@@ -174,6 +185,16 @@ def _timeout(timeout: object) -> httpx.Timeout:
     return httpx.Timeout(float(timeout))
 
 
+def seconds(name: str, value: object, *, optional: bool = False) -> float | None:
+    """A non-negative number of seconds (None too, when ``optional``); else ConfigurationError."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        allowed = " or None" if optional else ""
+        raise ConfigurationError(f"{name} must be a non-negative number of seconds{allowed}, got {value!r}")
+    return float(value)
+
+
 def resolve(
     *,
     base_url: str | None,
@@ -183,6 +204,8 @@ def resolve(
     max_retries: int,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    first_request_timeout: float | None = DEFAULT_FIRST_REQUEST_TIMEOUT,
+    not_found_grace: float = DEFAULT_NOT_FOUND_GRACE,
 ) -> ClientConfig:
     """Explicit arguments first, then the environment."""
     url = _base_url(base_url, crew)
@@ -197,4 +220,6 @@ def resolve(
         timeout_given=timeout is not None,
         max_concurrency=_positive_int("max_concurrency", max_concurrency),
         max_response_bytes=_positive_int("max_response_bytes", max_response_bytes),
+        first_request_timeout=seconds("first_request_timeout", first_request_timeout, optional=True),
+        not_found_grace=seconds("not_found_grace", not_found_grace) or 0.0,
     )

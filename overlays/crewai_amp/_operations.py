@@ -61,6 +61,8 @@ class Operation(Generic[T]):
     idempotent: bool
     parse: Callable[[object], T]
     starts_run: bool = False
+    # The kickoff id a status check asks about: a 404 to it is a RunNotFoundError for that id.
+    run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,7 @@ def _status_operation(kickoff_id: str) -> Operation[Status]:
     """GET /status for one run: the parser names the run in a NOT FOUND answer."""
     from ._status import parse_status
 
-    return Operation(idempotent=True, parse=lambda data: parse_status(data, kickoff_id))
+    return Operation(idempotent=True, parse=lambda data: parse_status(data, kickoff_id), run_id=kickoff_id)
 
 
 def _or_unset(value: Any) -> Any:

@@ -39,6 +39,13 @@ class PollPlan:
     _last_done: int = 0
     _done_at: float | None = None  # when completed_tasks last changed (midpoint estimate)
 
+    def backoff(self) -> float:
+        """The next delay of the plain backoff (with jitter), for answers that carry no status
+        (NOT FOUND within its grace)."""
+        backoff = self.delay
+        self.delay = min(self.delay * GROWTH, MAX_DELAY)
+        return random.uniform(backoff / 2, backoff)
+
     def next_delay(self, status: Status, now: float) -> float:
         elapsed = max(now - self.started, 0.0)
         backoff = self.delay

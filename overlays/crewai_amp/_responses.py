@@ -8,6 +8,7 @@ configured token, the call's secrets, any ``Bearer <token>`` and URL credentials
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -74,15 +75,106 @@ def _request_line(response: httpx.Response) -> str:
 
 
 def status_error(response: httpx.Response, secrets: Iterable[str] = ()) -> APIStatusError:
-    try:
-        body: object = _deepjson.loads(response.content)
-    except PARSE_ERRORS:
-        body = response.text
-    detail = body.get("error") if isinstance(body, dict) else None
+    body = _error_body(response)
+    said = ErrorBody.read(body)
     message = f"{_request_line(response)}answered {response.status_code} {response.reason_phrase}".rstrip()
-    if isinstance(detail, str) and detail:
-        message += f": {clip(detail)}"
-    return status_error_class(response.status_code)(safe_text(message, secrets), response=response, body=body)
+    if said.text:
+        message += f": {clip(said.text)}"
+    return status_error_class(response.status_code)(
+        safe_text(message, secrets),
+        response=response,
+        body=body,
+        code=said.code,
+        missing_inputs=said.missing_inputs,
+    )
+
+
+def _error_body(response: httpx.Response) -> object:
+    try:
+        return _deepjson.loads(response.content)
+    except PARSE_ERRORS:
+        return response.text
+
+
+# "Missing inputs: audience, topic" (a live 422's detail) or "Missing required inputs: a, b".
+_MISSING = re.compile(r"missing(?: required)? inputs?\s*:\s*(.+)", re.IGNORECASE | re.DOTALL)
+# How many errors of an envelope, or FastAPI problems, a message names.
+_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBody:
+    """What an error body says, in whichever shape it comes (see the platform-errors spec
+    overlay): the seed spec's and the API reference's ``{"error", "message", "details":
+    {"missing_inputs"}}``, FastAPI's ``{"detail": "..." | [{loc, msg, type}]}``, and the
+    platform envelope ``{"errors": [{type, code, title, status, detail}]}``. Anything else in
+    the body is left alone (it stays in the error's ``body``)."""
+
+    text: str = ""
+    code: str | None = None
+    missing_inputs: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, body: object) -> ErrorBody:
+        if not isinstance(body, dict):
+            return cls()
+        parts: list[str] = []
+        for key in ("error", "message"):
+            _add(parts, body.get(key))
+        detail = body.get("detail")
+        _add(parts, detail if isinstance(detail, str) else _problems(detail))
+        errors = body.get("errors")
+        envelope = [item for item in errors if isinstance(item, dict)] if isinstance(errors, list) else []
+        for item in envelope[:_SHOWN]:
+            _add(parts, ": ".join(t for t in (_str(item.get("title")), _str(item.get("detail"))) if t))
+        if len(envelope) > _SHOWN:
+            parts.append(f"and {len(envelope) - _SHOWN} more")
+        code = next((_str(item.get("code")) for item in envelope if _str(item.get("code"))), None)
+        return cls(text="; ".join(parts), code=code, missing_inputs=_missing(body, parts))
+
+
+def _str(value: object) -> str | None:
+    """A text field as text: a string, or a number (JSON:API codes and statuses are strings,
+    some servers send numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (str, int)):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _add(parts: list[str], value: object) -> None:
+    text = value.strip() if isinstance(value, str) else None
+    if text and text not in parts:
+        parts.append(text)
+
+
+def _problems(detail: object) -> str | None:
+    """FastAPI's list of validation problems as one line: ``executionId: Field required; ...``."""
+    if not isinstance(detail, list):
+        return None
+    said = []
+    for problem in detail[:_SHOWN]:
+        if isinstance(problem, dict) and isinstance(problem.get("msg"), str):
+            where = problem.get("loc")
+            names = [str(part) for part in where if part != "body"] if isinstance(where, list) else []
+            said.append(f"{'.'.join(names)}: {problem['msg']}" if names else problem["msg"])
+    if len(detail) > _SHOWN and said:
+        said.append(f"and {len(detail) - _SHOWN} more")
+    return "; ".join(said) or None
+
+
+def _missing(body: dict[str, object], parts: list[str]) -> tuple[str, ...]:
+    details = body.get("details")
+    names = details.get("missing_inputs") if isinstance(details, dict) else None
+    if isinstance(names, list):
+        return tuple(name for name in names if isinstance(name, str))
+    for text in parts:
+        found = _MISSING.search(text)
+        if found:
+            return tuple(name.strip() for name in found.group(1).split(",") if name.strip())
+    return ()
 
 
 def validation_error(
@@ -106,8 +198,8 @@ def validation_error(
 
 
 class UnknownRun(Exception):
-    """The observed ``NOT FOUND`` state: AMP knows no run with this kickoff id. The client turns
-    it into errors.RunNotFoundError, which carries the HTTP response."""
+    """The ``NOT FOUND`` state: AMP knows no run with this kickoff id. The client turns it into
+    errors.RunNotFoundError, which carries the HTTP response."""
 
     def __init__(self, kickoff_id: str, state: str, body: dict[str, object]) -> None:
         super().__init__(f"no crew run {kickoff_id!r} (AMP answered state {state!r})")
@@ -116,12 +208,37 @@ class UnknownRun(Exception):
         self.body = body
 
 
+# Why a run can be "not found", said in every RunNotFoundError.
+_NOT_FOUND_HINT = (
+    "check that the base URL is the deployment that issued this id; "
+    "deployed AMP also answers NOT FOUND for a run waiting for human input"
+)
+
+
 def run_not_found(
     response: httpx.Response, unknown: UnknownRun, secrets: Iterable[str] = ()
 ) -> RunNotFoundError:
-    message = f"{_request_line(response)}answered {response.status_code}: {unknown}"
+    """A 200 ``NOT FOUND`` answer as RunNotFoundError."""
+    message = f"{_request_line(response)}answered {response.status_code}: {unknown}; {_NOT_FOUND_HINT}"
     return RunNotFoundError(
         safe_text(message, secrets), response=response, body=unknown.body, kickoff_id=unknown.kickoff_id
+    )
+
+
+def run_not_found_404(
+    response: httpx.Response, kickoff_id: str, secrets: Iterable[str] = ()
+) -> RunNotFoundError:
+    """A 404 on a status check as RunNotFoundError (a NotFoundError, as every 404 is)."""
+    body = _error_body(response)
+    said = ErrorBody.read(body)
+    message = f"{_request_line(response)}answered 404 {response.reason_phrase}".rstrip()
+    message += f": {clip(said.text)}" if said.text else f": no crew run {kickoff_id!r}"
+    return RunNotFoundError(
+        safe_text(f"{message}; {_NOT_FOUND_HINT}", secrets),
+        response=response,
+        body=body,
+        kickoff_id=kickoff_id,
+        code=said.code,
     )
 
 

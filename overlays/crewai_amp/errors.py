@@ -118,7 +118,12 @@ class APITimeoutError(APIConnectionError):
 class APIStatusError(AmpError):
     """The API answered with a 4xx or 5xx status.
 
-    ``body`` is the parsed JSON body when there is one, else the raw text.
+    ``body`` is the parsed JSON body when there is one, else the raw text. The message carries
+    what the body says, in whichever documented shape: ``error`` and ``message``, FastAPI's
+    ``detail``, or the platform envelope ``{"errors": [{type, code, title, status, detail}]}``
+    (each error's title and detail). ``code`` is the envelope's first error code (None when
+    the body has none); ``missing_inputs`` the input names AMP said were missing (from
+    ``details.missing_inputs``, or a ``"Missing inputs: a, b"`` detail), else empty.
     """
 
     status_code: int
@@ -129,12 +134,16 @@ class APIStatusError(AmpError):
         *,
         response: httpx.Response,
         body: object,
+        code: str | None = None,
+        missing_inputs: Sequence[str] = (),
     ) -> None:
         super().__init__(message)
         self.response = response
         self.status_code = response.status_code
         self.body = body
         self.request_id: str | None = response.headers.get("x-request-id")
+        self.code = code
+        self.missing_inputs: list[str] = list(missing_inputs)
 
 
 class BadRequestError(APIStatusError):
@@ -150,18 +159,31 @@ class NotFoundError(APIStatusError):
 
 
 class RunNotFoundError(NotFoundError):
-    """AMP knows no run with this kickoff id, said in the body rather than by a 404: deployed
-    crews answer ``200 {"state": "NOT FOUND"}``. ``kickoff_id`` is the id asked about;
+    """AMP knows no run with this kickoff id: a status check answered ``404``, or (as deployed
+    crews do) ``200 {"state": "NOT FOUND"}``. ``kickoff_id`` is the id asked about;
     ``status_code`` and ``body`` are the response's, as for every APIStatusError. Catching
-    NotFoundError catches both forms."""
+    NotFoundError catches both forms.
 
-    def __init__(self, message: str, *, response: httpx.Response, body: object, kickoff_id: str) -> None:
-        super().__init__(message, response=response, body=body)
+    Deployed crews also answer NOT FOUND for a run that waits for human input (seen live,
+    never PAUSED). ``wait()`` and ``run()`` poll through NOT FOUND for ``not_found_grace``
+    seconds after the kickoff before raising this; ``status()`` raises it at once."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object,
+        kickoff_id: str,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, response=response, body=body, code=code)
         self.kickoff_id = kickoff_id
 
 
 class UnprocessableEntityError(APIStatusError):
-    """422: the inputs failed validation (e.g. a required input is missing)."""
+    """422: the inputs failed validation (e.g. a required input is missing: see
+    ``missing_inputs``)."""
 
 
 class RateLimitError(APIStatusError):

@@ -286,11 +286,11 @@ def test_raw_body_is_a_copy_and_a_hand_built_status_gives_its_to_dict() -> None:
 
 @FACTORIES
 @pytest.mark.parametrize("state", NOT_FOUND_STATES[:2])
-def test_wait_raises_not_found_at_once(factory: Factory, state: str) -> None:
+def test_wait_without_a_grace_raises_not_found_at_once(factory: Factory, state: str) -> None:
     script = Script(json_response(observed(state)))
     clock = FakeClock()
     with pytest.raises(RunNotFoundError) as raised:
-        call(factory(script, clock), "wait", KICKOFF_ID, timeout=600)
+        call(factory(script, clock), "wait", KICKOFF_ID, timeout=600, not_found_grace=0)
     assert raised.value.kickoff_id == KICKOFF_ID
     assert len(script.requests) == 1
     assert clock.slept == []

@@ -190,8 +190,9 @@ def request_timeouts(request: httpx.Request) -> dict[str, float]:
 
 
 def own_client(script: Script) -> AmpClient:
-    """A client with its own httpx client (the SDK's default timeouts), on a mock transport."""
-    client = AmpClient(base_url="https://crew.test", token="sk-test")
+    """A client with its own httpx client (the SDK's default timeouts), on a mock transport; no
+    longer first-request timeout, so every request shows the configured one."""
+    client = AmpClient(base_url="https://crew.test", token="sk-test", first_request_timeout=None)
     client._http._transport = httpx.MockTransport(script)
     client._clock = FakeClock()
     return client
