@@ -39,13 +39,16 @@ class WebhookUrls(TypedDict, total=False):
 
 
 class KickoffOptions(WebhookUrls, total=False):
-    """Everything a kickoff takes besides its inputs. ``webhooks`` and ``human_input_webhook``
+    """Everything a kickoff takes besides its inputs. ``human_input_webhook_url`` is where AMP
+    posts when a task waits for human review (the platform's ``humanInputWebhookUrl``);
+    ``human_input_webhook`` the same with credentials. ``webhooks`` and ``human_input_webhook``
     are the generated models or their JSON shape (``{"url": ..., "authentication": {"strategy":
     "bearer", "token": ...}}``); their tokens and passwords are masked in every error."""
 
     meta: Mapping[str, Any] | None
     webhooks: StreamingWebhooks | Mapping[str, Any] | None
     human_input_webhook: HumanInputWebhook | Mapping[str, Any] | None
+    human_input_webhook_url: str | None
     restore_from_state_id: str | uuid.UUID | None
 
 
@@ -214,6 +217,7 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
         crew_webhook_url=_or_unset(options.get("crew_webhook_url")),
         webhooks=webhooks,
         human_input_webhook=human,
+        human_input_webhook_url=_or_unset(options.get("human_input_webhook_url")),
         restore_from_state_id=_state_id(options.get("restore_from_state_id")),
     )
     kwargs = kickoff_crew._get_kwargs(body=body)

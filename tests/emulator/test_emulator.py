@@ -220,7 +220,7 @@ def test_kickoff_missing_inputs_is_422_naming_them(emulator: AmpEmulator, http: 
     body = response.json()
     assert_valid(body, "Error")
     assert body["error"] == "Missing required inputs: target_audience, depth"
-    assert body["details"]["missing"] == ["target_audience", "depth"]
+    assert body["details"]["missing_inputs"] == ["target_audience", "depth"]  # the kickoff reference's key
     assert emulator.kickoff_ids == []
 
 

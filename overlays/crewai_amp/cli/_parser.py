@@ -76,6 +76,16 @@ def _scale(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -324,8 +334,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--dialect",
         choices=("spec", "observed"),
         default="spec",
-        help="answer as the spec declares (default) or as deployed crews are observed to "
-        "({state, result, last_step} status, legacy webhooks with a bearer token)",
+        help="answer as the spec declares (default) or as deployed crews do "
+        "(the platform's {state, status, result, progress, ...} status, legacy webhooks with a bearer token)",
+    )
+    serve.add_argument(
+        "--failed-state",
+        choices=("FAILED", "FAILURE"),
+        default="FAILED",
+        help="observed dialect: the state of a failed run (default FAILED, as AMP documents it)",
+    )
+    serve.add_argument(
+        "--old-deployment",
+        action="store_true",
+        help="observed dialect: answer as a deployment on crewai <= 1.15.21 (null progress and events)",
+    )
+    serve.add_argument(
+        "--not-found-polls",
+        metavar="N",
+        type=_count,
+        default=0,
+        help="each run answers NOT FOUND to its first N status checks (default 0)",
     )
     serve.add_argument(
         "--token",

@@ -81,6 +81,9 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
         dialect=args.dialect,
         token=args.token,
         on_request=_request_log(out),
+        failed_state=args.failed_state,
+        old_deployment=args.old_deployment,
+        not_found_polls=args.not_found_polls,
     )
     try:
         emulator.start()

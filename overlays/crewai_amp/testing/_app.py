@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._deliveries import Hooks
 from ._faults import ROUTES
-from ._options import read_options
+from ._options import HumanInputWebhook, read_options
 from ._runner import dumps
 from ._spec import Operation, Problem
 from ._state import EmulatorState
@@ -111,6 +111,8 @@ def build_app(state: EmulatorState) -> ASGIApp:
                     data, problem = _json_body(raw)
                     if problem is not None:
                         return error_response(400, problem)
+                    if operation.operation_id == "kickoffCrew":
+                        data = state.dialect.kickoff_body(data)
                     problems += operation.body_problems(data)
             if problems:
                 return _refused(problems)
@@ -131,12 +133,12 @@ def build_app(state: EmulatorState) -> ASGIApp:
         given = body.inputs.to_dict()
         missing = [name for name in state.crew.inputs if given.get(name) is None]
         if missing:
-            return error_response(
-                422,
-                f"Missing required inputs: {', '.join(missing)}",
-                {"missing": missing, "required": list(state.crew.inputs)},
-            )
-        hooks = Hooks(streaming=options.webhooks, human_input=options.humanInputWebhook)
+            code, answer = state.dialect.missing_inputs(missing, list(state.crew.inputs))
+            return Response(dumps(answer), status_code=code, media_type=_JSON)
+        human_input = options.humanInputWebhook
+        if human_input is None and options.humanInputWebhookUrl is not None:
+            human_input = HumanInputWebhook(url=options.humanInputWebhookUrl)
+        hooks = Hooks(streaming=options.webhooks, human_input=human_input)
         hooks.replace_urls(**_webhook_urls(body))
         run = state.start_run(
             given, meta=None if isinstance(body.meta, Unset) else body.meta.to_dict(), hooks=hooks
@@ -146,7 +148,9 @@ def build_app(state: EmulatorState) -> ASGIApp:
     async def status(request: Request, data: Any) -> Response:
         kickoff_id = request.path_params["kickoff_id"]
         run = state.runs.get(kickoff_id)
-        if run is None:
+        if run is None or run.not_found_left > 0:
+            if run is not None:  # not_found_polls: a run not visible yet
+                run.not_found_left -= 1
             answer = state.dialect.not_found(kickoff_id)
             if answer is not None:
                 code, body = answer

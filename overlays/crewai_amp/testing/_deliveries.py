@@ -87,8 +87,15 @@ class Deliveries:
         data = {"task_id": task.id, "task_name": run.current_task, "agent": task.agent, "output": output}
         if status == "awaiting_human_feedback":
             if hooks.human_input is not None:
+                # What a live deployment sent: kickoff_id, execution_id, task_id, task_output, meta.
                 body = dumps(
-                    {"kickoff_id": run.kickoff_id, "execution_id": run.kickoff_id, **data, "meta": run.meta}
+                    {
+                        "kickoff_id": run.kickoff_id,
+                        "execution_id": run.kickoff_id,
+                        **data,
+                        "task_output": output,
+                        "meta": run.meta,
+                    }
                 )
                 self._send(run, hooks.human_input.url, body, _auth_of(hooks.human_input))
             self._flush(run)
@@ -109,6 +116,7 @@ class Deliveries:
     # --- streaming ---------------------------------------------------------------------------
 
     def _stream(self, run: Run, event_type: str, data: dict[str, Any]) -> None:
+        run.noted(event_type)
         hooks = self._hooks(run)
         streaming = hooks.streaming
         if streaming is None or (streaming.events is not None and event_type not in streaming.events):

@@ -4,10 +4,12 @@
   (`crewai_amp_api`, `crewai_amp_events`) so it stays valid when the specs are regenerated.
   A review pause is the spec's `pending_human_input` status variant when the spec has one,
   else `running` (the only state the spec then allows).
-- `observed`: what deployed AMP crews are observed to send (Semantic Kernel's CrewAI client,
-  crewai-tools, CrewAI's webhook-automation guide): status as `{"state", "result",
-  "last_step"}`, inputs as a name → type map, legacy webhook payloads with no type field and
-  the kickoff's `meta` echoed.
+- `observed`: what deployed AMP crews send (AMP's platform guide, with the live observations
+  summarised in crewAIInc/skills, skills/call-deployed-crew; Semantic Kernel's CrewAI client,
+  crewai-tools, CrewAI's webhook-automation guide): the platform's status body (`state`
+  RUNNING/PAUSED/SUCCESS/FAILED, a `status` message, `result`/`result_json`, `progress`,
+  `usage_metrics`, events, `last_step`...), inputs as a name → type map, legacy webhook payloads
+  with no type field and the kickoff's `meta` echoed, and the live error bodies.
 """
 
 from __future__ import annotations
@@ -42,7 +44,16 @@ from crewai_amp_events import (
 from ._crew import Crew, Step, Task, render, render_value
 from ._runner import Run, dumps
 
-__all__ = ["DIALECTS", "Dialect", "DialectName", "ObservedDialect", "SpecDialect", "dialect_for"]
+__all__ = [
+    "DIALECTS",
+    "FAILED_STATES",
+    "Dialect",
+    "DialectName",
+    "FailedState",
+    "ObservedDialect",
+    "SpecDialect",
+    "dialect_for",
+]
 
 DialectName = Literal["spec", "observed"]
 DIALECTS: tuple[DialectName, ...] = ("spec", "observed")
@@ -57,6 +68,18 @@ class SpecDialect:
 
     def inputs_body(self, crew: Crew) -> bytes:
         return dumps(InputsResponse(inputs=list(crew.inputs)).to_dict())
+
+    def kickoff_body(self, data: Any) -> Any:
+        """The kickoff body as validated: the spec's, as sent."""
+        return data
+
+    def missing_inputs(self, missing: list[str], required: list[str]) -> tuple[int, dict[str, Any]]:
+        # The kickoff reference's 422 body (error, message, details.missing_inputs).
+        return 422, {
+            "error": f"Missing required inputs: {', '.join(missing)}",
+            "message": "Missing required inputs",
+            "details": {"missing_inputs": missing, "required": required},
+        }
 
     def not_found(self, kickoff_id: str) -> tuple[int, dict[str, Any]] | None:
         """The answer to a status check of an unknown id, or None for the emulator's 404."""
@@ -171,31 +194,103 @@ class SpecDialect:
 
 
 class ObservedDialect:
+    """What deployed AMP crews send: the platform guide's status body (state, status message,
+    result/result_json, progress, usage_metrics, events, triggered_by, execution_origin,
+    last_step, last_executed_task, flow_id, source), inputs as a name → type map, and legacy
+    webhook payloads.
+
+    - `failed_state`: the state of a failed run, `FAILED` (the platform guide, crewai-tools)
+      or `FAILURE` (Semantic Kernel's client lists both);
+    - `old_deployment`: answer as a deployment on crewai <= 1.15.21 does, with null progress
+      and event data.
+    """
+
     name: DialectName = "observed"
+
+    def __init__(self, *, failed_state: FailedState = "FAILED", old_deployment: bool = False) -> None:
+        if failed_state not in FAILED_STATES:
+            raise ValueError(f"failed_state must be one of {', '.join(FAILED_STATES)}, not {failed_state!r}")
+        self.failed_state = failed_state
+        self.old_deployment = old_deployment
 
     def inputs_body(self, crew: Crew) -> bytes:
         return dumps({"inputs": dict.fromkeys(crew.inputs, "str")})
 
+    def kickoff_body(self, data: Any) -> Any:
+        """Deployed crews take null for an optional field (Semantic Kernel's client sends null
+        webhook URLs), and a body without inputs as no inputs (then 422 if the crew needs some)."""
+        if not isinstance(data, dict):
+            return data
+        body = {key: value for key, value in data.items() if value is not None or key == "inputs"}
+        if body.get("inputs") is None:
+            body["inputs"] = {}
+        return body
+
+    def missing_inputs(self, missing: list[str], required: list[str]) -> tuple[int, dict[str, Any]]:
+        # What a live deployment answered (FastAPI's detail, a plain string).
+        return 422, {"detail": f"Missing inputs: {', '.join(missing)}"}
+
     def not_found(self, kickoff_id: str) -> tuple[int, dict[str, Any]] | None:
-        # Semantic Kernel's client raises for an HTTP error and then reads this state from the
-        # body: deployed AMP answers an unknown id with 200 and `NOT FOUND`.
-        return 200, {"state": "NOT FOUND", "result": None, "last_step": None}
+        # Deployed AMP answers an unknown id with 200 and `NOT FOUND` (Semantic Kernel's client
+        # reads the state from the body; live, the status message below).
+        return 200, {
+            "state": "NOT FOUND",
+            "status": "Task not found or Invalid kickoff id",
+            "result": None,
+            "result_json": None,
+            "last_step": None,
+        }
 
     def status_body(self, run: Run) -> bytes:
         last_step = step_summary(run)
+        body: dict[str, Any]
         if run.status == "completed":
-            return dumps({"state": "SUCCESS", "result": run.output or "", "last_step": last_step})
-        if run.status == "error":
-            return dumps({"state": "FAILURE", "result": run.error or "unknown error", "last_step": last_step})
-        if run.review is not None:
-            return dumps(
-                {
-                    "state": "PENDING HUMAN INPUT",
-                    "result": None,
-                    "last_step": {**(last_step or {}), "task_id": run.review.task_id},
-                }
-            )
-        return dumps({"state": "RUNNING", "result": None, "last_step": last_step})
+            output = run.output or ""
+            body = {"state": "SUCCESS", "status": None, "result": output, "result_json": _json_object(output)}
+        elif run.status == "error":
+            error = run.error or "unknown error"
+            body = {"state": self.failed_state, "status": error, "result": None, "result_json": None}
+        elif run.review is not None:
+            body = {"state": "PAUSED", "status": None, "result": None, "result_json": None}
+            last_step = {**(last_step or {}), "task_id": run.review.task_id}
+        else:
+            body = {"state": "RUNNING", "status": "Task is Running", "result": None, "result_json": None}
+        body["last_step"] = last_step
+        body["last_executed_task"] = _last_task(run)
+        # The emulator calls no model, so it spends no tokens.
+        body["usage_metrics"] = dict.fromkeys(_USAGE_FIELDS, 0)
+        body["execution_origin"] = "api"
+        body["triggered_by"] = {"type": "unknown", "id": None}
+        body["flow_id"] = None
+        body["source"] = "memory"
+        body.update(self._progress_and_events(run))
+        return dumps(body)
+
+    def _progress_and_events(self, run: Run) -> dict[str, Any]:
+        if self.old_deployment:
+            return dict.fromkeys(("progress", "events", "events_count", "events_by_type", "last_event"))
+        done, total = len(run.results), len(run.crew.tasks)
+        progress = None
+        if run.status != "error":  # live: a failed run's progress is null
+            finished = run.status == "completed"
+            progress = {
+                "unit": "task",
+                "completed": done,
+                "total": total,
+                "remaining": total - done,
+                "current": None if finished else run.current.id,
+                "current_agent": None if finished else run.current.agent,
+                "started_at": run.started_at,
+                "updated_at": run.updated_at,
+                "duration_seconds": run.elapsed(),
+            }
+        return {
+            "progress": progress,
+            "events": list(run.events),
+            "events_count": sum(run.events_by_type.values()),
+            "events_by_type": dict(run.events_by_type),
+            "last_event": run.events[-1] if run.events else None,
+        }
 
     def task_payload(self, run: Run, task: Task, status: str, output: str | None, elapsed: float) -> bytes:
         values = run.inputs
@@ -224,21 +319,68 @@ class ObservedDialect:
             {
                 "kickoff_id": run.kickoff_id,
                 "result": result,
-                "result_json": None,
+                "result_json": _json_object(result) if run.status == "completed" else None,
                 "token_usage": usage,
                 "meta": run.meta,
             }
         )
 
 
+FailedState = Literal["FAILED", "FAILURE"]
+FAILED_STATES: tuple[FailedState, ...] = ("FAILED", "FAILURE")
+# crewai's UsageMetrics (crewAI lib/crewai/src/crewai/types/usage_metrics.py).
+_USAGE_FIELDS = (
+    "total_tokens",
+    "prompt_tokens",
+    "cached_prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cache_creation_tokens",
+    "successful_requests",
+)
+
+
+def _json_object(output: str | None) -> dict[str, Any] | None:
+    """The output as JSON when it is a JSON object (the platform's result_json), else None."""
+    if not output or not output.lstrip().startswith("{"):
+        return None
+    try:
+        parsed = json.loads(output)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _last_task(run: Run) -> dict[str, Any] | None:
+    """The last finished task as the platform reports it: name, description, output,
+    kickoff_id, meta."""
+    if not run.results:
+        return None
+    done = run.results[-1]
+    task = run.crew.task(done.task_id)
+    return {
+        "name": task.id,
+        "description": render(task.name or task.id, run.inputs),
+        "output": done.output,
+        "kickoff_id": run.kickoff_id,
+        "meta": run.meta,
+    }
+
+
 Dialect = SpecDialect | ObservedDialect
 
 
-def dialect_for(name: str, status_variants: frozenset[str]) -> Dialect:
+def dialect_for(
+    name: str,
+    status_variants: frozenset[str],
+    *,
+    failed_state: FailedState = "FAILED",
+    old_deployment: bool = False,
+) -> Dialect:
     if name == "spec":
         return SpecDialect(status_variants)
     if name == "observed":
-        return ObservedDialect()
+        return ObservedDialect(failed_state=failed_state, old_deployment=old_deployment)
     raise ValueError(f"dialect must be one of {', '.join(DIALECTS)}, not {name!r}")
 
 

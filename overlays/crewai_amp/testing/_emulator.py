@@ -11,7 +11,7 @@ from typing import Any
 from ..webhooks import SECRET_PREFIX, generate_secret
 from ._app import IMPLEMENTED, build_app
 from ._crew import Crew, default_crew
-from ._dialect import DialectName, dialect_for
+from ._dialect import DialectName, FailedState, dialect_for
 from ._faults import Faults
 from ._runner import dumps
 from ._server import BackgroundServer
@@ -38,8 +38,10 @@ class AmpEmulator:
     - `scale`: time scale; 1.0 is the script's human pace, 0.01 runs the default crew in
       about 0.13 s. Also scales the webhook retry backoff.
     - `dialect`: `"spec"` (default) answers and sends what the specs declare; `"observed"`
-      answers as deployed crews are observed to (`{"state", "result", "last_step"}` status,
-      inputs as a name → type map, `GET /{kickoff_id}/status` too) and sends legacy webhook
+      answers as deployed crews do (the platform's status body: `state` RUNNING, PAUSED,
+      SUCCESS or FAILED, a `status` message, `result`/`result_json`, `progress`,
+      `usage_metrics`, events...; inputs as a name → type map; `GET /{kickoff_id}/status` too;
+      null optional kickoff fields accepted; live error bodies) and sends legacy webhook
       payloads with a static credential instead of a signature.
     - `spec`: the OpenAPI document requests are validated against (default: the one the
       wheel's client was generated from, `crewai_amp_api/openapi.json`).
@@ -59,6 +61,13 @@ class AmpEmulator:
       counted in `stats.webhooks_skipped`. Default: any host.
     - `on_request`: called after each request with (method, path, status, milliseconds), from
       the server's thread; status 0 means the connection was dropped. A request log.
+    - `failed_state` (observed dialect): the state of a failed run, `"FAILED"` (default, as
+      AMP's platform guide and crewai-tools have it) or `"FAILURE"`.
+    - `old_deployment` (observed dialect): answer as a deployment on crewai <= 1.15.21 does,
+      with null `progress`, `events`, `events_count`, `events_by_type` and `last_event`.
+    - `not_found_polls`: each run answers NOT FOUND to its first N status checks (the
+      dialect's NOT FOUND: 404 in the spec dialect, 200 `{"state": "NOT FOUND"}` in the
+      observed one), as a run not yet visible right after its kickoff does.
     """
 
     def __init__(
@@ -81,6 +90,9 @@ class AmpEmulator:
         webhook_timeout: float = 10.0,
         webhook_hosts: Iterable[str] | None = None,
         on_request: RequestLog | None = None,
+        failed_state: FailedState = "FAILED",
+        old_deployment: bool = False,
+        not_found_polls: int = 0,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
@@ -90,8 +102,12 @@ class AmpEmulator:
             raise ValueError("webhook_secret must look like whsec_<base64>")
         if webhook_token is not None and webhook_basic_auth is not None:
             raise ValueError("give webhook_token or webhook_basic_auth, not both")
+        if isinstance(not_found_polls, bool) or not isinstance(not_found_polls, int) or not_found_polls < 0:
+            raise ValueError(f"not_found_polls must be a non-negative integer, not {not_found_polls!r}")
         loaded = load_spec(spec)
-        speaking = dialect_for(dialect, loaded.status_variants())
+        speaking = dialect_for(
+            dialect, loaded.status_variants(), failed_state=failed_state, old_deployment=old_deployment
+        )
         self.host = host
         self.seed = seed
         self._webhook_secret = webhook_secret if webhook_secret is not None else generate_secret()
@@ -117,6 +133,7 @@ class AmpEmulator:
             webhook_timeout=webhook_timeout,
             webhook_hosts=None if webhook_hosts is None else frozenset(webhook_hosts),
             on_request=on_request,
+            not_found_polls=not_found_polls,
         )
         self._server = BackgroundServer(build_app(self._state), host=host, port=port)
         self._requested_port = port

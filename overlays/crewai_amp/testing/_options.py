@@ -1,7 +1,8 @@
 """Kickoff options that deployed AMP documents beyond the seed spec, read for their behaviour.
 
 CrewAI's webhook-streaming docs add `"webhooks": {"events", "url", "realtime",
-"authentication"}`, its HITL docs `"humanInputWebhook": {"url", "authentication"}`, and its
+"authentication"}`, its HITL docs `"humanInputWebhook": {"url", "authentication"}` (the platform
+docs: `"humanInputWebhookUrl"`, a URL), and its
 kickoff reference `restoreFromStateId`. The spec validation runs first (so once the spec
 declares these fields, its schema is what refuses a bad one); these models only read what the
 emulator acts on, and turn a shape it cannot act on into a 400 naming the field.
@@ -66,6 +67,7 @@ class HumanInputWebhook(_Target):
 class KickoffOptions(_Model):
     webhooks: StreamingWebhooks | None = None
     humanInputWebhook: HumanInputWebhook | None = None
+    humanInputWebhookUrl: str | None = None
     restoreFromStateId: str | None = None
 
 

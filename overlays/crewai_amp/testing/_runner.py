@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ._crew import Crew, Step, Task, render
@@ -34,6 +35,13 @@ class Events(Protocol):
         """`status`: `completed`, `error`, or `awaiting_human_feedback` (a review pause starts)."""
 
     def crew_finished(self, run: Run) -> None: ...
+
+
+MAX_EVENTS = 50
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 def dumps(data: Any) -> bytes:
@@ -90,7 +98,14 @@ class Run:
         self.execution_time: float | None = None
         self.review: Review | None = None
         self.started = time.monotonic()
+        self.started_at = self.updated_at = utc_now()
         self.scripted: bytes | None = None
+        # Status checks still to answer NOT FOUND (the emulator's not_found_polls).
+        self.not_found_left = 0
+        # Event summaries, as the platform's status reports them: the last MAX_EVENTS, and
+        # counts of every event by type.
+        self.events: list[dict[str, Any]] = []
+        self.events_by_type: dict[str, int] = {}
         self._render = render_status
         self._body: bytes | None = None
 
@@ -105,6 +120,14 @@ class Run:
 
     def changed(self) -> None:
         self._body = None
+        self.updated_at = utc_now()
+
+    def noted(self, event_type: str) -> None:
+        """An event happened (crew_kickoff_started, task_completed, ...): summarise it."""
+        self.events.append({"type": event_type, "timestamp": utc_now()})
+        del self.events[:-MAX_EVENTS]
+        self.events_by_type[event_type] = self.events_by_type.get(event_type, 0) + 1
+        self.changed()
 
     # --- human review -------------------------------------------------------------------
 

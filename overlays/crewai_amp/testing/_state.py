@@ -44,8 +44,10 @@ class EmulatorState:
         webhook_timeout: float,
         webhook_hosts: frozenset[str] | None,
         on_request: RequestLog | None = None,
+        not_found_polls: int = 0,
     ) -> None:
         self.spec = spec
+        self.not_found_polls = not_found_polls
         self.dialect = dialect
         self.crew = crew
         self.token = token
@@ -92,6 +94,7 @@ class EmulatorState:
         # is generated from (which only relaxes the format to an opaque string).
         kickoff_id = str(uuid.uuid4())
         run = Run(kickoff_id, self.crew, inputs, meta=meta, render_status=self.dialect.status_body)
+        run.not_found_left = self.not_found_polls
         self.runs[kickoff_id] = run
         self.counters.add("kickoffs_started")
         deliveries = self.deliveries
