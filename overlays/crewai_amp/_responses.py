@@ -130,7 +130,10 @@ class ErrorBody:
         if len(envelope) > _SHOWN:
             parts.append(f"and {len(envelope) - _SHOWN} more")
         code = next((_str(item.get("code")) for item in envelope if _str(item.get("code"))), None)
-        return cls(text="; ".join(parts), code=code, missing_inputs=_missing(body, parts))
+        missing = _missing(body, parts)
+        if missing and not any(name in "; ".join(parts) for name in missing):
+            parts.append(f"missing inputs: {', '.join(missing)}")
+        return cls(text="; ".join(parts), code=code, missing_inputs=missing)
 
 
 def _str(value: object) -> str | None:

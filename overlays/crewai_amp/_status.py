@@ -185,7 +185,8 @@ def _from_state(state: str, data: dict[str, Any], kickoff_id: str, *, message: o
         last_task = data.get("last_executed_task")
         task_id = _text_in(last_step, ("task_id",)) or _text_in(data, ("task_id",))
         _put(mapped, "task_id", task_id or _text_in(last_task, ("task_id", "id")))
-        _put(mapped, "current_task", current or _text_in(last_task, ("name",)))
+        progress_task = _text_in(data.get("progress"), ("current",))
+        _put(mapped, "current_task", progress_task or _text_in(last_task, ("name",)) or current)
         _put(mapped, "message", message or _text(result))
     # The fields the variant has no place for are kept; its own fields win.
     kept = {key: item for key, item in data.items() if key not in _MAPPED and key not in mapped}

@@ -1,0 +1,518 @@
+"""AMP's documented platform contract, through the sync and async clients: the platform status
+body (PAUSED, progress, null progress and events, result_json, usage_metrics, the status
+message of a failed run, who and where), NOT FOUND polled through a grace after the kickoff,
+error bodies (missing_inputs, FastAPI detail, the errors envelope), the first request's longer
+timeout, and resume() sending the kickoff's webhook URLs again. Bodies come from the public
+sources' own examples (tests/fixtures/platform/contract-examples.json names them)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from crewai_amp import (
+    APIStatusError,
+    ExecutionError,
+    RunNotFoundError,
+    StatusCompleted,
+    StatusError,
+    StatusPendingHumanInput,
+    StatusRunning,
+    UnprocessableEntityError,
+    WaitTimeout,
+    raw_body,
+)
+from crewai_amp_api.models import UsageMetrics
+from support.client import KICKOFF_ID, FakeClock, Script, async_client, call, json_response, sync_client
+from support.paths import REPO
+
+FACTORIES = pytest.mark.parametrize("factory", [sync_client, async_client], ids=["sync", "async"])
+Factory = Callable[..., Any]
+EXAMPLES: dict[str, Any] = json.loads((REPO / "tests/fixtures/platform/contract-examples.json").read_text())
+STATUS = EXAMPLES["status"]
+ERRORS = EXAMPLES["errors"]
+
+
+def platform(state: str, **fields: Any) -> dict[str, Any]:
+    """A platform-guide status body with every documented field, null unless given."""
+    body: dict[str, Any] = dict.fromkeys(
+        (
+            "status",
+            "result",
+            "result_json",
+            "usage_metrics",
+            "progress",
+            "last_event",
+            "events",
+            "events_count",
+            "events_by_type",
+            "triggered_by",
+            "execution_origin",
+            "last_step",
+            "last_executed_task",
+            "flow_id",
+            "source",
+        )
+    )
+    return {"state": state, **body, **fields}
+
+
+def status_of(factory: Factory, body: Any, **kwargs: Any) -> Any:
+    return call(factory(Script(json_response(body)), **kwargs), "status", KICKOFF_ID)
+
+
+# --- the platform status body -----------------------------------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize("state", ["PAUSED", "paused"])
+def test_paused_is_a_run_waiting_for_a_human_and_wait_polls_through_it(factory: Factory, state: str) -> None:
+    paused = platform(state, last_step={"task_id": "t-2"}, last_executed_task={"name": "write_task"})
+    status = status_of(factory, paused)
+    assert isinstance(status, StatusPendingHumanInput)
+    assert (status.task_id, status.current_task) == ("t-2", "write_task")
+    script = Script(json_response(paused), json_response(platform("SUCCESS", result="done")))
+    seen: list[Any] = []
+    final = call(factory(script), "wait", KICKOFF_ID, on_status=seen.append)
+    assert final.result.output == "done"
+    assert isinstance(seen[0], StatusPendingHumanInput)
+
+
+@FACTORIES
+def test_crew_progress_fills_the_runs_progress(factory: Factory) -> None:
+    progress = {**STATUS["live_crew_progress"], "current_agent": "Writer", "duration_seconds": 12.5}
+    status = status_of(factory, platform("RUNNING", status=STATUS["live_running_message"], progress=progress))
+    assert isinstance(status, StatusRunning)
+    assert (status.progress.completed_tasks, status.progress.total_tasks) == (1, 2)
+    assert (status.progress.unit, status.progress.completed, status.progress.total) == ("task", 1, 2)
+    assert (status.progress.remaining, status.progress.current) == (1, "summary_task")
+    assert (status.progress.current_agent, status.progress.duration_seconds) == ("Writer", 12.5)
+    assert status.current_task == "summary_task"
+
+
+@FACTORIES
+def test_flow_progress_counts_steps_with_no_total(factory: Factory) -> None:
+    progress = {**STATUS["live_flow_progress"], "completed": 3}
+    status = status_of(factory, platform("RUNNING", progress=progress))
+    assert (status.progress.unit, status.progress.completed) == ("step", 3)
+    assert status.progress.total is None and status.progress.remaining is None
+    # completed_tasks/total_tasks count tasks: a flow's steps are not reported as tasks.
+    assert raw_body(status)["progress"] == progress
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    "body",
+    [
+        platform("RUNNING"),
+        platform("PENDING", status=STATUS["live_pending_message"]),
+        platform("PAUSED"),
+        platform("SUCCESS", result="ok"),
+        STATUS["live_failed"],
+        {"status": "running", "progress": None},
+        {"status": "pending_human_input", "progress": None},
+        {"status": "completed", "result": None, "progress": None},
+    ],
+    ids=[
+        "running",
+        "pending",
+        "paused",
+        "success",
+        "failed",
+        "spec-running",
+        "spec-paused",
+        "spec-completed",
+    ],
+)
+def test_null_progress_events_last_event_and_last_step_are_fine(factory: Factory, body: Any) -> None:
+    status = status_of(factory, body)
+    assert not isinstance(status, (StatusError,)) or body.get("state") == "FAILED"
+    assert status.progress is None
+    assert raw_body(status) == body
+
+
+@FACTORIES
+def test_result_json_is_the_output_json_and_result_the_text(factory: Factory) -> None:
+    text = '{"title": "AI", "score": 0.9}'
+    status = status_of(factory, platform("SUCCESS", result=text, result_json={"title": "AI", "score": 0.9}))
+    assert isinstance(status, StatusCompleted)
+    assert status.result.output == text
+    assert status.result.output_json == {"title": "AI", "score": 0.9}
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    "body",
+    [
+        platform("SUCCESS"),
+        platform("SUCCESS", result=None, result_json=None),
+        {"status": "completed"},
+        {"status": "completed", "result": None},
+        {"status": "completed", "result": {"tasks": []}},
+        {"status": "SUCCESS"},
+    ],
+    ids=[
+        "platform",
+        "platform-nulls",
+        "spec-no-result",
+        "spec-null-result",
+        "spec-no-output",
+        "status-success",
+    ],
+)
+def test_a_success_without_a_result_has_output_none(factory: Factory, body: Any) -> None:
+    status = status_of(factory, body)
+    assert isinstance(status, StatusCompleted)
+    assert status.result.output is None
+    assert status.result.output_json is None
+
+
+@FACTORIES
+def test_usage_metrics_are_typed_and_unknown_keys_kept(factory: Factory) -> None:
+    usage = {
+        "total_tokens": 120,
+        "prompt_tokens": 100,
+        "cached_prompt_tokens": 10,
+        "completion_tokens": 20,
+        "reasoning_tokens": 5,
+        "cache_creation_tokens": 2,
+        "successful_requests": 3,
+        "cost_usd": 0.01,
+    }
+    status = status_of(factory, platform("SUCCESS", result="ok", usage_metrics=usage))
+    assert isinstance(status.usage_metrics, UsageMetrics)
+    assert (status.usage_metrics.total_tokens, status.usage_metrics.successful_requests) == (120, 3)
+    assert status.usage_metrics.additional_properties == {"cost_usd": 0.01}
+
+
+@FACTORIES
+def test_who_and_where_fields_are_reachable(factory: Factory) -> None:
+    body = platform(
+        "RUNNING",
+        triggered_by={"type": "service_account", "id": "sa-1"},
+        execution_origin="api",
+        flow_id="flow-7",
+        source="memory",
+        events=[{"type": "task_started"}],
+        events_count=4,
+        events_by_type={"task_started": 2, "task_completed": 2},
+        last_event={"type": "task_started"},
+        last_executed_task={
+            "name": "research_task",
+            "output": "x",
+            "kickoff_id": KICKOFF_ID,
+            "meta": {"r": 1},
+        },
+    )
+    status = status_of(factory, body)
+    assert (status.triggered_by.type_, status.triggered_by.id) == ("service_account", "sa-1")
+    assert (status.execution_origin, status.flow_id, status.source) == ("api", "flow-7", "memory")
+    assert (status.events_count, status.events_by_type) == (4, {"task_started": 2, "task_completed": 2})
+    assert (status.events, status.last_event) == ([{"type": "task_started"}], {"type": "task_started"})
+    assert (status.last_executed_task.name, status.last_executed_task.meta) == ("research_task", {"r": 1})
+    assert status.additional_properties["state"] == "RUNNING"
+
+
+@FACTORIES
+def test_a_failed_runs_reason_is_its_status_message(factory: Factory) -> None:
+    script = Script(json_response(platform("RUNNING")), json_response(STATUS["live_failed"]))
+    with pytest.raises(ExecutionError) as raised:
+        call(factory(script), "wait", KICKOFF_ID)
+    assert raised.value.status.error == "ValueError: ..."
+    assert "ValueError: ..." in str(raised.value)
+
+
+# --- NOT FOUND right after a kickoff --------------------------------------------------------------
+
+NOT_FOUND_ANSWERS = {
+    "200": json_response(STATUS["live_not_found"]),
+    "404": json_response(ERRORS["reference_404"], 404),
+}
+
+
+def kicked_then(*statuses: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    answers = iter(statuses)
+    last = statuses[-1]
+
+    def crew(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/kickoff":
+            return json_response({"kickoff_id": KICKOFF_ID})
+        answer = next(answers, last)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    return crew
+
+
+@FACTORIES
+@pytest.mark.parametrize("form", list(NOT_FOUND_ANSWERS))
+def test_not_found_right_after_a_kickoff_is_polled_through(factory: Factory, form: str) -> None:
+    missing = NOT_FOUND_ANSWERS[form]
+    crew = kicked_then(missing, missing, json_response(platform("SUCCESS", result="done")))
+    final = call(factory(Script(crew)), "run", {"topic": "AI"})
+    assert isinstance(final, StatusCompleted) and final.result.output == "done"
+
+
+@FACTORIES
+@pytest.mark.parametrize("form", list(NOT_FOUND_ANSWERS))
+def test_not_found_past_the_grace_raises_run_not_found_with_the_kickoff_id(
+    factory: Factory, form: str
+) -> None:
+    clock = FakeClock()
+    client = factory(Script(kicked_then(NOT_FOUND_ANSWERS[form])), clock, not_found_grace=20)
+    with pytest.raises(RunNotFoundError) as raised:
+        call(client, "run", {"topic": "AI"}, timeout=600)
+    assert raised.value.kickoff_id == KICKOFF_ID
+    assert 20 <= clock.now - 1000.0 < 30  # the grace, counted from the kickoff
+    assert "human input" in str(raised.value)
+
+
+@FACTORIES
+def test_the_grace_counts_from_this_clients_kickoff(factory: Factory) -> None:
+    clock = FakeClock()
+    client = factory(Script(kicked_then(NOT_FOUND_ANSWERS["200"])), clock, not_found_grace=10)
+    call(client, "kickoff", {"topic": "AI"})
+    clock.now += 60  # the caller waits on the run a minute later: its grace is over
+    with pytest.raises(RunNotFoundError):
+        call(client, "wait", KICKOFF_ID)
+    assert clock.slept == []
+
+
+@FACTORIES
+def test_a_per_call_grace_and_a_deadline_inside_it(factory: Factory) -> None:
+    clock = FakeClock()
+    script = Script(json_response(STATUS["live_not_found"]))
+    with pytest.raises(WaitTimeout) as raised:
+        call(factory(script, clock), "wait", KICKOFF_ID, timeout=5, not_found_grace=60)
+    assert isinstance(raised.value.__cause__, RunNotFoundError)
+    assert raised.value.kickoff_id == KICKOFF_ID
+
+
+@FACTORIES
+@pytest.mark.parametrize("form", list(NOT_FOUND_ANSWERS))
+def test_status_alone_raises_not_found_at_once(factory: Factory, form: str) -> None:
+    script = Script(NOT_FOUND_ANSWERS[form])
+    with pytest.raises(RunNotFoundError) as raised:
+        call(factory(script), "status", KICKOFF_ID)
+    assert raised.value.kickoff_id == KICKOFF_ID
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize("grace", [-1, "30", True])
+def test_a_bad_grace_is_refused_before_any_kickoff(grace: Any) -> None:
+    from crewai_amp import ConfigurationError
+
+    script = Script(json_response({"kickoff_id": KICKOFF_ID}))
+    with pytest.raises(ConfigurationError):
+        sync_client(script).run({"topic": "AI"}, not_found_grace=grace)
+    assert script.requests == []
+    with pytest.raises(ConfigurationError):
+        sync_client(script, not_found_grace=grace)
+
+
+# --- error bodies ---------------------------------------------------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        (ERRORS["reference_422"], ["budget", "interests"]),
+        (ERRORS["live_422"], ["audience", "topic"]),
+        ({"error": "Validation Error"}, []),
+        ("plain text", []),
+    ],
+    ids=["documented", "live", "none", "text"],
+)
+def test_a_422_names_the_missing_inputs(factory: Factory, body: Any, missing: list[str]) -> None:
+    answer = json_response(body, 422) if isinstance(body, dict) else httpx.Response(422, text=body)
+    with pytest.raises(UnprocessableEntityError) as raised:
+        call(factory(Script(answer)), "kickoff", {"topic": "AI"})
+    assert raised.value.missing_inputs == missing
+    for text in [*(body.values() if isinstance(body, dict) else []), *missing]:
+        if isinstance(text, str):
+            assert text in str(raised.value)
+
+
+ENVELOPE = {
+    "errors": [
+        {
+            "type": "about:blank",
+            "code": "deployment_asleep",
+            "title": "Deployment unavailable",
+            "status": "503",
+        },
+        {"code": 42, "title": "Quota", "detail": "Monthly run quota exceeded", "status": 429},
+    ]
+}
+
+
+@FACTORIES
+@pytest.mark.parametrize("code", [400, 401, 403, 409, 429, 503])
+def test_the_error_envelope_gives_the_message_and_code_for_any_status(factory: Factory, code: int) -> None:
+    with pytest.raises(APIStatusError) as raised:
+        call(factory(Script(json_response(ENVELOPE, code)), max_retries=0), "inputs")
+    error = raised.value
+    assert error.code == "deployment_asleep"
+    assert "Deployment unavailable" in str(error) and "Quota: Monthly run quota exceeded" in str(error)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (copy.code, copy.missing_inputs, str(copy)) == (error.code, [], str(error))
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (ERRORS["live_401_bad_token"], "Invalid or missing authentication credentials"),
+        (
+            {"detail": [{"loc": ["body", "executionId"], "msg": "Field required", "type": "missing"}]},
+            "executionId: Field required",
+        ),
+        (ERRORS["reference_404"], "No execution found with ID"),
+    ],
+    ids=["fastapi-detail", "fastapi-problems", "message"],
+)
+def test_other_error_shapes_are_in_the_message(factory: Factory, body: Any, said: str) -> None:
+    with pytest.raises(APIStatusError) as raised:
+        call(factory(Script(json_response(body, 401))), "inputs")
+    assert said in str(raised.value) and raised.value.code is None
+
+
+# --- the first request ----------------------------------------------------------------------------
+
+
+def test_the_first_request_gets_a_longer_read_timeout_then_the_configured_one() -> None:
+    from crewai_amp import AmpClient
+
+    script = Script(json_response({"inputs": []}))
+    client = AmpClient(
+        base_url="https://crew.test", token="sk-test-token", timeout=20, first_request_timeout=240
+    )
+    client._http._transport = httpx.MockTransport(script)
+    client.inputs()
+    client.inputs()
+    first, second = (request.extensions["timeout"] for request in script.requests)
+    assert (first["read"], first["connect"]) == (240, 20)
+    assert second["read"] == 20
+    assert client.first_request_timeout == 240
+
+
+async def test_the_async_clients_first_request_gets_it_too() -> None:
+    from crewai_amp import AsyncAmpClient
+
+    script = Script(json_response({"inputs": []}))
+    client = AsyncAmpClient(base_url="https://crew.test", token="sk-test-token")
+    client._http._transport = httpx.MockTransport(script)
+    await client.inputs()
+    await client.inputs()
+    assert [r.extensions["timeout"]["read"] for r in script.requests] == [180.0, 30.0]
+    await client.close()
+
+
+# --- resume ---------------------------------------------------------------------------------------
+
+URLS = {
+    "task_webhook_url": "https://hooks.test/task",
+    "step_webhook_url": "https://hooks.test/step",
+    "crew_webhook_url": "https://hooks.test/crew",
+}
+CAMEL = {
+    "task_webhook_url": "taskWebhookUrl",
+    "step_webhook_url": "stepWebhookUrl",
+    "crew_webhook_url": "crewWebhookUrl",
+}
+
+
+def resume_bodies(script: Script) -> list[dict[str, Any]]:
+    return [json.loads(r.content) for r in script.requests if r.url.path == "/resume"]
+
+
+def crew_with_resume(answer: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
+    def crew(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/kickoff":
+            return json_response({"kickoff_id": KICKOFF_ID})
+        return json_response(answer)
+
+    return crew
+
+
+@FACTORIES
+def test_resume_sends_the_kickoffs_webhook_urls_again(factory: Factory) -> None:
+    script = Script(crew_with_resume(EXAMPLES["resume"]["reference"]))
+    client = factory(script)
+    call(client, "kickoff", {"topic": "AI"}, **URLS)
+    call(client, "resume", KICKOFF_ID, "t-2", "ok", True)
+    call(
+        client,
+        "resume",
+        KICKOFF_ID,
+        "t-3",
+        "ok",
+        False,
+        crew_webhook_url="https://hooks.test/new",
+        step_webhook_url=None,
+    )
+    call(client, "resume", KICKOFF_ID, "t-4", "ok", True)
+    first, second, third = resume_bodies(script)
+    assert {CAMEL[k]: v for k, v in URLS.items()}.items() <= first.items()
+    assert second["crewWebhookUrl"] == "https://hooks.test/new" and "stepWebhookUrl" not in second
+    assert (
+        third["crewWebhookUrl"] == "https://hooks.test/new"
+        and third["taskWebhookUrl"] == URLS["task_webhook_url"]
+    )
+
+
+@FACTORIES
+def test_resume_of_a_run_this_client_did_not_start_sends_only_what_is_passed(factory: Factory) -> None:
+    script = Script(json_response(EXAMPLES["resume"]["reference"]))
+    call(factory(script), "resume", "someone-elses-run", "t-1", "ok", True)
+    (body,) = resume_bodies(script)
+    assert not {"taskWebhookUrl", "stepWebhookUrl", "crewWebhookUrl"} & set(body)
+
+
+@FACTORIES
+def test_the_live_resume_answer_parses(factory: Factory) -> None:
+    script = Script(crew_with_resume(EXAMPLES["resume"]["live"]))
+    client = factory(script)
+    call(client, "kickoff", {"topic": "AI"}, **URLS)
+    resumed = call(client, "resume", KICKOFF_ID, "t-2", "ok", True)
+    assert resumed.kickoff_id == "<new id>"
+    call(client, "resume", "<new id>", "t-2", "ok", True)  # the run it started got the URLs too
+    assert resume_bodies(script)[-1]["taskWebhookUrl"] == URLS["task_webhook_url"]
+
+
+def test_the_run_memory_is_bounded() -> None:
+    from crewai_amp._runs import RunMemory
+
+    memory = RunMemory(limit=3)
+    for number in range(5):
+        memory.kicked(f"run-{number}", float(number), {"task_webhook_url": f"https://h.test/{number}"})
+    assert len(memory) == 3
+    assert memory.kicked_at("run-0") is None and memory.kicked_at("run-4") == 4.0
+    assert memory.resume_urls("run-1", {}) == {}
+    assert memory.resume_urls("run-3", {}) == {"task_webhook_url": "https://h.test/3"}
+
+
+# --- depth ----------------------------------------------------------------------------------------
+
+
+@FACTORIES
+def test_a_success_nested_5000_deep_parses(factory: Factory) -> None:
+    from crewai_amp import _deepjson
+
+    deep: Any = {"task_id": "t-0"}
+    for depth in range(5000):
+        deep = {"step": depth, "previous": deep}
+    body = platform("SUCCESS", result={"report": deep}, last_step=deep)
+    answer = httpx.Response(200, content=_deepjson.dumps(body).encode())
+    status = call(factory(Script(answer)), "status", KICKOFF_ID)
+    assert isinstance(status, StatusCompleted)
+    copy = raw_body(status)["last_step"]
+    for _ in range(5000):
+        copy = copy["previous"]
+    assert copy == {"task_id": "t-0"}
+    assert status.result.output.startswith('{"report": {"step": 4999, "previous": {"step": 4998')
+    assert status.result.output_json["report"]["step"] == 4999
