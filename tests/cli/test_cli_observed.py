@@ -71,7 +71,7 @@ def test_status_json_of_an_observed_success_is_the_completed_document(
     document = json.loads(out)
     assert document["kickoff_id"] == KICKOFF_ID
     assert document["status"] == "completed"
-    assert document["result"] == {"output": "The report."}
+    assert document["result"] == {"output": "The report.", "output_json": None}
     assert document["state"] == "SUCCESS" and document["last_step"] == {"task": "Write"}
 
 
@@ -166,11 +166,11 @@ def test_wait_announces_each_review_of_a_spec_dialect_run(
     assert err.count("--task t-2 ") == 1 and err.count("--task t-3 ") == 1
 
 
-def test_wait_not_found_fails_at_once_without_a_resume_waiting_hint(
+def test_wait_not_found_fails_without_a_resume_waiting_hint(
     capsys: pytest.CaptureFixture[str], crew: Any
 ) -> None:
     script = crew(json_response(observed("NOT FOUND")))
-    code, _, err = run(capsys, "wait", KICKOFF_ID, "--json")
+    code, _, err = run(capsys, "wait", KICKOFF_ID, "--json", "--not-found-grace", "0")
     assert code == 3
     assert len(script.requests) == 1
     error = json.loads(err.splitlines()[-1])["error"]

@@ -56,7 +56,9 @@ def test_it_agrees_with_the_stdlib(value: Any, depth: int, ascii_only: bool) -> 
         assert deep_equal(_deepjson.loads(text.encode("utf-16")), json.loads(text))
 
 
-@pytest.mark.parametrize("text", ['{"a": 1,}', "[1 2]", '{"a" 1}', "[", '{"a": nul}', "[1] x", "[1,]", "{1: 2}"])
+@pytest.mark.parametrize(
+    "text", ['{"a": 1,}', "[1 2]", '{"a" 1}', "[", '{"a": nul}', "[1] x", "[1,]", "{1: 2}"]
+)
 @pytest.mark.parametrize("depth", [0, 3000])
 def test_it_refuses_what_the_stdlib_refuses(text: str, depth: int) -> None:
     with pytest.raises(json.JSONDecodeError):

@@ -190,7 +190,12 @@ def _wait(
     try:
         with display:
             try:
-                final = client.wait(kickoff_id, timeout=timeout, on_status=seen)
+                final = client.wait(
+                    kickoff_id,
+                    timeout=timeout,
+                    on_status=seen,
+                    not_found_grace=getattr(args, "not_found_grace", None),
+                )
             except ExecutionError as exc:
                 display.update(exc.status)
                 raise

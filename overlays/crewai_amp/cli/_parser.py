@@ -269,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_seconds,
         help=f"with --wait: give up after S seconds (default {DEFAULT_TIMEOUT:g}); exit code 4",
     )
+    kickoff.add_argument(
+        "--not-found-grace",
+        metavar="S",
+        type=_scale,
+        help="with --wait: poll through NOT FOUND for S seconds after the kickoff (default 30)",
+    )
 
     status = command("status", "show a run's status once (exit code 1 if it ended in error)", api)
     status.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff id")
@@ -281,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"give up after S seconds (default {DEFAULT_TIMEOUT:g}); exit code 4",
+    )
+    wait.add_argument(
+        "--not-found-grace",
+        metavar="S",
+        type=_scale,
+        help="poll through NOT FOUND for S seconds before failing (default 30): a run may not be "
+        "visible right after its kickoff",
     )
 
     resume = command("resume", "answer a human review: approve the task or have it redone", api)
