@@ -44,7 +44,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 # What a maintainer's checkout holds (generated/ is regenerated, not copied).
-PROJECT = ("specs", "generator", "overlays", "tests", "pyproject.toml", "README.md", "CHANGELOG.md")
+PROJECT = (
+    "specs",
+    "generator",
+    "overlays",
+    "tests",
+    "pyproject.toml",
+    "hatch_build.py",
+    "README.md",
+    "CHANGELOG.md",
+)
 FOCUSED = [
     "sdk/test_client.py",
     "emulator/test_emulator.py",

@@ -273,9 +273,9 @@ def python_value(schema: dict[str, Any], value: Any) -> Any:
         models = importlib.import_module("crewai_amp_api.models")
         for name in dir(models):
             candidate = getattr(models, name)
-            if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
-                if {member.value for member in candidate} == set(schema["enum"]):
-                    return candidate(value)
+            is_enum = isinstance(candidate, type) and issubclass(candidate, enum.Enum)
+            if is_enum and {member.value for member in candidate} == set(schema["enum"]):
+                return candidate(value)
     if isinstance(value, str) and fmt == "uuid":
         return uuid.UUID(value)
     if isinstance(value, str) and fmt == "date-time":
