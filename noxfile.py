@@ -134,11 +134,14 @@ def drift(session: nox.Session) -> None:
     session.run("python", "-m", "generator", "drift")
 
 
+LINT_PATHS = ("generator", "overlays", "tests", "docs/_hooks", "noxfile.py", "hatch_build.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install(RUFF)
-    session.run("ruff", "check", "generator", "overlays", "tests", "docs/_hooks", "noxfile.py")
-    session.run("ruff", "format", "--check", "generator", "overlays", "tests", "docs/_hooks", "noxfile.py")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
 
 
 @nox.session
