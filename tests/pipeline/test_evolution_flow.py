@@ -2,7 +2,7 @@
 
 A copy of the project (specs with their spec overlays, generator, hand-written package, tests)
 gets additive updates applied to its specs: the seven fixed cases (tests/support/evolution.py
-FIXED) and updates drawn from the grammar (GRAMMAR, at least 15 kinds) by a seed. Several
+FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR, 18 kinds). Several
 updates share one cycle (a batch); in each, as a maintainer would: regenerate, build the wheel,
 install it, and check
 
@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support.evolution import FIXED, Update, apply_all, apply_updates, plan
+from support.evolution import FIXED, apply_all
+from support.evolution_grammar import Update, apply_updates, plan
 from support.specs import EVENTS_NAME, REPO, REST_NAME, dump_yaml, load_yaml
 
 pytestmark = pytest.mark.skipif(
