@@ -2,7 +2,7 @@
 
 A copy of the project (specs with their spec overlays, generator, hand-written package, tests)
 gets additive updates applied to its specs: the seven fixed cases (tests/support/evolution.py
-FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR, 18 kinds). Several
+FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR, 19 kinds). Several
 updates share one cycle (a batch); in each, as a maintainer would: regenerate, build the wheel,
 install it, and check
 
@@ -10,7 +10,8 @@ install it, and check
   users through the public API (generated client, AmpClient, the emulator, parse_event);
 - the focused part of the suite, unedited, against that wheel: the client, the emulator with its
   conformance run, the webhook events, the spec examples and the generated client;
-- `nox -s diff`: it names the new operations AmpClient lacks and no overlap for an additive update;
+- `nox -s diff`: it names the new operations AmpClient lacks, and an overlap exactly where upstream
+  now defines what a spec overlay adds;
 - the wheel imports with only the dependencies it declares, and the vendored models with only
   the requirements the vendored copy states.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,7 +143,7 @@ def suite_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One venv for every batch: the test requirements and the generator toolchain (what
     `nox -s tests` gives the suite); each batch installs its own wheel into it."""
     print(
-        f"evolution: seed {SEED}, {len(INDEXES)} drawn update(s) in {len(BATCHES)} batch(es): {KINDS[: len(INDEXES)]}"
+        f"evolution: seed {SEED}, {len(INDEXES)} drawn update(s) in {len(BATCHES)} batch(es): {[KINDS[i] for i in INDEXES]}"
     )
     return _venv(
         tmp_path_factory.mktemp("evolution-venv") / "venv",
@@ -171,7 +173,8 @@ def evolved(
     fixed = number == 0 and not ONLY
     base = (copy.deepcopy(rest), copy.deepcopy(events))
     added: dict[str, object] = {"fixed": apply_all(rest, events) if fixed else {}}
-    updates = apply_updates(SEED, BATCHES[number], rest, events, KINDS, base)
+    overlays = [load_yaml(path) for path in sorted((root / "specs" / "overlays").glob("*.overlay.yaml"))]
+    updates = apply_updates(SEED, BATCHES[number], rest, events, KINDS, base, overlays)
     added["drawn"] = [{"index": u.index, "kind": u.kind, "added": u.added} for u in updates]
     dump_yaml(root / "specs" / REST_NAME, rest)
     dump_yaml(root / "specs" / EVENTS_NAME, events)
@@ -257,7 +260,7 @@ def test_the_focused_suite_passes_against_the_evolved_wheel(evolved: Evolved, su
     assert result.returncode == 0, f"{evolved.explain()}\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
 
 
-def test_nox_diff_names_new_operations_and_sees_no_overlap(evolved: Evolved, suite_python: Path) -> None:
+def test_nox_diff_names_new_operations_and_each_overlap(evolved: Evolved, suite_python: Path) -> None:
     result = subprocess.run(
         [str(suite_python), "-m", "generator.release", "diff", REPO / "specs", "specs", "--no-python-api"],
         cwd=evolved.root,
@@ -274,7 +277,12 @@ def test_nox_diff_names_new_operations_and_sees_no_overlap(evolved: Evolved, sui
             assert f"new operation `{update.added['operation_id']}`" in report, evolved.explain()
         if update.kind == "rest-deprecated":
             assert "deprecated" in report, evolved.explain()
-    assert "now overlaps upstream" not in report, f"{evolved.explain()}\n{report}"
+    # An overlap is reported where upstream now defines what an overlay adds, and nowhere else.
+    expected = {u.added["at"] for u in evolved.updates if u.kind == "rest-upstream-overlap"}
+    for at in expected:
+        assert f"now overlaps upstream at {at}:" in report, f"{evolved.explain()}\n{report}"
+    reported = set(re.findall(r"now overlaps upstream at (\S+):", report))
+    assert reported <= expected, f"{evolved.explain()}\n{report}"
 
 
 def test_the_wheel_imports_with_only_its_declared_dependencies(

@@ -1,4 +1,4 @@
-"""The grammar of additive spec updates `nox -s evolution` draws from a seed (GRAMMAR, 18 kinds).
+"""The grammar of additive spec updates `nox -s evolution` draws from a seed (GRAMMAR, 19 kinds).
 
 A drawn update is a pure function of ``(seed, index)``: its kind comes from the seed's plan, its
 choices from ``random.Random(f"{seed}:{index}")`` over the *base* specs (never over what other
@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ class Draw:
     base_events: Spec
     rng: random.Random
     tag: str  # e.g. "u7": in every name the update adds, so updates never collide
+    overlays: list[Spec] = field(default_factory=list)  # the spec overlays (parsed YAML)
 
     def name(self, base: str) -> str:
         return f"{base}_{self.tag}"
@@ -511,6 +513,89 @@ def kind_asyncapi_enum_value(draw: Draw) -> dict[str, Any]:
     return {"spec": "events", "schema": model, "path": where, "value": value}
 
 
+# --- upstream starts defining what a spec overlay adds ------------------------------------------
+
+
+def _overlay_view(draw: Draw) -> tuple[Spec, list[tuple[str, str]]]:
+    """The base REST spec with the schemas the spec overlays add (to resolve their ``$ref``s), and
+    the (model, property) pairs the overlays add to existing models."""
+    view = copy.deepcopy(draw.base_rest)
+    added: list[tuple[str, str]] = []
+    for document in draw.overlays:
+        if not str(document.get("extends", "")).endswith(".openapi.yml"):
+            continue
+        for action in document.get("actions", []):
+            target, update = str(action.get("target", "")), action.get("update")
+            if not isinstance(update, dict):
+                continue
+            if target == "$.components.schemas":
+                _schemas(view).update(copy.deepcopy(update))
+            match = re.fullmatch(r"\$\.components\.schemas\.(\w+)\.properties", target)
+            if match and match.group(1) in _schemas(draw.base_rest):
+                known = _schemas(draw.base_rest)[match.group(1)].get("properties", {})
+                added += [(match.group(1), name) for name in update if name not in known]
+                _schemas(view)[match.group(1)].setdefault("properties", {}).update(copy.deepcopy(update))
+    return view, sorted(added)
+
+
+def _resolve(view: Spec, node: Any, seen: frozenset[str] = frozenset()) -> Any:
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
+        seen = seen | {node["$ref"]}
+        node = _schemas(view).get(node["$ref"].rsplit("/", 1)[-1], {})
+    return node
+
+
+def _alternative(view: Spec, node: Any, pick: int) -> Any:
+    """``node`` inlined with one alternative kept at every choice: the first (``pick=0``: what a
+    narrower upstream might define) or the last (``pick=-1``: what only the wider one allows)."""
+    node = _resolve(view, node)
+    if not isinstance(node, dict):
+        return node
+    for key in ("oneOf", "anyOf"):
+        if isinstance(node.get(key), list) and node[key]:
+            return _alternative(view, node[key][pick], pick)
+    out = {k: copy.deepcopy(v) for k, v in node.items() if k not in ("properties", "items", "enum")}
+    if isinstance(node.get("enum"), list) and node["enum"]:
+        out["enum"] = [node["enum"][pick]]
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {k: _alternative(view, v, pick) for k, v in node["properties"].items()}
+    if "items" in node:
+        out["items"] = _alternative(view, node["items"], pick)
+    return out
+
+
+def _has_choice(view: Spec, node: Any, depth: int = 0) -> bool:
+    node = _resolve(view, node)
+    if not isinstance(node, dict) or depth > 8:
+        return False
+    if any(isinstance(node.get(k), list) and len(node[k]) > 1 for k in ("oneOf", "anyOf", "enum")):
+        return True
+    subs = [*(node.get("properties") or {}).values(), *([node["items"]] if "items" in node else [])]
+    return any(_has_choice(view, sub, depth + 1) for sub in subs)
+
+
+def kind_upstream_overlap(draw: Draw) -> dict[str, Any]:
+    """Upstream starts defining, narrower, a field a spec overlay adds: it keeps one alternative
+    of each union and enum (a webhooks.authentication that is bearer only, where the overlay
+    allows bearer or basic). The overlap rule must keep what the overlay allows, and the diff
+    must report the overlap."""
+    view, added = _overlay_view(draw)
+    model, prop = draw.choice(
+        [(m, p) for m, p in added if _has_choice(view, _schemas(view)[m]["properties"][p])]
+    )
+    definition = _schemas(view)[model]["properties"][prop]
+    narrowed = _alternative(view, definition, 0)
+    _schemas(draw.rest)[model].setdefault("properties", {})[prop] = narrowed
+    return {
+        "spec": "rest",
+        "model": model,
+        "field": prop,
+        "upstream": narrowed,
+        "overlay_only": _alternative(view, definition, -1),
+        "at": f"/components/schemas/{model}/properties/{prop}",
+    }
+
+
 GRAMMAR: dict[str, Kind] = {
     "rest-get-operation": kind_get_operation,
     "rest-post-operation": kind_post_operation,
@@ -530,6 +615,7 @@ GRAMMAR: dict[str, Kind] = {
     "asyncapi-second-message": kind_asyncapi_second_message,
     "asyncapi-field": kind_asyncapi_field,
     "asyncapi-enum-value": kind_asyncapi_enum_value,
+    "rest-upstream-overlap": kind_upstream_overlap,
 }
 
 
@@ -585,15 +671,18 @@ def apply_updates(
     events: Spec,
     kinds: list[str],
     base: tuple[Spec, Spec] | None = None,
+    overlays: list[Spec] | None = None,
 ) -> list[Update]:
     """Apply the updates ``indexes`` of a run (``kinds`` is its plan) to the documents, in order.
-    Choices are made among ``base`` (the specs before any update, the fixed cases included;
-    default: the documents as given), so an update draws the same alone as in a batch."""
+    Choices are made among ``base`` (the specs before any update, the fixed cases left out;
+    default: the documents as given) and the spec ``overlays``, so an update draws the same
+    alone as in a batch."""
     base_rest, base_events = copy.deepcopy(base) if base else (copy.deepcopy(rest), copy.deepcopy(events))
     done = []
     for index in indexes:
         before = {"rest": copy.deepcopy(rest), "events": copy.deepcopy(events)}
-        draw = Draw(rest, events, base_rest, base_events, random.Random(f"{seed}:{index}"), f"u{index}")
+        rng = random.Random(f"{seed}:{index}")
+        draw = Draw(rest, events, base_rest, base_events, rng, f"u{index}", list(overlays or []))
         update = Update(seed, index, kinds[index], GRAMMAR[kinds[index]](draw))
         update.patch = changes(before, {"rest": rest, "events": events})
         done.append(update)

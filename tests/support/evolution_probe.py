@@ -101,11 +101,12 @@ def _status_variant(added: dict[str, Any]) -> None:
     assert getattr(status, added["property"]) == added["value"], status
 
 
-def _emulator_kickoff(field: str, value: Any) -> httpx.Response:
+def _emulator_kickoff(field: str, value: Any, dialect: str = "spec") -> httpx.Response:
     from crewai_amp import AmpClient
     from crewai_amp.testing import AmpEmulator
 
-    with AmpEmulator(scale=0.01) as amp:
+    # webhook_hosts=(): a drawn value may name any host; no delivery leaves the machine.
+    with AmpEmulator(scale=0.01, dialect=dialect, webhook_hosts=()) as amp:  # type: ignore[arg-type]
         with AmpClient(base_url=amp.base_url, token=amp.token) as client:
             names = client.inputs()
         body = {"inputs": {name: "x" for name in names}, field: value}
@@ -477,6 +478,25 @@ def _asyncapi_enum_value(added: dict[str, Any]) -> None:
     for key in added["path"]:
         event = getattr(event, key)
     assert event == added["value"] and type(event) is not str, (event, type(event))  # a known member now
+
+
+@drawn("rest-upstream-overlap")
+def _upstream_overlap(added: dict[str, Any]) -> None:
+    document = shipped_rest()
+    schema = document["components"]["schemas"][added["model"]]["properties"][added["field"]]
+    # A value only the overlay's definition allows (basic auth where upstream says bearer only).
+    witness = instances.instance({}, added["overlay_only"], full=True)
+    assert not instances.validator({}, added["upstream"]).is_valid(witness), (
+        "upstream's narrower form takes it too"
+    )
+    instances.validator(document, schema).validate(witness)  # the overlay won: the SDK's spec takes it
+    models = importlib.import_module("crewai_amp_api.models")
+    whole = instances.instance(document, {"$ref": f"#/components/schemas/{added['model']}"})
+    round_trips(getattr(models, added["model"]), {**whole, added["field"]: witness})
+    if added["model"] == "KickoffRequest":  # and so does the emulator, in both dialects
+        for dialect in ("spec", "observed"):
+            accepted = _emulator_kickoff(added["field"], witness, dialect)
+            assert accepted.status_code == 200, f"{dialect}: {accepted.status_code}: {accepted.text[:300]}"
 
 
 def _outcome(function: Probe, added: dict[str, Any]) -> str:
