@@ -43,6 +43,20 @@ DRAW = settings(
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
+# Formats no string below is of (whatever format checkers are installed).
+STRICT_FORMATS = {
+    "date-time",
+    "date",
+    "time",
+    "uuid",
+    "uri",
+    "uri-reference",
+    "email",
+    "ipv4",
+    "ipv6",
+    "hostname",
+}
+NOT_OF_ANY_FORMAT = "not a valid value"
 # Candidates for a wrong value, one per JSON type: the first the schema refuses is used.
 WRONG_CANDIDATES: tuple[Any, ...] = (12345, "not-a-valid-value", {"unexpected": [1]}, [1, "x"], True, 1.5)
 
@@ -147,12 +161,13 @@ def validator(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema.pr
 def wrong_value(document: dict[str, Any], schema: dict[str, Any]) -> Any:
     """A JSON value ``schema`` refuses (a wrong type first; a non-date for a date-time...)."""
     check = validator(document, schema)
-    candidates = list(WRONG_CANDIDATES)
     resolved = resolve(document, schema)
-    if isinstance(resolved, dict) and resolved.get("format") and "enum" not in resolved:
-        # A formatted string: a string that is not of the format is the telling wrong value
-        # (a number may be a valid date-time to a lenient parser).
-        candidates.insert(0, "not-a-valid-value")
+    if isinstance(resolved, dict) and resolved.get("format") in STRICT_FORMATS and "enum" not in resolved:
+        # A formatted string: a string that is not of the format is the telling wrong value (a
+        # number may be a valid date-time to a lenient parser). Not left to the format checker,
+        # whose checks depend on optional packages.
+        return NOT_OF_ANY_FORMAT
+    candidates = list(WRONG_CANDIDATES)
     for candidate in candidates:
         if not check.is_valid(candidate):
             return copy.deepcopy(candidate)
