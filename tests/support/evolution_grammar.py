@@ -16,11 +16,11 @@ import copy
 import json
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from support.evolution import Spec, _operations, _schemas, _snake
+from support.evolution import Spec, _deref, _operations, _schemas, _snake
 
 
 @dataclass
@@ -154,9 +154,43 @@ def kind_nullable_union(draw: Draw) -> dict[str, Any]:
     return _rest_field(draw, schema, "maybe")
 
 
+# A value of each format as upstream's examples write it (an RFC 3339 date-time ends in "Z").
+EXAMPLES = {
+    "date-time": "2026-10-01T12:00:00Z",
+    "date": "2026-10-01",
+    "uuid": "0b5f0f9e-0000-4000-8000-000000000001",
+    "uri": "https://example.com/runs/1",
+}
+
+
+def _examples_of(spec: Spec, model: str) -> Iterator[dict[str, Any]]:
+    """The example values (objects) of every request or response body that is ``model``, or a
+    union member ``model`` by its discriminator value."""
+    for _, _, op in _operations(spec):
+        bodies = [op.get("requestBody", {}), *op.get("responses", {}).values()]
+        for body in bodies:
+            content = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
+            name, schema = _deref(spec, content.get("schema"))
+            discriminator = schema.get("discriminator", {}) if isinstance(schema, dict) else {}
+            mapping = {v.rsplit("/", 1)[-1]: k for k, v in discriminator.get("mapping", {}).items()}
+            for example in content.get("examples", {}).values():
+                value = example.get("value") if isinstance(example, dict) else None
+                if not isinstance(value, dict):
+                    continue
+                if name == model or value.get(discriminator.get("propertyName")) == mapping.get(
+                    model, object()
+                ):
+                    yield value
+
+
 def kind_format_field(draw: Draw) -> dict[str, Any]:
-    """A new optional string with a format (date-time, date, uuid, uri) on a REST model."""
-    return _rest_field(draw, {"type": "string", "format": draw.choice(list(FORMATS))}, "stamp")
+    """A new optional string with a format (date-time, date, uuid, uri) on a REST model, written
+    into the spec's examples of that model too (as upstream documents a new field)."""
+    fmt = draw.choice(list(FORMATS))
+    added = _rest_field(draw, {"type": "string", "format": fmt}, "stamp")
+    for example in _examples_of(draw.rest, added["model"]):
+        example[added["field"]] = EXAMPLES[fmt]
+    return added
 
 
 def kind_random_field(draw: Draw) -> dict[str, Any]:

@@ -188,3 +188,11 @@ def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
             node = node[part.replace("~1", "/").replace("~0", "~")]
         schema = node
     return schema
+
+
+def same_data(parsed: Any, body: Any) -> bool:
+    """Whether ``parsed`` (a generated attrs model, or a client type built on one) holds exactly
+    ``body``'s data: its dict is ``body``, or, a formatted value being re-spelt (a date-time
+    written "Z" comes back "+00:00"), ``body`` parses to an equal model."""
+    dumped = parsed.to_dict()
+    return bool(dumped == body or type(parsed).from_dict(body) == parsed)
