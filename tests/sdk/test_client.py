@@ -120,11 +120,11 @@ def test_kickoff_sends_the_body_the_spec_describes(factory: Factory, name: str) 
         crew_webhook_url=example.get("crewWebhookUrl"),
     )
     assert kicked.kickoff_id == KICKOFF_ID
-    # What resume() sends is the example's (a field the spec adds later, which resume() has no
+    # What kickoff() sends is the example's (a field the spec adds later, which kickoff() has no
     # parameter for, is not sent), the spec's required fields included.
     sent = json.loads(script.requests[0].content)
     assert sent.items() <= example.items()
-    assert set(REST["components"]["schemas"]["ResumeRequest"]["required"]) <= set(sent)
+    assert set(REST["components"]["schemas"]["KickoffRequest"]["required"]) <= set(sent)
     assert script.requests[0].headers["content-type"] == "application/json"
 
 
