@@ -59,6 +59,10 @@ PROJECT = (
 )
 FOCUSED = [
     "sdk/test_client.py",
+    "sdk/test_client_wait.py",
+    "sdk/test_client_retries.py",
+    "sdk/test_errors_pickle.py",
+    "webhooks/test_webhooks_observed.py",
     "emulator/test_emulator.py",
     "emulator/test_emulator_conformance.py",
     "emulator/test_emulator_spec_validation.py",
