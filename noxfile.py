@@ -5,6 +5,7 @@ specs/ ──generate──▶ generated/ ──build──▶ dist/*.whl ──
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -64,12 +65,28 @@ def _generate(session: nox.Session, *args: str) -> None:
     session.log(f"generate took {time.perf_counter() - started:.2f}s (outside venv setup)")
 
 
+CHECKSUMS = "SHA256SUMS"
+
+
+def write_checksums(outdir: Path) -> Path:
+    """dist/SHA256SUMS in `sha256sum` format: `sha256sum -c SHA256SUMS` verifies the files."""
+    lines = [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
+        for path in sorted(outdir.iterdir())
+        if path.name.endswith((".whl", ".tar.gz"))
+    ]
+    target = outdir / CHECKSUMS
+    target.write_text("".join(lines), "utf-8")
+    return target
+
+
 def _build_dist(session: nox.Session, outdir: Path = DIST) -> Path:
-    """Wheel + sdist into dist/ (or outdir), checked. Returns the wheel."""
-    # outdir is emptied before the build: refuse one that holds anything but built distributions,
-    # so a slip like `nox -s publish -- --dist .` cannot delete a source tree.
+    """Wheel + sdist into dist/ (or outdir), checked, with their SHA256SUMS. Returns the wheel."""
+    # outdir is emptied before the build: refuse one that holds anything but built distributions
+    # (and their checksums), so a slip like `nox -s publish -- --dist .` cannot delete a source tree.
     if outdir.exists() and (
-        not outdir.is_dir() or any(not p.name.endswith((".whl", ".tar.gz")) for p in outdir.iterdir())
+        not outdir.is_dir()
+        or any(not (p.name.endswith((".whl", ".tar.gz")) or p.name == CHECKSUMS) for p in outdir.iterdir())
     ):
         session.error(
             f"{outdir}: holds files other than wheels and sdists; refusing to empty it for the build"
@@ -87,6 +104,7 @@ def _build_dist(session: nox.Session, outdir: Path = DIST) -> Path:
     session.run("twine", "check", "--strict", *map(str, sorted(outdir.iterdir())))
     wheels = sorted(outdir.glob("*.whl"))
     session.run("check-wheel-contents", *map(str, wheels))
+    session.log(f"wrote {write_checksums(outdir)}")
     return wheels[0]
 
 
@@ -116,11 +134,14 @@ def drift(session: nox.Session) -> None:
     session.run("python", "-m", "generator", "drift")
 
 
+LINT_PATHS = ("generator", "overlays", "tests", "docs/_hooks", "noxfile.py", "hatch_build.py")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install(RUFF)
-    session.run("ruff", "check", "generator", "overlays", "tests", "docs/_hooks", "noxfile.py")
-    session.run("ruff", "format", "--check", "generator", "overlays", "tests", "docs/_hooks", "noxfile.py")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
 
 
 @nox.session
@@ -189,21 +210,47 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench/run.py", *session.posargs)
 
 
+# `nox -s evolution -- --seed N --updates K --only I --batch B`: the options of the run, passed
+# to tests/pipeline/test_evolution_flow.py through the environment; other arguments go to pytest.
+EVOLUTION_OPTIONS = {"--seed": "SEED", "--updates": "UPDATES", "--only": "ONLY", "--batch": "BATCH"}
+
+
+def _evolution_env(args: list[str]) -> tuple[dict[str, str], list[str]]:
+    env = {"CREWAI_AMP_EVOLUTION": "1"}
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        name, _, value = arg.partition("=")
+        if name in EVOLUTION_OPTIONS:
+            value = value or next(items, "")
+            if not value.isdigit():
+                raise ValueError(f"{name} needs a number, got {value!r}")
+            env[f"CREWAI_AMP_EVOLUTION_{EVOLUTION_OPTIONS[name]}"] = value
+        else:
+            rest.append(arg)
+    return env, rest
+
+
 @nox.session
 def evolution(session: nox.Session) -> None:
-    """The whole flow under additive spec updates (tests/pipeline/test_evolution_flow.py): patch copies of
-    the specs, regenerate, build, install into a fresh venv and run a focused part of the suite.
+    """The whole flow under additive spec updates (tests/pipeline/test_evolution_flow.py): the seven
+    fixed cases and updates drawn from the grammar by a seed, applied to copies of the specs;
+    regenerate, build, install and run probes, a focused part of the suite, the diff, an import
+    with only the declared dependencies and vendoring, batch by batch.
 
-    Not part of `nox -s tests` (it builds its own wheel and venv); .ci/run calls it.
+    `nox -s evolution -- --seed N --updates K` (defaults 0 and 30; `--batch B` updates per build,
+    default 15); a failure prints the seed, each update's patch and `--only I`, which replays one
+    update alone. Not part of `nox -s tests` (it builds its own wheels and venvs); .ci/run calls it.
     """
+    try:
+        env, pytest_args = _evolution_env(list(session.posargs))
+    except ValueError as exc:
+        session.error(str(exc))
     _install_generator(session)
     session.install("-r", TEST_REQUIREMENTS, *BUILD_TOOLS)
-    session.run(
-        "pytest",
-        "tests/pipeline/test_evolution_flow.py",
-        *session.posargs,
-        env={"CREWAI_AMP_EVOLUTION": "1"},
-    )
+    started = time.perf_counter()
+    session.run("pytest", "tests/pipeline/test_evolution_flow.py", "-rA", "-s", *pytest_args, env=env)
+    session.log(f"evolution took {time.perf_counter() - started:.0f}s")
 
 
 # Living with spec updates (generator/release/). None of these is part of `nox -s tests`;

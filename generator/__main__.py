@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import pipeline
+from . import overlay, pipeline
 from .rest import GeneratorFailed
 from .specs import SpecError
 
@@ -39,8 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             # Apply the overlays too, as generate does: a target that selects nothing or an
             # overlaid spec that no longer validates must fail here, not only at generation.
-            pipeline.overlaid(pipeline.load_inputs(args.specs, args.overlays))
+            notes = overlay.Notes()
+            pipeline.overlaid(pipeline.load_inputs(args.specs, args.overlays), notes)
             print("specs and overlays are valid")
+            for overlap in notes.overlaps:
+                print(f"note: {overlap.describe()}")
+            for name in notes.stale_rules:
+                print(f"note: spec overlay {name}: its rules select nothing any more")
         elif args.command == "generate":
             changed = pipeline.generate(
                 args.output, spec_dir=args.specs, overlay_dir=args.overlays, force=not args.if_changed

@@ -61,10 +61,13 @@ def _validate_overlaid(spec: specs.Spec, document: dict[str, object]) -> None:
         raise specs.SpecError(spec.path, f"invalid after overlays: {exc}") from None
 
 
-def overlaid(inputs: Inputs) -> tuple[dict[str, object], dict[str, object]]:
-    """Stage 2: both specs with the overlays applied (a target that selects nothing fails), validated."""
-    rest_doc = overlay.apply_overlays(inputs.rest, inputs.overlays)
-    events_doc = overlay.apply_overlays(inputs.events, inputs.overlays)
+def overlaid(
+    inputs: Inputs, notes: overlay.Notes | None = None
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Stage 2: both specs with the overlays applied (a patch that selects nothing fails), validated.
+    ``notes`` collects where upstream now overlaps an overlay and which rules went stale."""
+    rest_doc = overlay.apply_overlays(inputs.rest, inputs.overlays, notes)
+    events_doc = overlay.apply_overlays(inputs.events, inputs.overlays, notes)
     _validate_overlaid(inputs.rest, rest_doc)
     _validate_overlaid(inputs.events, events_doc)
     return rest_doc, events_doc

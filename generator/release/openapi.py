@@ -179,6 +179,11 @@ def _diff_security(
 
 def _diff_operation(d: SchemaDiffer, loc: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     old_id, new_id = old.get("operationId"), new.get("operationId")
+    if bool(old.get("deprecated")) != bool(new.get("deprecated")):
+        if new.get("deprecated"):
+            d.emit("deprecated", loc, f"operation `{new_id}` deprecated", breaking=False, additive=True)
+        else:
+            d.emit("undeprecated", loc, f"operation `{new_id}` no longer deprecated", breaking=False)
     if old_id != new_id:
         d.emit(
             "operation-renamed",

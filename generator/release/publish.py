@@ -1,11 +1,13 @@
-"""Publishing: refuse on drift, on a dist/ that is not this version, on a failing ``twine check``
-or on a version the index already has; then ``twine upload`` and check the index lists it.
+"""Publishing: refuse on drift, on a dist/ that is not this version, on checksums (dist/SHA256SUMS)
+that do not match, on a failing ``twine check`` or ``check-wheel-contents``, or on a version the
+index already has; then ``twine upload`` and check the index lists it.
 
 The index is read through its simple API (PEP 691 JSON or PEP 503 HTML), parsed by pypi-simple.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -169,6 +171,8 @@ def publish(
 
     version = read_version(version_file)
     files = dist_files(dist, version)
+    log(f"verifying {dist / CHECKSUMS}")
+    verify_checksums(dist, files)
     log(f"twine check {' '.join(p.name for p in files)}")
     checked = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", *map(str, files)],
@@ -178,6 +182,13 @@ def publish(
     )
     if checked.returncode != 0:
         raise ReleaseError(f"twine check failed:\n{checked.stdout}{checked.stderr}")
+    wheels = [str(p) for p in files if p.suffix == ".whl"]
+    log(f"check-wheel-contents {' '.join(Path(w).name for w in wheels)}")
+    contents = subprocess.run(
+        [sys.executable, "-m", "check_wheel_contents", *wheels], capture_output=True, text=True, check=False
+    )
+    if contents.returncode != 0:
+        raise ReleaseError(f"check-wheel-contents failed:\n{contents.stdout}{contents.stderr}")
 
     simple = simple_url or env.get("CREWAI_AMP_INDEX_SIMPLE_URL") or simple_url_for(url)
     auth = (env["TWINE_USERNAME"], env["TWINE_PASSWORD"])
@@ -213,6 +224,31 @@ def publish(
         raise ReleaseError(f"uploaded, but {simple} does not list {', '.join(missing_files)}")
     log(f"published {PROJECT} {version}: {', '.join(p.name for p in files)}")
     return files
+
+
+CHECKSUMS = "SHA256SUMS"
+
+
+def verify_checksums(dist: Path, files: list[Path]) -> None:
+    """dist/SHA256SUMS (``sha256sum`` format, written by the build) lists exactly ``files``, each
+    with its sha256: what is uploaded is what was built and checked."""
+    try:
+        text = (dist / CHECKSUMS).read_text("utf-8")
+    except OSError:
+        raise ReleaseError(f"{dist / CHECKSUMS}: missing; build with `nox -s build` (it writes it)") from None
+    listed: dict[str, str] = {}
+    for line in text.splitlines():
+        digest, _, name = line.partition("  ")
+        if not name or len(digest) != 64:
+            raise ReleaseError(f"{dist / CHECKSUMS}: not a sha256sum line: {line!r}")
+        listed[name.lstrip("*")] = digest
+    if set(listed) != {p.name for p in files}:
+        raise ReleaseError(
+            f"{dist / CHECKSUMS} lists {sorted(listed)}, dist/ holds {sorted(p.name for p in files)}: rebuild"
+        )
+    for path in files:
+        if hashlib.sha256(path.read_bytes()).hexdigest() != listed[path.name]:
+            raise ReleaseError(f"{path.name}: its sha256 is not the one {dist / CHECKSUMS} records: rebuild")
 
 
 def _check_url(name: str, url: str) -> None:

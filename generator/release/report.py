@@ -32,6 +32,10 @@ class Report:
     python_api: list[Change] | None = None  # None: not checked
     current_version: str | None = None
     uncovered: list[Operation] | None = None  # None: no REST spec on the new side
+    # The new side's spec overlays against its specs: where upstream now defines what one
+    # patches (overlay.Overlap.describe()), and overlays whose rules all select nothing.
+    overlaps: list[str] = field(default_factory=list)
+    stale_overlays: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> list[Change]:
@@ -114,8 +118,21 @@ def render_markdown(report: Report) -> str:
         lines.extend(f"- {describe(op)}" for op in report.uncovered)
         lines.extend([] if report.uncovered else ["Every operation has a method on AmpClient."])
         lines.append("")
+    if report.overlaps or report.stale_overlays:
+        lines.append("## Spec overlays to review")
+        lines.append("")
+        lines.extend(f"- {text}" for text in report.overlaps)
+        lines.extend(f"- {text}" for text in _stale(report))
+        lines.append("")
     lines.append(f"**{_bump_sentence(report)}**")
     return "\n".join(lines) + "\n"
+
+
+def _stale(report: Report) -> list[str]:
+    return [
+        f"spec overlay {name}: its rules select nothing any more (upstream fixed what it relaxes?): retire it"
+        for name in report.stale_overlays
+    ]
 
 
 def render_text(report: Report) -> str:
@@ -142,6 +159,10 @@ def render_text(report: Report) -> str:
         lines.append("Operations without a method on AmpClient:")
         lines.extend(f"  {describe(op)}" for op in report.uncovered)
         lines.extend([] if report.uncovered else ["  none"])
+    if report.overlaps or report.stale_overlays:
+        lines.append("")
+        lines.append("Spec overlays to review:")
+        lines.extend(f"  {text}" for text in [*report.overlaps, *_stale(report)])
     lines.append("")
     lines.append(_bump_sentence(report))
     return "\n".join(lines) + "\n"

@@ -186,7 +186,23 @@ def build_report(
         missing = (
             uncovered(old_rest.data if old_rest else None, new_rest.data) if new_rest is not None else None
         )
-        return Report(_label(old_arg), _label(new_arg), pairs, changes, current_version, missing)
+        report = Report(_label(old_arg), _label(new_arg), pairs, changes, current_version, missing)
+        notes = overlay_notes(new)
+        report.overlaps = [o.describe() for o in notes.overlaps]
+        report.stale_overlays = notes.stale_rules
+        return report
+
+
+def overlay_notes(side: Side) -> overlay.Notes:
+    """What the side's spec overlays meet in its specs: overlaps with upstream, stale rules."""
+    notes = overlay.Notes()
+    try:
+        overlays = overlay.load_overlays(side.overlays)
+        for spec_file in side.specs.values():
+            overlay.apply_overlays(spec_file.spec, overlays, notes)
+    except SpecError as exc:
+        raise ReleaseError(f"{side.label}: applying its spec overlays failed: {exc}") from None
+    return notes
 
 
 def _documents(old: Side, new: Side, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,5 +1,7 @@
 """Vendoring: the event models (and the REST models) as a self-contained package another codebase
-copies in, importable with pydantic alone (attrs too for the REST models)."""
+copies in, importable with pydantic alone (attrs, and python-dateutil when a date or date-time
+field needs it, for the REST models). The vendored package states what it needs: its
+``requirements.txt`` (the SDK's own declared ranges) and ``VENDORED.json``."""
 
 from __future__ import annotations
 
@@ -16,9 +18,14 @@ from typing import Any
 from ..manifest import sha256_file
 from ..pipeline import EVENTS_SPEC, REST_SPEC
 from .common import GENERATED, PROJECT, ReleaseError
+from .common import REPO as PROJECT_ROOT
 from .versions import read_version
 
-VENDOR_ALLOWED = {"events": {"pydantic"}, "rest": {"attrs"}}
+VENDOR_ALLOWED = {"events": {"pydantic"}, "rest": {"attrs", "dateutil"}}
+# Import name -> the distribution that provides it (its version range is the SDK's own, read
+# from pyproject.toml).
+DISTRIBUTIONS = {"pydantic": "pydantic", "attrs": "attrs", "dateutil": "python-dateutil"}
+REQUIREMENTS_FILE = "requirements.txt"
 SOURCE_PACKAGES = {"events": "crewai_amp_events", "rest": "crewai_amp_api"}
 GENERATED_HEADER = ("# Generated from specs/", "# Do not edit: change the spec")
 
@@ -195,12 +202,41 @@ def vendor(
             "requires": sorted(requires),
             "files": files_index,
         }
+        requirements = declared_requirements(sorted(requires))
+        record["requirements"] = requirements
+        (root / REQUIREMENTS_FILE).write_text(
+            f"# What {package_name} (vendored from crewai-amp-client {sdk_version}) needs to import.\n"
+            + "".join(f"{line}\n" for line in requirements),
+            "utf-8",
+        )
         (root / "VENDORED.json").write_text(json.dumps(record, indent=2) + "\n", "utf-8")
         old = Path(tmp) / "old"
         if target.exists():
             target.rename(old)
         root.rename(target)
     return target
+
+
+def declared_requirements(imports: list[str]) -> list[str]:
+    """The requirement lines for the libraries a vendored copy imports, with the version ranges
+    the SDK itself declares in pyproject.toml (``pydantic>=2.7.3,<3``)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    from packaging.requirements import Requirement
+
+    declared = {}
+    for line in tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+        "dependencies"
+    ]:
+        requirement = Requirement(line)
+        declared[requirement.name] = str(requirement)
+    lines = []
+    for name in imports:
+        distribution = DISTRIBUTIONS.get(name, name)
+        lines.append(declared.get(distribution, distribution))
+    return sorted(lines)
 
 
 def _public_names(init: Path) -> list[str]:

@@ -139,6 +139,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory, version: str) -> Path:
         if path.name.startswith(f"crewai_amp_client-{version}") and path.name.endswith((".whl", ".tar.gz")):
             shutil.copy2(path, out / path.name)
     assert any(p.suffix == ".whl" for p in out.iterdir()), f"no {version} wheel in {built}"
+    # The SHA256SUMS the build writes beside them (noxfile.write_checksums), for these files.
+    (out / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(out.iterdir())),
+        "utf-8",
+    )
     return out
 
 
@@ -162,6 +167,10 @@ def published(index: tuple[str, Path], dist: Path) -> list[Path]:
     messages: list[str] = []
     files = release.publish(dist, env=twine_env(url), log=messages.append)
     assert any("drift" in m or "regeneration" in m for m in messages)
+    # Checked before the upload: the checksums, twine check and check-wheel-contents.
+    for step in ("SHA256SUMS", "twine check", "check-wheel-contents"):
+        assert any(step in m for m in messages), (step, messages)
+    assert [m for m in messages if "uploading" in m]
     return files
 
 
@@ -170,7 +179,7 @@ def test_publish_uploads_this_versions_wheel_and_sdist(
     published: list[Path], index: tuple[str, Path], dist: Path
 ) -> None:
     url, packages = index
-    assert {p.name for p in published} == {p.name for p in dist.iterdir()}
+    assert {p.name for p in published} == {p.name for p in dist.iterdir() if p.name != "SHA256SUMS"}
     assert set(listing(packages)) == {p.name for p in published}
     listed = release.index_files(release.simple_url_for(url), "crewai-amp-client")
     assert sorted(listed) == sorted(p.name for p in published)
@@ -279,6 +288,23 @@ def test_publish_with_wrong_credentials_fails_without_leaking_them(
         release.publish(dist, env=twine_env(url, wrong), check_drift=no_drift, log=lambda _: None)
     assert "403" in str(failed.value)
     assert wrong not in str(failed.value)
+    assert listing(packages) == {}
+
+
+@needs_wheel
+def test_publish_refuses_files_that_are_not_the_ones_sha256sums_records(
+    fresh_index: tuple[str, Path], dist: Path, tmp_path: Path
+) -> None:
+    url, packages = fresh_index
+    tampered = tmp_path / "dist"
+    shutil.copytree(dist, tampered)
+    wheel = next(tampered.glob("*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"\0")
+    with pytest.raises(release.ReleaseError, match="SHA256SUMS"):
+        release.publish(tampered, env=twine_env(url), check_drift=no_drift, log=lambda _: None)
+    (tampered / "SHA256SUMS").unlink()
+    with pytest.raises(release.ReleaseError, match="SHA256SUMS: missing"):
+        release.publish(tampered, env=twine_env(url), check_drift=no_drift, log=lambda _: None)
     assert listing(packages) == {}
 
 

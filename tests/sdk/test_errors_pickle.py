@@ -13,6 +13,7 @@ import pytest
 from crewai_amp import errors
 from crewai_amp._status import StatusUnknown, parse_status
 from support.client import COMPLETED, ERROR, KICKOFF_ID, RUNNING, as_read
+from support.instances import same_data
 
 
 def roundtrip(value: Any, protocol: int = pickle.DEFAULT_PROTOCOL) -> Any:
@@ -140,6 +141,6 @@ def test_a_pickled_status_still_writes_its_json() -> None:
     to_dict() leaves them out again instead of writing an object JSON cannot encode."""
     for body in (RUNNING, COMPLETED, ERROR):
         copy: Any = roundtrip(parse_status(body))
-        assert json.loads(json.dumps(copy.to_dict())) == as_read(body)
+        assert json.loads(json.dumps(copy.to_dict())) == copy.to_dict() and same_data(copy, as_read(body))
     error = errors.ExecutionError("failed", kickoff_id=KICKOFF_ID, status=parse_status(ERROR))
-    assert roundtrip(error).status.to_dict() == ERROR
+    assert same_data(roundtrip(error).status, ERROR)

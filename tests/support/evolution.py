@@ -1,10 +1,10 @@
-"""Additive spec updates, each a small function over the two spec dicts, for the whole-flow test.
+"""Additive spec updates for the whole-flow test (`nox -s evolution`): the seven fixed cases, and
+the helpers the grammar of drawn updates (evolution_grammar.py) shares with them.
 
-Every patch finds its place by shape, not by name (the operation with a path parameter, the
+Every update finds its place by shape, not by name (the operation with a path parameter, the
 ``oneOf`` with a discriminator, the request body of a POST, ...), picks names the spec does not
 use yet, applies the change and returns what it added (a JSON-able dict) for the probes that
-check the change reached the users of the built wheel. Adding a kind is adding a function to
-PATCHES and, if it needs one, a probe in evolution_probe.py.
+check the change reached the users of the built wheel (evolution_probe.py).
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def new_asyncapi_message(rest: Spec, events: Spec) -> dict[str, Any]:
     return {"message": message, "payload": payload, "channel": channel, "example": example}
 
 
-PATCHES: dict[str, Patch] = {
+FIXED: dict[str, Patch] = {
     "operation": new_operation,
     "status-variant": new_status_variant,
     "request-field": new_optional_request_field,
@@ -218,5 +218,5 @@ PATCHES: dict[str, Patch] = {
 
 
 def apply_all(rest: Spec, events: Spec) -> dict[str, dict[str, Any]]:
-    """Apply every patch in order; returns what each added, by kind."""
-    return {kind: patch(rest, events) for kind, patch in PATCHES.items()}
+    """Apply every fixed patch in order; returns what each added, by kind."""
+    return {kind: patch(rest, events) for kind, patch in FIXED.items()}

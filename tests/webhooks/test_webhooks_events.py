@@ -5,10 +5,10 @@ compatibility (unknown fields and enum values are kept)."""
 from __future__ import annotations
 
 import copy
-import datetime
 import json
 import types
 from collections import OrderedDict
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from crewai_amp_events import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import instances
 
 CHANNELS = {
     "task": ("TaskCompletedPayload", TaskCompletedPayload),
@@ -40,69 +41,35 @@ json_values = st.recursive(
 
 
 def schema_of(spec: dict[str, Any], channel: str) -> dict[str, Any]:
-    schema: dict[str, Any] = spec["components"]["schemas"][CHANNELS[channel][0]]
+    """The channel's payload schema as the models were generated from it (the spec's, overlaid)."""
+    assert CHANNELS[channel][0] in spec["components"]["schemas"]  # the spec still defines it
+    schema: dict[str, Any] = DOCUMENT["$defs"][CHANNELS[channel][0]]
     return schema
 
 
+# The JSON Schema the event models were generated from (the spec's payloads with the spec
+# overlays applied); instances are drawn from it by hypothesis-jsonschema (support.instances).
+DOCUMENT = json.loads(resources.files("crewai_amp_events").joinpath("events.schema.json").read_text("utf-8"))
+
+
 def example(schema: dict[str, Any]) -> Any:
-    """The smallest valid value of a schema: required properties only."""
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {name: example(props[name]) for name in schema.get("required", [])}
-    if kind == "array":
-        return [example(schema["items"])]
-    if kind == "number":
-        return 1.5
-    if schema.get("format") == "date-time":
-        return "2026-11-25T08:00:00Z"
-    return "x"
+    """The simplest valid value of a schema: required properties only."""
+    return instances.instance(DOCUMENT, schema)
 
 
 def full_example(schema: dict[str, Any]) -> Any:
-    """A valid value with every property filled in."""
-    if schema.get("type") == "object" and "properties" in schema:
-        return {name: full_example(sub) for name, sub in schema["properties"].items()}
-    if schema.get("type") == "object":
-        return {"any": [1, "two"]}
-    if schema.get("type") == "array":
-        return [full_example(schema["items"])]
-    return example(schema)
+    """A valid value with every property filled in (arrays non-empty)."""
+    return instances.instance(DOCUMENT, schema, full=True)
 
 
 def strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Valid values of a schema, as hypothesis draws them."""
-    if "enum" in schema:
-        return st.sampled_from(schema["enum"])
-    kind = schema.get("type")
-    if kind == "object":
-        props = schema.get("properties")
-        if props is None:  # a free-form object (additionalProperties: true)
-            return st.dictionaries(st.text(max_size=8), json_values, max_size=3)
-        required = set(schema.get("required", []))
-        return st.fixed_dictionaries(
-            {name: strategy(sub) for name, sub in props.items() if name in required},
-            optional={name: strategy(sub) for name, sub in props.items() if name not in required},
-        )
-    if kind == "array":
-        return st.lists(strategy(schema["items"]), max_size=3)
-    if kind == "number":
-        return st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6)
-    if schema.get("format") == "uuid":
-        return st.uuids().map(str)
-    if schema.get("format") == "date-time":
-        moments = st.datetimes(timezones=st.just(datetime.timezone.utc))
-        return moments.map(lambda moment: moment.isoformat())
-    return st.text(max_size=30)
+    """Valid values of a schema with only the properties it declares, as hypothesis draws them."""
+    return instances.strategy(DOCUMENT, schema, closed=True)
 
 
 def wrong_value(schema: dict[str, Any]) -> Any:
-    """A value of the wrong JSON type for a schema."""
-    if schema.get("type") == "string" and schema.get("format") == "date-time":
-        return "not a date"
-    return {"string": 123, "number": "slow", "object": 5, "array": 7}[schema["type"]]
+    """A value the schema refuses (of the wrong JSON type)."""
+    return instances.wrong_value(DOCUMENT, schema)
 
 
 def forms(payload: dict[str, Any]) -> list[Any]:
@@ -142,11 +109,11 @@ def test_generated_payloads_are_inferred_and_nothing_is_lost(
     assert type(event) is CHANNELS[channel][1]
     assert parse_event(body, channel=channel) == event == parse_event(payload)
     dumped = json.loads(event.model_dump_json(exclude_unset=True))
-    if "timestamp" in payload:
-        moment = datetime.datetime.fromisoformat(dumped.pop("timestamp").replace("Z", "+00:00"))
-        assert moment == datetime.datetime.fromisoformat(payload["timestamp"])
-        payload = {k: v for k, v in payload.items() if k != "timestamp"}
-    assert dumped == payload
+    # Nothing is lost: every field comes back, valid, and parses to the same event (a date-time
+    # may be re-spelt, "+00:00" as "Z").
+    assert set(dumped) == set(payload)
+    instances.validator(DOCUMENT, schema_of(events_spec, channel)).validate(dumped)
+    assert type(event).model_validate(dumped) == event
 
 
 # --- inference ------------------------------------------------------------------------------------
@@ -334,8 +301,10 @@ def enum_fields(spec: dict[str, Any]) -> list[tuple[str, tuple[str, ...], list[s
     found = []
 
     def walk(channel: str, schema: dict[str, Any], path: tuple[str, ...]) -> None:
-        if "enum" in schema:
-            found.append((channel, path, schema["enum"]))
+        # An enum the generator kept open for new values is `anyOf: [{enum}, {type: string}]`.
+        for node in [schema, *schema.get("anyOf", [])]:
+            if "enum" in node:
+                found.append((channel, path, node["enum"]))
         for name, sub in schema.get("properties", {}).items():
             walk(channel, sub, (*path, name))
 
@@ -346,13 +315,9 @@ def enum_fields(spec: dict[str, Any]) -> list[tuple[str, tuple[str, ...], list[s
 
 def test_unknown_enum_values_are_kept_as_plain_strings(events_spec: dict[str, Any]) -> None:
     fields = enum_fields(events_spec)
-    assert {(c, p) for c, p, _ in fields} == {
-        ("task", ("status",)),
-        ("step", ("step", "type")),
-        ("crew", ("status",)),
-    }
+    assert {channel for channel, _, _ in fields} == set(CHANNELS)  # every channel has one to check
     for channel, path, values in fields:
-        for value, known in [(values[0], True), ("cancelled_by_user", False)]:
+        for value, known in [(values[0], True), (instances.unknown_enum_value(values), False)]:
             payload = full_example(schema_of(events_spec, channel))
             target = payload
             for name in path[:-1]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from crewai_amp_events import (
 from crewai_amp_events.registry import CHANNELS, MESSAGES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import instances
 
 META = {"requestId": "r-1"}
 LEGACY_TASK = {
@@ -200,9 +202,17 @@ def test_every_generated_message_parses_by_name() -> None:
     )
     assert type(parse_message(json.dumps(LEGACY_STEP), "LegacyStepEvent")) is LegacyStepEventPayload
     assert type(parse_message(BATCH, "StreamedEvents")) is StreamedEventBatch
+    # Each message refuses a payload one of its fields makes invalid, naming its model: the
+    # payload and the wrong value are drawn from the schema the models were generated from.
+    schemas = json.loads(
+        resources.files("crewai_amp_events").joinpath("events.schema.json").read_text("utf-8")
+    )
     for name, model in MESSAGES.items():
+        ref = {"$ref": f"#/$defs/{model.__name__}"}
+        field, sub = next(iter(instances.resolve(schemas, ref)["properties"].items()))
+        payload = {**instances.instance(schemas, ref, full=True), field: instances.wrong_value(schemas, sub)}
         with pytest.raises(EventParseError, match=model.__name__):
-            parse_message({"kickoff_id": ["not", "a", "string"], "events": 5}, name)
+            parse_message(payload, name)
     with pytest.raises(EventParseError, match="unknown message 'Nope'"):
         parse_message(b"{}", "Nope")
 
