@@ -516,3 +516,87 @@ def test_a_success_nested_5000_deep_parses(factory: Factory) -> None:
     assert copy == {"task_id": "t-0"}
     assert status.result.output.startswith('{"report": {"step": 4999, "previous": {"step": 4998')
     assert status.result.output_json["report"]["step"] == 4999
+
+
+# --- the result, by the reading rule in every shape ------------------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("body", "output", "output_json"),
+    [
+        ({"status": "completed", "result": "The report."}, "The report.", None),
+        ({"status": "completed", "result": "", "result_json": {"a": 1}}, '{"a": 1}', {"a": 1}),
+        (platform("SUCCESS", result="", result_json={"a": 1}), '{"a": 1}', {"a": 1}),
+        (platform("SUCCESS", result="", result_json=None), "", None),
+        (platform("SUCCESS", result='{"a": 1}', result_json='{"a": 1}'), '{"a": 1}', {"a": 1}),
+        (platform("SUCCESS", result=None, result_json='{"a": [1, 2]}'), '{"a": [1, 2]}', {"a": [1, 2]}),
+        (platform("SUCCESS", result="[1, 2]", result_json=[1, 2]), "[1, 2]", [1, 2]),
+        (platform("SUCCESS", result="plain", result_json="plain"), "plain", "plain"),
+        (platform("SUCCESS", result="2024", result_json="2024"), "2024", "2024"),
+        (
+            {"status": "completed", "result": {"output": "o"}, "result_json": '{"a": 1}'},
+            "o",
+            {"a": 1},
+        ),
+    ],
+    ids=[
+        "spec-status-text-result",
+        "spec-status-empty-text-and-json",
+        "empty-text-and-json",
+        "empty-text",
+        "json-text-twice",
+        "json-text-only",
+        "array",
+        "text-json-not-json",
+        "text-json-a-number",
+        "spec-result-json-text",
+    ],
+)
+def test_a_completed_runs_output_is_text_and_its_json_the_parsed_result_json(
+    factory: Factory, body: Any, output: str, output_json: Any
+) -> None:
+    status = status_of(factory, body)
+    assert isinstance(status, StatusCompleted)
+    assert (status.result.output, status.result.output_json) == (output, output_json)
+    assert raw_body(status) == body
+
+
+@FACTORIES
+def test_the_references_result_with_a_null_output_keeps_its_tasks(factory: Factory) -> None:
+    tasks = [{"task_id": "research_task", "output": "x", "agent": "Researcher", "execution_time": 45.2}]
+    status = status_of(factory, platform("SUCCESS", result={"output": None, "tasks": tasks}))
+    assert isinstance(status, StatusCompleted)
+    assert status.result.output is None and status.result.output_json is None
+    assert [task.task_id for task in status.result.tasks] == ["research_task"]
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ({"status": "running", "state": ["x"]}, StatusRunning),
+        ({"status": "completed", "state": {"name": "SUCCESS"}}, StatusCompleted),
+        ({"status": "running", "state": ""}, StatusRunning),
+        ({"status": "Success", "state": "  "}, StatusCompleted),
+    ],
+    ids=["array", "object", "empty", "blank"],
+)
+def test_a_state_that_is_no_name_leaves_the_reading_to_the_status(
+    factory: Factory, body: Any, kind: type
+) -> None:
+    status = status_of(factory, body)
+    assert isinstance(status, kind)
+    assert raw_body(status) == body
+
+
+@FACTORIES
+def test_a_pause_names_the_task_under_review_from_the_last_executed_task(factory: Factory) -> None:
+    # A crew pauses after the task whose output awaits review: the last one it executed.
+    body = platform(
+        "PAUSED",
+        last_executed_task={"name": "write_task", "description": "Write", "output": "draft", "meta": None},
+    )
+    status = status_of(factory, body)
+    assert isinstance(status, StatusPendingHumanInput)
+    assert (status.task_id, status.current_task) == ("write_task", "write_task")
