@@ -16,7 +16,11 @@ import httpx
 import pytest
 from crewai_amp import (
     APIStatusError,
+    AuthenticationError,
+    BadRequestError,
     ExecutionError,
+    InternalServerError,
+    NotFoundError,
     RunNotFoundError,
     StatusCompleted,
     StatusError,
@@ -600,3 +604,80 @@ def test_a_pause_names_the_task_under_review_from_the_last_executed_task(factory
     status = status_of(factory, body)
     assert isinstance(status, StatusPendingHumanInput)
     assert (status.task_id, status.current_task) == ("write_task", "write_task")
+
+
+# --- a run seen, then NOT FOUND: the live human-input pause -------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize("form", list(NOT_FOUND_ANSWERS))
+def test_not_found_after_the_run_was_seen_is_raised_at_once_naming_the_human_input_pause(
+    factory: Factory, form: str
+) -> None:
+    clock = FakeClock()
+    running = json_response(platform("RUNNING", status=STATUS["live_running_message"]))
+    script = Script(running, NOT_FOUND_ANSWERS[form])
+    client = factory(script, clock, not_found_grace=60)
+    seen: list[Any] = []
+    with pytest.raises(RunNotFoundError) as raised:
+        call(client, "wait", KICKOFF_ID, on_status=seen.append)
+    error = raised.value
+    assert len(script.requests) == 2 and len(clock.slept) == 1  # no grace: the run exists
+    assert [type(status) for status in seen] == [StatusRunning]
+    assert (error.kickoff_id, error.status_code) == (KICKOFF_ID, NOT_FOUND_ANSWERS[form].status_code)
+    assert "'RUNNING'" in str(error) and "waiting for human input" in str(error)
+    assert isinstance(error.__cause__, RunNotFoundError)
+
+
+@FACTORIES
+def test_not_found_before_the_run_is_seen_still_gets_its_grace(factory: Factory) -> None:
+    missing = NOT_FOUND_ANSWERS["200"]
+    script = Script(missing, missing, json_response(platform("RUNNING")), json_response(platform("SUCCESS")))
+    final = call(factory(script), "wait", KICKOFF_ID, not_found_grace=60)
+    assert isinstance(final, StatusCompleted) and len(script.requests) == 4
+
+
+# --- a status check that keeps failing -------------------------------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    "body", [ERRORS["reference_500"], ERRORS["live_500_text"]], ids=["reference", "live"]
+)
+def test_a_status_check_that_keeps_failing_stops_and_says_the_run_may_have_failed(
+    factory: Factory, body: Any
+) -> None:
+    answer = json_response(body, 500) if isinstance(body, dict) else httpx.Response(500, text=body)
+    script = Script(json_response(platform("RUNNING")), answer)
+    with pytest.raises(InternalServerError) as raised:
+        call(factory(script, max_retries=2), "wait", KICKOFF_ID)
+    assert len(script.requests) == 1 + 3  # the first check, then one check and its two retries
+    message = str(raised.value)
+    assert "the run itself failed" in message and "logs" in message
+    if isinstance(body, dict):
+        assert body["message"] in message
+
+
+@FACTORIES
+def test_a_kickoffs_5xx_does_not_speak_of_a_run(factory: Factory) -> None:
+    with pytest.raises(InternalServerError) as raised:
+        call(factory(Script(json_response(ERRORS["reference_500"], 500))), "kickoff", {"topic": "AI"})
+    assert "the run itself failed" not in str(raised.value)
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("name", "kind", "said"),
+    [
+        ("reference_resume_400", BadRequestError, "Execution is not in pending human input state"),
+        ("reference_resume_404", NotFoundError, "Execution ID not found"),
+        ("reference_401", AuthenticationError, "Invalid or missing bearer token"),
+        ("live_401_no_token", AuthenticationError, "Not authenticated"),
+    ],
+)
+def test_a_refused_resume_says_why(factory: Factory, name: str, kind: type, said: str) -> None:
+    code = {"400": 400, "404": 404}.get(name[-3:], 401)
+    with pytest.raises(kind) as raised:
+        call(factory(Script(json_response(ERRORS[name], code))), "resume", KICKOFF_ID, "t-1", "ok", True)
+    assert said in str(raised.value)
+    assert not isinstance(raised.value, RunNotFoundError)  # the run id is not a status check's
