@@ -67,9 +67,9 @@ class _Wait:
 
     NOT FOUND (a 404, or deployed AMP's ``200 {"state": "NOT FOUND"}``) is polled through for
     ``not_found_grace`` seconds counted from ``since`` (this client's kickoff of the run, when
-    it remembers one, else the start of the wait), then raised as RunNotFoundError. The grace
-    is for a run not visible yet: NOT FOUND for a run this wait has seen is raised at once,
-    saying what it means on deployed AMP (a run waiting for human input).
+    it remembers one, else the start of the wait), then raised as RunNotFoundError; for a run
+    this wait has seen, one that says what NOT FOUND then means on deployed AMP (a run waiting
+    for human input).
     """
 
     __slots__ = ("deadline", "grace_ends", "kickoff_id", "last_seen", "plan", "timeout")
@@ -96,9 +96,9 @@ class _Wait:
     def not_found(self, missing: RunNotFoundError, now: float) -> float:
         """The seconds to sleep before checking again, within the grace; past it, ``missing``
         is raised (WaitTimeout if the wait's own deadline comes first)."""
-        if self.last_seen is not None:
-            raise vanished(missing, self.last_seen) from missing
         if now >= self.grace_ends:
+            if self.last_seen is not None:
+                raise vanished(missing, self.last_seen) from missing
             raise missing
         if self.deadline is not None and now >= self.deadline:
             raise WaitTimeout(

@@ -239,8 +239,8 @@ def run_not_found(
 
 
 def vanished(missing: RunNotFoundError, last_seen: str) -> RunNotFoundError:
-    """NOT FOUND for a run a wait() has already seen: no id this deployment does not know (so no
-    grace), but, on deployed AMP, a run waiting for human input (live: NOT FOUND, never PAUSED)."""
+    """NOT FOUND, past the grace, for a run a wait() has seen: no id this deployment does not
+    know, but, on deployed AMP, a run waiting for human input (live: NOT FOUND, never PAUSED)."""
     message = (
         f"{_request_line(missing.response)}answered NOT FOUND for crew run {missing.kickoff_id!r}, which "
         f"answered {last_seen!r} earlier: deployed AMP answers NOT FOUND for a run waiting for human "
