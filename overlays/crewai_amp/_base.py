@@ -21,6 +21,7 @@ from ._operations import Call, Operation
 from ._raw import record
 from ._responses import (
     PARSE_ERRORS,
+    STATUS_5XX_HINT,
     UnknownRun,
     declared_length,
     run_not_found,
@@ -29,6 +30,7 @@ from ._responses import (
     too_large,
     transport_error,
     validation_error,
+    vanished,
 )
 from ._runs import RunMemory
 from .errors import (
@@ -65,10 +67,12 @@ class _Wait:
 
     NOT FOUND (a 404, or deployed AMP's ``200 {"state": "NOT FOUND"}``) is polled through for
     ``not_found_grace`` seconds counted from ``since`` (this client's kickoff of the run, when
-    it remembers one, else the start of the wait), then raised as RunNotFoundError.
+    it remembers one, else the start of the wait), then raised as RunNotFoundError; for a run
+    this wait has seen, one that says what NOT FOUND then means on deployed AMP (a run waiting
+    for human input).
     """
 
-    __slots__ = ("deadline", "grace_ends", "kickoff_id", "plan", "timeout")
+    __slots__ = ("deadline", "grace_ends", "kickoff_id", "last_seen", "plan", "timeout")
 
     def __init__(
         self,
@@ -87,11 +91,14 @@ class _Wait:
         self.deadline = None if timeout is None else now + timeout
         self.grace_ends = (now if since is None else min(since, now)) + not_found_grace
         self.plan = PollPlan(started=now)
+        self.last_seen: str | None = None  # the state last seen (as sent), once the run was seen
 
     def not_found(self, missing: RunNotFoundError, now: float) -> float:
         """The seconds to sleep before checking again, within the grace; past it, ``missing``
         is raised (WaitTimeout if the wait's own deadline comes first)."""
         if now >= self.grace_ends:
+            if self.last_seen is not None:
+                raise vanished(missing, self.last_seen) from missing
             raise missing
         if self.deadline is not None and now >= self.deadline:
             raise WaitTimeout(
@@ -117,6 +124,8 @@ class _Wait:
         ExecutionError if the crew failed, WaitTimeout once the deadline has passed."""
         from ._status import StatusCompleted, StatusError, status_value
 
+        sent = getattr(status, "additional_properties", {}).get("state")
+        self.last_seen = sent if isinstance(sent, str) else status_value(status)
         if isinstance(status, StatusCompleted):
             return status
         if isinstance(status, StatusError):
@@ -393,9 +402,11 @@ class _Base:
 
     def _parse(self, call: Call[T], response: httpx.Response, attempt: int) -> T:
         if not response.is_success:
-            if response.status_code == 404 and call.op.run_id is not None:
-                raise run_not_found_404(response, call.op.run_id, self._secrets(call))
-            raise status_error(response, self._secrets(call))
+            run_id = call.op.run_id
+            if response.status_code == 404 and run_id is not None:
+                raise run_not_found_404(response, run_id, self._secrets(call))
+            hint = STATUS_5XX_HINT if run_id is not None and response.status_code >= 500 else ""
+            raise status_error(response, self._secrets(call), hint=hint)
         op: Operation[T] = call.op
         try:
             parsed = op.parse(_deepjson.loads(response.content))

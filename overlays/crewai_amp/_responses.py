@@ -74,12 +74,22 @@ def _request_line(response: httpx.Response) -> str:
     return f"{request.method} {clip(_sent_path(request), 200)} "
 
 
-def status_error(response: httpx.Response, secrets: Iterable[str] = ()) -> APIStatusError:
+# Why a status check can keep failing with 5xx, said in its error (the platform's client rules:
+# a /status that keeps answering 5xx can mean the run itself failed).
+STATUS_5XX_HINT = (
+    "a status check that keeps failing can mean the run itself failed: check the deployment's logs "
+    "(the run may also still be going: wait on its kickoff id again later)"
+)
+
+
+def status_error(response: httpx.Response, secrets: Iterable[str] = (), *, hint: str = "") -> APIStatusError:
     body = _error_body(response)
     said = ErrorBody.read(body)
     message = f"{_request_line(response)}answered {response.status_code} {response.reason_phrase}".rstrip()
     if said.text:
         message += f": {clip(said.text)}"
+    if hint:
+        message += f"; {hint}"
     return status_error_class(response.status_code)(
         safe_text(message, secrets),
         response=response,
@@ -225,6 +235,23 @@ def run_not_found(
     message = f"{_request_line(response)}answered {response.status_code}: {unknown}; {_NOT_FOUND_HINT}"
     return RunNotFoundError(
         safe_text(message, secrets), response=response, body=unknown.body, kickoff_id=unknown.kickoff_id
+    )
+
+
+def vanished(missing: RunNotFoundError, last_seen: str) -> RunNotFoundError:
+    """NOT FOUND, past the grace, for a run a wait() has seen: no id this deployment does not
+    know, but, on deployed AMP, a run waiting for human input (live: NOT FOUND, never PAUSED)."""
+    message = (
+        f"{_request_line(missing.response)}answered NOT FOUND for crew run {missing.kickoff_id!r}, which "
+        f"answered {last_seen!r} earlier: deployed AMP answers NOT FOUND for a run waiting for human "
+        "input; its humanInputWebhookUrl delivery names the task to resume"
+    )
+    return RunNotFoundError(
+        message,
+        response=missing.response,
+        body=missing.body,
+        kickoff_id=missing.kickoff_id,
+        code=missing.code,
     )
 
 

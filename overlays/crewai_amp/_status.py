@@ -127,16 +127,18 @@ def parse_status(data: object, kickoff_id: str = "") -> Status:
     string ``state``, fields of the wrong type)."""
     if not isinstance(data, dict):
         raise ModelError(f"expected a JSON object, got {json_kind(data)}")
-    if data.get(STATE) is not None:  # the platform's shape: its state decides
+    state, value = data.get(STATE), data.get(DISCRIMINATOR)
+    # The platform's shape: its state decides. A blank state, or one that is no string, beside a
+    # string status leaves the reading to the status (the reading rule: state, else status).
+    if _text(state) is not None or (state is not None and not isinstance(value, str)):
         observed = load(ObservedStatus, data)  # state a string, the platform fields of their kinds
-        return _from_state(observed.state, data, kickoff_id, message=data.get(DISCRIMINATOR))
-    value = data.get(DISCRIMINATOR)
+        return _from_state(observed.state, data, kickoff_id, message=value)
     if not isinstance(value, str):
         got = json_kind(value) if DISCRIMINATOR in data else "nothing (the field is required)"
         raise ModelError(f"{DISCRIMINATOR}: expected a string, got {got}")
     model = VARIANTS.get(value)
     if model is not None:
-        parsed: Status = load(model, _with_progress(data))
+        parsed: Status = load(model, _spec_shaped(model, data))
         return _kept(_completed(parsed, data), data)
     if kind_of(value) is not None:  # a state in the status field: {"status": "SUCCESS", ...}
         load(ObservedStatus, {**data, STATE: value, DISCRIMINATOR: None})
@@ -181,12 +183,12 @@ def _from_state(state: str, data: dict[str, Any], kickoff_id: str, *, message: o
         )
     elif kind == "running":
         _put(mapped, "current_task", current)
-    else:  # paused
-        last_task = data.get("last_executed_task")
+    else:  # paused: after the task under review (the HITL guide), the last one executed
+        reviewed = _text_in(data.get("last_executed_task"), ("name",))
         task_id = _text_in(last_step, ("task_id",)) or _text_in(data, ("task_id",))
-        _put(mapped, "task_id", task_id or _text_in(last_task, ("task_id", "id")))
+        _put(mapped, "task_id", task_id or reviewed)
         progress_task = _text_in(data.get("progress"), ("current",))
-        _put(mapped, "current_task", progress_task or _text_in(last_task, ("name",)) or current)
+        _put(mapped, "current_task", progress_task or reviewed or current)
         _put(mapped, "message", message or _text(result))
     # The fields the variant has no place for are kept; its own fields win.
     kept = {key: item for key, item in data.items() if key not in _MAPPED and key not in mapped}
@@ -213,24 +215,37 @@ def _put(mapped: dict[str, Any], key: str, value: str | None) -> None:
 
 
 def _result(result: object, result_json: object) -> dict[str, Any]:
-    """A completed run's result: the output text, and its JSON form (``result_json``, else a
-    structured result itself). Reading rule: prefer result_json, else result (a string, or
-    ``result.output``)."""
+    """A completed run's result, by the reading rule (prefer result_json, else result: a
+    string, or ``result.output``): ``output`` the text (``result``, else ``result_json`` as
+    text), ``output_json`` the JSON form (``result_json``, else a structured result), and the
+    API reference's ``tasks``."""
     shaped: dict[str, Any] = {}
-    if isinstance(result, dict) and isinstance(result.get("output"), str):
-        shaped = {key: item for key, item in result.items() if key in ("output", "tasks")}
-        text: str | None = result["output"]
-    elif isinstance(result, str):
+    if isinstance(result, dict) and "output" in result and isinstance(result["output"], (str, type(None))):
+        # the API reference's {output, tasks}, its output text or null
+        shaped = {key: item for key, item in result.items() if key == "tasks"}
+        result = result["output"]
+    as_json = _json_of(result_json)
+    text: str | None = None
+    if isinstance(result, str):
         text = result
     elif isinstance(result, (dict, list)):
         text = _deepjson.dumps(result, ensure_ascii=False)
-        if result_json is None:
-            result_json = result
-    else:
-        text = None
-    if text is None and result_json is not None:
-        text = _deepjson.dumps(result_json, ensure_ascii=False)
-    return {**shaped, "output": text, "output_json": result_json}
+        as_json = result if as_json is None else as_json
+    if not text and as_json is not None:
+        text = result_json if isinstance(result_json, str) else _deepjson.dumps(as_json, ensure_ascii=False)
+    return {**shaped, "output": text, "output_json": as_json}
+
+
+def _json_of(result_json: object) -> object:
+    """``result_json`` as JSON: the value as sent, or the object or array a JSON text holds (a
+    server that encodes it twice); any other text is kept as it is."""
+    if isinstance(result_json, str):
+        try:
+            decoded = _deepjson.loads(result_json)
+        except ValueError:
+            return result_json
+        return decoded if isinstance(decoded, (dict, list)) else result_json
+    return result_json
 
 
 def _progress(progress: object) -> object:
@@ -246,10 +261,16 @@ def _progress(progress: object) -> object:
     return filled
 
 
-def _with_progress(data: dict[str, Any]) -> dict[str, Any]:
+def _spec_shaped(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A body read by a spec variant, with the platform's forms of its fields in the spec's:
+    the platform's progress counts, and a completed run's result sent as text (the reading
+    rule: ``result`` is a string, or ``result.output``)."""
     progress = data.get("progress")
     filled = _progress(progress)
-    return data if filled is progress else {**data, "progress": filled}
+    shaped = data if filled is progress else {**data, "progress": filled}
+    if model is StatusCompleted and isinstance(data.get("result"), str):
+        shaped = {**shaped, "result": _result(data["result"], data.get("result_json"))}
+    return shaped
 
 
 def _completed(status: Status, data: dict[str, Any]) -> Status:
@@ -261,7 +282,7 @@ def _completed(status: Status, data: dict[str, Any]) -> Status:
         if isinstance(result.output, Unset):
             result.output = None
         if isinstance(result.output_json, Unset):
-            result.output_json = data.get("result_json")
+            result.output_json = _json_of(data.get("result_json"))
     return status
 
 

@@ -13,6 +13,7 @@ import pytest
 from crewai_amp import (
     AmpClient,
     AsyncAmpClient,
+    AuthenticationError,
     ExecutionError,
     RunNotFoundError,
     StatusCompleted,
@@ -143,3 +144,34 @@ def test_a_failed_state_that_is_no_option_is_refused(value: str) -> None:
         return
     with pytest.raises(ValueError, match="failed_state"):
         observed(failed_state=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "missing", "wrong"),
+    [
+        # What live deployments answered (crewAIInc/skills, SKILL.md section 1).
+        (
+            "observed",
+            {"detail": "Not authenticated"},
+            {"detail": "Invalid or missing authentication credentials"},
+        ),
+        (
+            "spec",
+            {"error": "Missing bearer token (Authorization: Bearer <token>)"},
+            {"error": "Invalid bearer token"},
+        ),
+    ],
+)
+def test_a_refused_token_gets_each_dialects_401_and_the_client_says_it(
+    dialect: str, missing: dict[str, str], wrong: dict[str, str]
+) -> None:
+    with AmpEmulator(dialect=dialect, scale=SCALE) as amp:  # type: ignore[arg-type]
+        without = httpx.get(f"{amp.base_url}/inputs")
+        assert (without.status_code, without.json()) == (401, missing)
+        with (
+            AmpClient(base_url=amp.base_url, token="not-the-token") as client,
+            pytest.raises(AuthenticationError) as raised,
+        ):
+            client.inputs()
+    assert raised.value.body == wrong
+    assert next(iter(wrong.values())) in str(raised.value)

@@ -16,7 +16,11 @@ import httpx
 import pytest
 from crewai_amp import (
     APIStatusError,
+    AuthenticationError,
+    BadRequestError,
     ExecutionError,
+    InternalServerError,
+    NotFoundError,
     RunNotFoundError,
     StatusCompleted,
     StatusError,
@@ -516,3 +520,172 @@ def test_a_success_nested_5000_deep_parses(factory: Factory) -> None:
     assert copy == {"task_id": "t-0"}
     assert status.result.output.startswith('{"report": {"step": 4999, "previous": {"step": 4998')
     assert status.result.output_json["report"]["step"] == 4999
+
+
+# --- the result, by the reading rule in every shape ------------------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("body", "output", "output_json"),
+    [
+        ({"status": "completed", "result": "The report."}, "The report.", None),
+        ({"status": "completed", "result": "", "result_json": {"a": 1}}, '{"a": 1}', {"a": 1}),
+        (platform("SUCCESS", result="", result_json={"a": 1}), '{"a": 1}', {"a": 1}),
+        (platform("SUCCESS", result="", result_json=None), "", None),
+        (platform("SUCCESS", result='{"a": 1}', result_json='{"a": 1}'), '{"a": 1}', {"a": 1}),
+        (platform("SUCCESS", result=None, result_json='{"a": [1, 2]}'), '{"a": [1, 2]}', {"a": [1, 2]}),
+        (platform("SUCCESS", result="[1, 2]", result_json=[1, 2]), "[1, 2]", [1, 2]),
+        (platform("SUCCESS", result="plain", result_json="plain"), "plain", "plain"),
+        (platform("SUCCESS", result="2024", result_json="2024"), "2024", "2024"),
+        (
+            {"status": "completed", "result": {"output": "o"}, "result_json": '{"a": 1}'},
+            "o",
+            {"a": 1},
+        ),
+    ],
+    ids=[
+        "spec-status-text-result",
+        "spec-status-empty-text-and-json",
+        "empty-text-and-json",
+        "empty-text",
+        "json-text-twice",
+        "json-text-only",
+        "array",
+        "text-json-not-json",
+        "text-json-a-number",
+        "spec-result-json-text",
+    ],
+)
+def test_a_completed_runs_output_is_text_and_its_json_the_parsed_result_json(
+    factory: Factory, body: Any, output: str, output_json: Any
+) -> None:
+    status = status_of(factory, body)
+    assert isinstance(status, StatusCompleted)
+    assert (status.result.output, status.result.output_json) == (output, output_json)
+    assert raw_body(status) == body
+
+
+@FACTORIES
+def test_the_references_result_with_a_null_output_keeps_its_tasks(factory: Factory) -> None:
+    tasks = [{"task_id": "research_task", "output": "x", "agent": "Researcher", "execution_time": 45.2}]
+    status = status_of(factory, platform("SUCCESS", result={"output": None, "tasks": tasks}))
+    assert isinstance(status, StatusCompleted)
+    assert status.result.output is None and status.result.output_json is None
+    assert [task.task_id for task in status.result.tasks] == ["research_task"]
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ({"status": "running", "state": ["x"]}, StatusRunning),
+        ({"status": "completed", "state": {"name": "SUCCESS"}}, StatusCompleted),
+        ({"status": "running", "state": ""}, StatusRunning),
+        ({"status": "Success", "state": "  "}, StatusCompleted),
+    ],
+    ids=["array", "object", "empty", "blank"],
+)
+def test_a_state_that_is_no_name_leaves_the_reading_to_the_status(
+    factory: Factory, body: Any, kind: type
+) -> None:
+    status = status_of(factory, body)
+    assert isinstance(status, kind)
+    assert raw_body(status) == body
+
+
+@FACTORIES
+def test_a_pause_names_the_task_under_review_from_the_last_executed_task(factory: Factory) -> None:
+    # A crew pauses after the task whose output awaits review: the last one it executed.
+    body = platform(
+        "PAUSED",
+        last_executed_task={"name": "write_task", "description": "Write", "output": "draft", "meta": None},
+    )
+    status = status_of(factory, body)
+    assert isinstance(status, StatusPendingHumanInput)
+    assert (status.task_id, status.current_task) == ("write_task", "write_task")
+
+
+# --- a run seen, then NOT FOUND: the live human-input pause -------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize("form", list(NOT_FOUND_ANSWERS))
+def test_not_found_after_the_run_was_seen_names_the_human_input_pause_past_the_grace(
+    factory: Factory, form: str
+) -> None:
+    clock = FakeClock()
+    running = json_response(platform("RUNNING", status=STATUS["live_running_message"]))
+    client = factory(Script(kicked_then(running, NOT_FOUND_ANSWERS[form])), clock, not_found_grace=20)
+    seen: list[Any] = []
+    with pytest.raises(RunNotFoundError) as raised:
+        call(client, "run", {"topic": "AI"}, on_status=seen.append)
+    error = raised.value
+    assert [type(status) for status in seen] == [StatusRunning]
+    assert 20 <= clock.now - 1000.0 < 30  # the grace, counted from the kickoff, as before
+    assert (error.kickoff_id, error.status_code) == (KICKOFF_ID, NOT_FOUND_ANSWERS[form].status_code)
+    assert "'RUNNING'" in str(error) and "waiting for human input" in str(error)
+    assert isinstance(error.__cause__, RunNotFoundError)
+
+
+@FACTORIES
+def test_a_run_seen_then_not_found_within_the_grace_is_polled_through(factory: Factory) -> None:
+    # A deployment's replicas may not agree right after a kickoff: the grace covers it.
+    missing = NOT_FOUND_ANSWERS["200"]
+    crew = kicked_then(json_response(platform("RUNNING")), missing, json_response(platform("SUCCESS")))
+    final = call(factory(Script(crew)), "run", {"topic": "AI"}, not_found_grace=60)
+    assert isinstance(final, StatusCompleted)
+
+
+@FACTORIES
+def test_not_found_before_the_run_is_seen_still_gets_its_grace(factory: Factory) -> None:
+    missing = NOT_FOUND_ANSWERS["200"]
+    script = Script(missing, missing, json_response(platform("RUNNING")), json_response(platform("SUCCESS")))
+    final = call(factory(script), "wait", KICKOFF_ID, not_found_grace=60)
+    assert isinstance(final, StatusCompleted) and len(script.requests) == 4
+
+
+# --- a status check that keeps failing -------------------------------------------------------------
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    "body", [ERRORS["reference_500"], ERRORS["live_500_text"]], ids=["reference", "live"]
+)
+def test_a_status_check_that_keeps_failing_stops_and_says_the_run_may_have_failed(
+    factory: Factory, body: Any
+) -> None:
+    answer = json_response(body, 500) if isinstance(body, dict) else httpx.Response(500, text=body)
+    script = Script(json_response(platform("RUNNING")), answer)
+    with pytest.raises(InternalServerError) as raised:
+        call(factory(script, max_retries=2), "wait", KICKOFF_ID)
+    assert len(script.requests) == 1 + 3  # the first check, then one check and its two retries
+    message = str(raised.value)
+    assert "the run itself failed" in message and "logs" in message
+    if isinstance(body, dict):
+        assert body["message"] in message
+
+
+@FACTORIES
+def test_a_kickoffs_5xx_does_not_speak_of_a_run(factory: Factory) -> None:
+    with pytest.raises(InternalServerError) as raised:
+        call(factory(Script(json_response(ERRORS["reference_500"], 500))), "kickoff", {"topic": "AI"})
+    assert "the run itself failed" not in str(raised.value)
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    ("name", "kind", "said"),
+    [
+        ("reference_resume_400", BadRequestError, "Execution is not in pending human input state"),
+        ("reference_resume_404", NotFoundError, "Execution ID not found"),
+        ("reference_401", AuthenticationError, "Invalid or missing bearer token"),
+        ("live_401_no_token", AuthenticationError, "Not authenticated"),
+    ],
+)
+def test_a_refused_resume_says_why(factory: Factory, name: str, kind: type, said: str) -> None:
+    code = {"400": 400, "404": 404}.get(name[-3:], 401)
+    with pytest.raises(kind) as raised:
+        call(factory(Script(json_response(ERRORS[name], code))), "resume", KICKOFF_ID, "t-1", "ok", True)
+    assert said in str(raised.value)
+    assert not isinstance(raised.value, RunNotFoundError)  # the run id is not a status check's

@@ -80,17 +80,15 @@ def build_app(state: EmulatorState) -> ASGIApp:
     def unauthorized(request: Request) -> Response | None:
         header = request.headers.get("authorization")
         challenge = {"WWW-Authenticate": "Bearer"}
-        if not header:
-            return error_response(
-                401, "Missing bearer token (Authorization: Bearer <token>)", headers=challenge
-            )
-        scheme, _, credentials = header.partition(" ")
-        # Starlette decodes header values as latin-1, so this round-trips the raw bytes.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            credentials.strip().encode("latin-1"), token
-        ):
-            return error_response(401, "Invalid bearer token", headers=challenge)
-        return None
+        if header:
+            scheme, _, credentials = header.partition(" ")
+            # Starlette decodes header values as latin-1, so this round-trips the raw bytes.
+            if scheme.lower() == "bearer" and hmac.compare_digest(
+                credentials.strip().encode("latin-1"), token
+            ):
+                return None
+        body = state.dialect.unauthorized(token_given=bool(header))
+        return Response(dumps(body), status_code=401, media_type=_JSON, headers=challenge)
 
     def endpoint(operation: Operation, handler: Handler | None) -> Callable[[Request], Awaitable[Response]]:
         """The operation's handler behind the checks: 401, then 400 for anything the spec

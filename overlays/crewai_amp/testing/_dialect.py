@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from crewai_amp_api.models import (
+    Error,
     InputsResponse,
     StatusCompleted,
     StatusCompletedResult,
@@ -84,6 +85,12 @@ class SpecDialect:
     def not_found(self, kickoff_id: str) -> tuple[int, dict[str, Any]] | None:
         """The answer to a status check of an unknown id, or None for the emulator's 404."""
         return None
+
+    def unauthorized(self, *, token_given: bool) -> dict[str, Any]:
+        """The 401 body for a request without a bearer token, or with a wrong one."""
+        if token_given:
+            return Error(error="Invalid bearer token").to_dict()
+        return Error(error="Missing bearer token (Authorization: Bearer <token>)").to_dict()
 
     def status_body(self, run: Run) -> bytes:
         progress = {"completed_tasks": len(run.results), "total_tasks": len(run.crew.tasks)}
@@ -229,6 +236,12 @@ class ObservedDialect:
     def missing_inputs(self, missing: list[str], required: list[str]) -> tuple[int, dict[str, Any]]:
         # What a live deployment answered (FastAPI's detail, a plain string).
         return 422, {"detail": f"Missing inputs: {', '.join(missing)}"}
+
+    def unauthorized(self, *, token_given: bool) -> dict[str, Any]:
+        # What live deployments answered (FastAPI's detail), SKILL.md section 1.
+        return {
+            "detail": "Invalid or missing authentication credentials" if token_given else "Not authenticated"
+        }
 
     def not_found(self, kickoff_id: str) -> tuple[int, dict[str, Any]] | None:
         # Deployed AMP answers an unknown id with 200 and `NOT FOUND` (Semantic Kernel's client
