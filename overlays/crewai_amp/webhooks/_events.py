@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from crewai_amp_events import (
         CrewCompletedPayload,
+        FlowFeedbackRequestPayload,
+        HumanInputRequestedPayload,
         LegacyCrewCompletedPayload,
         LegacyStepEventPayload,
         LegacyTaskCompletedPayload,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
         | LegacyTaskCompletedPayload
         | LegacyStepEventPayload
         | LegacyCrewCompletedPayload
+        | HumanInputRequestedPayload
+        | FlowFeedbackRequestPayload
         | StreamedEventBatch
     )
     StreamedEvent: TypeAlias = StreamedEventBatchEvent
@@ -59,9 +63,11 @@ __all__ = [
     "sorted_by_time",
 ]
 
-Channel = Literal["task", "step", "crew", "stream"]
+Channel = Literal["task", "step", "crew", "humanInput", "flowFeedback", "stream"]
 Body = bytes | bytearray | memoryview | str | Mapping[str, Any]
 MAX_ERRORS_SHOWN = 10  # in the message; ``EventParseError.errors`` keeps them all
+MAX_DEPTH = 200  # pydantic-core's JSON parser refuses deeper nesting ("recursion limit exceeded")
+TOO_DEEP = f"the payload is nested too deeply (JSON deeper than {MAX_DEPTH} levels is refused)"
 
 
 class Registry:
@@ -101,24 +107,28 @@ def registry() -> Registry:
 def channel_of(data: object) -> Channel | None:
     """The channel of a decoded payload; None if it is not an object.
 
-    A ``step`` object means a step event, a ``task_id`` a task event, a ``status`` a crew
-    event (the spec's shapes). Otherwise the first channel with a message whose required fields
-    are all present (the legacy shapes, a streamed batch's ``events``, any message added later);
-    failing that, a crew event.
+    A ``step`` object points to a step event, a ``task_id`` to a task event, a ``status`` to a
+    crew event (the spec's shapes): that channel, when one of its messages has all its required
+    fields. Otherwise the first channel with such a message (the legacy shapes, a streamed
+    batch's ``events``, the human-input and flow-feedback webhooks, any message added later);
+    failing that, the pointed-to channel (its parse error names what is missing), else crew.
     """
     if not isinstance(data, Mapping):
         return None
+    hinted: Channel | None = None
     if isinstance(data.get("step"), Mapping):
-        return "step"
-    if "task_id" in data:
-        return "task"
-    if "status" in data:
-        return "crew"
+        hinted = "step"
+    elif "task_id" in data:
+        hinted = "task"
+    elif "status" in data:
+        hinted = "crew"
     known = registry()
+    if hinted is not None and any(known.complete(model, data) for model in known.channels[hinted]):
+        return hinted
     for name, models in known.channels.items():
         if any(known.complete(model, data) for model in models):
             return cast("Channel", name)
-    return "crew"
+    return hinted or "crew"
 
 
 def channel_of_event(event: object) -> str:
@@ -142,6 +152,8 @@ def _parse_error(exc: ValidationError, model: type[BaseModel], raw: object) -> E
     for error in exc.errors(include_url=False, include_context=False, include_input=False):
         errors.append({**error, "field": _field(error["loc"])})
     first = errors[0]
+    if first["type"] == "json_invalid" and "recursion limit" in first["msg"]:
+        return EventParseError(TOO_DEEP, raw=raw, errors=errors)
     if first["type"] == "json_invalid":
         return EventParseError(f"the payload is not JSON: {first['msg']}", raw=raw, errors=errors)
     if first["type"] == "string_unicode":
@@ -170,6 +182,8 @@ def _decode(body: object) -> Any:
         try:
             return registry().from_json(body)  # pydantic-core's JSON parser (faster than json)
         except ValueError as exc:
+            if "recursion limit" in str(exc):
+                raise EventParseError(TOO_DEEP, raw=body) from None
             raise EventParseError(f"the payload is not JSON: {exc}", raw=body) from None
         except TypeError:  # a str with lone surrogates
             raise EventParseError("the payload is not valid text (lone surrogates)", raw=body) from None
@@ -185,7 +199,7 @@ def _validate(model: type[BaseModel], data: Any, raw: object) -> BaseModel:
     except known.ValidationError as exc:
         raise _parse_error(exc, model, raw) from None
     except RecursionError:
-        raise EventParseError("the payload is nested too deeply", raw=raw) from None
+        raise EventParseError(TOO_DEEP, raw=raw) from None
 
 
 def parse_event(body: Body, *, channel: Channel | None = None) -> Event:
@@ -242,10 +256,18 @@ def _instant(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
+def _order(event: StreamedEvent) -> tuple[datetime, float]:
+    sequence = event.data.get("emission_sequence") if isinstance(event.data, dict) else None
+    if isinstance(sequence, (int, float)) and not isinstance(sequence, bool):
+        return _instant(event.timestamp), float(sequence)
+    return _instant(event.timestamp), float("inf")
+
+
 def sorted_by_time(events: Iterable[StreamedEvent]) -> list[StreamedEvent]:
-    """Streamed events ordered by ``timestamp`` (a timestamp without a zone counts as UTC);
-    events with equal timestamps keep their received order."""
-    return sorted(events, key=lambda event: _instant(event.timestamp))
+    """Streamed events ordered by ``timestamp`` (a timestamp without a zone counts as UTC), then
+    by ``data.emission_sequence`` where deployed AMP sends it; events that tie on both keep their
+    received order."""
+    return sorted(events, key=_order)
 
 
 def _digest(value: Any) -> str:
@@ -263,12 +285,15 @@ def delivery_key(event: Any) -> str:
       ``output_json`` (a task redone after a human review comes again with a new output);
     - a step event: ``kickoff_id`` + a hash of the whole step payload;
     - a crew event: ``kickoff_id`` + ``"crew"``;
+    - a human-input request: ``kickoff_id`` + ``task_id`` + a hash of ``task_output``;
+    - a flow-feedback request: its ``id`` (else a hash of its ``callback_url``) + ``event_type``
+      (an escalation of a request is a delivery of its own);
     - any other message: its channel + a hash of the payload.
     """
     data = event.model_dump(mode="json")
     kickoff = data.get("kickoff_id")
     channel = channel_of_event(event)
-    if "execution_id" in data and "id" in data and "events" not in data:
+    if channel == "unknown" and "execution_id" in data and "id" in data:  # one streamed event
         parts: list[Any] = ["stream", data["execution_id"], data["id"]]
     elif channel == "task":
         task = data.get("task_id") or data.get("name") or _digest(data.get("description"))
@@ -278,6 +303,11 @@ def delivery_key(event: Any) -> str:
         parts = ["step", kickoff, _digest(data)]
     elif channel == "crew":
         parts = ["crew", kickoff]
+    elif channel == "humanInput":
+        parts = ["humanInput", kickoff, data.get("task_id"), _digest(data.get("task_output"))]
+    elif channel == "flowFeedback":
+        request = data.get("id") or _digest(data.get("callback_url"))
+        parts = ["flowFeedback", request, data.get("event_type")]
     else:
         parts = [channel, _digest(data)]
     return json.dumps(parts, separators=(",", ":"), ensure_ascii=True)
