@@ -24,7 +24,9 @@ import hmac
 import os
 import time
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 from ..errors import WebhookVerificationError
 
@@ -38,9 +40,11 @@ __all__ = [
     "read_headers",
     "required_header",
     "sign",
+    "verifier_for",
     "verify",
     "verify_basic",
     "verify_bearer",
+    "verify_url_token",
 ]
 
 Secret = str | bytes
@@ -52,7 +56,16 @@ MAX_SIGNATURE_HEADER = 8192
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds up to the year 33658
 SIGNATURE_B64_LEN = 44  # base64 of a 32-byte HMAC-SHA256 digest, with its one "=" of padding
 OWS = " \t"  # RFC 9110 optional whitespace: the only characters stripped from a header value
-HEADERS_READ = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature", "authorization"})
+HEADERS_READ = frozenset(
+    {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "authorization",
+        "x-crewai-signature",
+        "x-crewai-timestamp",
+    }
+)
 
 
 class Verified(NamedTuple):
@@ -250,6 +263,23 @@ class Verifier:
         raise WebhookVerificationError("no signature matches")
 
 
+@lru_cache(maxsize=16)
+def _cached_verifier(secret: Secret | tuple[Secret, ...], tolerance: float) -> Verifier:
+    return Verifier(secret, tolerance=tolerance)
+
+
+def verifier_for(secret: Secret | Iterable[Secret] | Verifier, tolerance: float) -> Verifier:
+    """A Verifier for ``secret``; the same one for the same secret again (its keys decoded once),
+    so a call of :func:`verify` or ``unwrap`` with a secret string costs what a reused Verifier does."""
+    if isinstance(secret, Verifier):
+        return secret
+    key = tuple(secret) if isinstance(secret, (list, tuple)) else secret
+    try:
+        return _cached_verifier(key, tolerance)  # type: ignore[arg-type]
+    except TypeError:  # unhashable: a secret or tolerance of a type Verifier refuses (or any iterable)
+        return Verifier(secret, tolerance=tolerance)
+
+
 def generate_secret() -> str:
     """A new random secret in the Standard Webhooks format (``whsec_`` + 32 random bytes)."""
     return SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode("ascii")
@@ -289,8 +319,7 @@ def verify(
     within ``tolerance`` seconds of ``now`` (default: the clock), either way; exactly
     ``tolerance`` is accepted. Deduplicate on the returned ``.id``, never on the raw header.
     """
-    verifier = secret if isinstance(secret, Verifier) else Verifier(secret, tolerance=tolerance)
-    return verifier.verify(body, headers, now=now)
+    return verifier_for(secret, tolerance).verify(body, headers, now=now)
 
 
 def _digest(text: str | bytes) -> bytes:
@@ -329,6 +358,23 @@ def verify_basic_found(found: Mapping[str, str], username: str, password: str) -
     expected = f"{username}:{password}".encode("utf-8", "surrogatepass")
     if not hmac.compare_digest(_digest(expected), _digest(decoded)):
         raise WebhookVerificationError("basic credentials do not match")
+
+
+def verify_url_token(query_string: bytes | str, token: str) -> None:
+    """A ``token`` query parameter must match ``token`` (constant time): for webhooks whose
+    sender adds no credential of its own, the secret travels in the URL given to it."""
+    if not isinstance(token, str) or not token:
+        raise WebhookVerificationError("no url token configured")
+    query = (
+        query_string.decode("latin-1") if isinstance(query_string, (bytes, bytearray)) else str(query_string)
+    )
+    given = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == "token"]
+    if len(given) > 1:
+        raise WebhookVerificationError("repeated token query parameter")
+    if not given or not given[0]:
+        raise WebhookVerificationError("missing token query parameter")
+    if not hmac.compare_digest(_digest(token), _digest(given[0])):
+        raise WebhookVerificationError("url token does not match")
 
 
 def verify_bearer(headers: Any, *, token: str) -> None:
