@@ -378,17 +378,17 @@ def _read_reply(reply: Any) -> list[Entry]:
 
 
 def worker_loop(config: InboxConfig, consumer: str, handlers: Handlers) -> Generator[Effect, Any, None]:
-    """The worker: read, run, acknowledge; forever (the driver closes it to stop)."""
-    try:
-        yield Call("xgroup_create", (config.stream, config.group), {"id": "0", "mkstream": True})
-    except Exception as exc:  # BUSYGROUP: another worker created it
-        if "BUSYGROUP" not in str(exc):
-            raise
+    """The worker: read, run, acknowledge; forever (the driver closes it to stop). Redis being
+    down, slow or restarted empty only pauses it."""
     cursor = "0-0"
     next_sweep = 0.0
     trouble = 0
+    group_ready = False
     while True:
         try:
+            if not group_ready:
+                yield from _ensure_group(config)
+                group_ready = True
             entries: list[Entry] = []
             if time.monotonic() >= next_sweep:  # entries whose worker died, and retries now due
                 reply = yield Call(
@@ -417,6 +417,17 @@ def worker_loop(config: InboxConfig, consumer: str, handlers: Handlers) -> Gener
             pause = min(0.1 * 2**trouble, 5.0)
             logger.warning("webhook inbox worker %s: %s; retrying in %.1f s", consumer, describe(exc), pause)
             yield Pause(pause)
+            if "NOGROUP" in str(exc):  # a Redis that restarted empty, or a stream deleted by hand
+                group_ready = False
+
+
+def _ensure_group(config: InboxConfig) -> Generator[Effect, Any, None]:
+    """Create the stream and its group (from the first entry), unless they exist."""
+    try:
+        yield Call("xgroup_create", (config.stream, config.group), {"id": "0", "mkstream": True})
+    except Exception as exc:
+        if "BUSYGROUP" not in str(exc):  # BUSYGROUP: another worker created it
+            raise
 
 
 def _run_batch(
