@@ -139,7 +139,7 @@ def unwrap(
     A secret string is decoded once and reused on later calls; a :class:`Verifier` (or
     :class:`FeedbackVerifier`) may be passed instead."""
     found = read_headers(headers)
-    if is_feedback_delivery(found):
+    if "x-crewai-signature" in found and is_feedback_delivery(found):
         if isinstance(secret, Verifier):
             raise WebhookVerificationError(
                 "this delivery carries X-CrewAI-Signature (a flow feedback notification): pass its "

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import time
 from collections.abc import Iterable, Mapping
@@ -101,23 +100,20 @@ class FeedbackVerifier:
     notification. Give the signing secret shown in the AMP dashboard, or a list of them during a
     rotation. The repr never shows a secret."""
 
-    __slots__ = ("_macs", "tolerance")
+    __slots__ = ("_keys", "tolerance")
 
     def __init__(
         self, secret: str | bytes | Iterable[str | bytes], *, tolerance: float = DEFAULT_TOLERANCE
     ) -> None:
-        self._macs = [hmac.new(key, digestmod=hashlib.sha256) for key in _keys(secret)]
+        self._keys = _keys(secret)
         self.tolerance = tolerance
 
     def __repr__(self) -> str:
-        return f"<FeedbackVerifier keys={len(self._macs)} tolerance={self.tolerance!r}>"
+        return f"<FeedbackVerifier keys={len(self._keys)} tolerance={self.tolerance!r}>"
 
     @staticmethod
-    def _digest(mac: hmac.HMAC, timestamp: str, body: bytes) -> bytes:
-        keyed = mac.copy()
-        keyed.update(timestamp.encode("ascii") + b".")
-        keyed.update(body)
-        return keyed.digest()
+    def _digest(key: bytes, timestamp: str, body: bytes) -> bytes:
+        return hmac.digest(key, timestamp.encode("ascii") + b"." + body, "sha256")
 
     def sign(self, body: bytes | str, *, timestamp: int | None = None) -> dict[str, str]:
         """The two headers AMP sends, for ``body``, signed with the first secret (as documented:
@@ -126,7 +122,7 @@ class FeedbackVerifier:
             stamp = str(int(time.time()) if timestamp is None else int(timestamp))
         except (TypeError, ValueError, OverflowError):
             raise WebhookVerificationError("timestamp must be an integer (Unix seconds)") from None
-        digest = self._digest(self._macs[0], stamp, as_bytes(body))
+        digest = self._digest(self._keys[0], stamp, as_bytes(body))
         return {"X-CrewAI-Signature": PREFIX + digest.hex(), "X-CrewAI-Timestamp": stamp}
 
     def verify(self, body: bytes | str, headers: Any, *, now: float | None = None) -> int:
@@ -151,8 +147,8 @@ class FeedbackVerifier:
         candidates = _candidates(header)
         data = as_bytes(body)
         matched = False
-        for mac in self._macs:
-            expected = self._digest(mac, stamp, data)
+        for key in self._keys:
+            expected = self._digest(key, stamp, data)
             for candidate in candidates:  # no early exit: each comparison is constant-time
                 matched |= hmac.compare_digest(expected, candidate)
         if not matched:

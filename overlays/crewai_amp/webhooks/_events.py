@@ -85,18 +85,40 @@ class Registry:
             key.removesuffix("Events"): [registry.MESSAGES[name] for name in names]
             for key, names in registry.CHANNELS.items()
         }
-        self.required: dict[type[BaseModel], tuple[str, ...]] = {
-            model: tuple(f.alias or name for name, f in model.model_fields.items() if f.is_required())
+        self.required: dict[type[BaseModel], frozenset[str]] = {
+            model: frozenset(f.alias or name for name, f in model.model_fields.items() if f.is_required())
             for model in self.messages.values()
         }
         self.channel_of_model = {model: name for name, models in self.channels.items() for model in models}
 
     def complete(self, model: type[BaseModel], data: Mapping[str, Any]) -> bool:
-        return all(name in data for name in self.required[model])
+        return self.required[model] <= data.keys()
 
     def pick(self, channel: str, data: Mapping[str, Any]) -> type[BaseModel]:
         models = self.channels[channel]
-        return next((m for m in models if self.complete(m, data)), models[0])
+        keys = data.keys()
+        return next((m for m in models if self.required[m] <= keys), models[0])
+
+    def choose(self, data: Mapping[str, Any]) -> tuple[str, type[BaseModel] | None]:
+        """The channel of a decoded object (see :func:`channel_of`) and its complete message
+        (None when no message of that channel has all its required fields)."""
+        keys = data.keys()
+        hinted: str | None = None
+        if "task_id" in keys and not isinstance(data.get("step"), Mapping):
+            hinted = "task"
+        elif isinstance(data.get("step"), Mapping):
+            hinted = "step"
+        elif "status" in keys:
+            hinted = "crew"
+        if hinted is not None:
+            for model in self.channels[hinted]:
+                if self.required[model] <= keys:
+                    return hinted, model
+        for name, models in self.channels.items():
+            for model in models:
+                if self.required[model] <= keys:
+                    return name, model
+        return hinted or "crew", None
 
 
 @lru_cache(maxsize=1)
@@ -115,20 +137,7 @@ def channel_of(data: object) -> Channel | None:
     """
     if not isinstance(data, Mapping):
         return None
-    hinted: Channel | None = None
-    if isinstance(data.get("step"), Mapping):
-        hinted = "step"
-    elif "task_id" in data:
-        hinted = "task"
-    elif "status" in data:
-        hinted = "crew"
-    known = registry()
-    if hinted is not None and any(known.complete(model, data) for model in known.channels[hinted]):
-        return hinted
-    for name, models in known.channels.items():
-        if any(known.complete(model, data) for model in models):
-            return cast("Channel", name)
-    return hinted or "crew"
+    return cast("Channel", registry().choose(data)[0])
 
 
 def channel_of_event(event: object) -> str:
@@ -217,19 +226,38 @@ def parse_event(body: Body, *, channel: Channel | None = None) -> Event:
     if channel is not None and (not isinstance(channel, str) or channel not in known.channels):
         expected = ", ".join(known.channels)
         raise EventParseError(f"unknown channel {channel!r}; expected one of {expected}", raw=body)
-    models = known.channels[channel] if channel is not None else ()
-    if models and isinstance(body, (bytes, str)):
-        # The common case in one pydantic-core pass: a payload of the channel's first message.
-        try:
-            return cast("Event", models[0].model_validate_json(body))
+    if channel is not None and isinstance(body, (bytes, str)):
+        # A channel given (a receiver per webhook URL): usually its first message, in one
+        # pydantic-core pass.
+        models = known.channels[channel]
+        try:  # the model's own validator: model_validate_json without its Python wrapper
+            return cast("Event", models[0].__pydantic_validator__.validate_json(body))
         except known.ValidationError as exc:
             if len(models) == 1 or exc.errors()[0]["type"] in ("json_invalid", "string_unicode"):
                 raise _parse_error(exc, models[0], body) from None
+    elif channel is None and type(body) is bytes:
+        # No channel: decode, then validate the complete message, in two C calls. Anything
+        # unusual goes the long way below, which words the error.
+        try:
+            data = known.from_json(body)
+        except ValueError:
+            data = None
+        if type(data) is dict:
+            model = known.choose(data)[1]
+            if model is not None:
+                try:
+                    return cast("Event", model.__pydantic_validator__.validate_python(data))
+                except (known.ValidationError, RecursionError):
+                    pass
     data = _decode(body)
-    found = channel_of(data)
-    if found is None:
+    if not isinstance(data, Mapping):
         raise EventParseError(f"the payload must be a JSON object, not {type(data).__name__}", raw=body)
-    return cast("Event", _validate(known.pick(channel or found, data), data, body))
+    if channel is not None:
+        model = known.pick(channel, data)
+    else:
+        found, complete = known.choose(data)
+        model = complete or known.channels[found][0]
+    return cast("Event", _validate(model, data, body))
 
 
 def parse_message(body: Body, message: str) -> Any:
