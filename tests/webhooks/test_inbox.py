@@ -359,3 +359,35 @@ async def test_clients_of_either_kind_and_decoded_responses_work(redis_url: str)
             worker.close()
         inbox.close()
         await inbox.aclose()
+
+
+def test_entries_waiting_behind_a_slow_handler_go_to_another_worker_once(redis_url: str) -> None:
+    # A worker reads a batch; its first handler is slow. The rest of the batch is not held
+    # hostage: another worker takes it over after claim_after, and the slow worker, when it
+    # gets to those entries, sees they are no longer its own and does not run them again.
+    inbox = RedisInbox(redis_url, stream="test:batch", claim_after=1.0, backoff=0.05, block=0.1, batch=5)
+    app = asgi_app(bearer_token=TOKEN, inbox=inbox)
+    for kickoff in ("k-slow", "k-2", "k-3"):
+        asyncio.run(post(app, crew(kickoff), {"authorization": f"Bearer {TOKEN}"}))
+    calls: list[tuple[str, str]] = []
+    started, finish = threading.Event(), threading.Event()
+
+    def slow_worker(event: Any) -> None:
+        calls.append(("slow", event.kickoff_id))
+        if event.kickoff_id == "k-slow":
+            started.set()
+            finish.wait(DEADLINE)
+
+    first = Worker(inbox, on_crew=slow_worker)
+    assert started.wait(DEADLINE)
+    second = Worker(inbox, on_crew=lambda event: calls.append(("second", event.kickoff_id)))
+    try:
+        wait_for(lambda: {("second", "k-2"), ("second", "k-3")} <= set(calls), "the take-over")
+        finish.set()
+        wait_for(lambda: inbox.stats() == InboxStats(0, 0, 0, 0), "the inbox to drain")
+    finally:
+        finish.set()
+        first.close()
+        second.close()
+        inbox.close()
+    assert sorted(calls) == [("second", "k-2"), ("second", "k-3"), ("slow", "k-slow")]

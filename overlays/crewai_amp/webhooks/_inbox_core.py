@@ -16,10 +16,11 @@ Layout in Redis, for a stream named S:
 - ``S:dead``: the dead-letter stream: the entry's fields plus ``error``, ``attempts``,
   ``failed_at``, ``source_id``.
 
-An entry being handled stays pending in the group. Its worker renews it while the handler runs
+An entry being handled stays pending in the group. While a handler runs, its worker renews it
 (``XCLAIM ... JUSTID`` resets its idle time), so entries idle longer than ``claim_after`` are
-those whose worker died: any worker takes them over with XAUTOCLAIM, which counts one more
-delivery. A failed entry is left pending with its idle time set so that it becomes claimable
+those whose worker died, or that waited behind a slow handler in a batch: any worker takes them
+over with XAUTOCLAIM, which counts one more delivery (a worker renews an entry that waited,
+checking that it still holds it, before running it). A failed entry is left pending with its idle time set so that it becomes claimable
 after its backoff; the delivery count is the attempt number. Every write that depends on still
 holding an entry (a failure, a renewal) first checks, inside its script, that the entry is
 still pending for this consumer with this delivery count.
@@ -125,14 +126,19 @@ return 1
 """
 )
 
-# KEYS: stream. ARGV: group, id, consumer, deliveries. Resets the idle time of an entry still held.
-RENEW = (
-    _STILL_MINE
-    + """
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
-return 1
+# KEYS: stream. ARGV: group, consumer, then id, deliveries of entries this worker holds. Resets
+# the idle time of each one still held with that delivery count; returns how many.
+RENEW = """
+local n = 0
+for i = 3, #ARGV, 2 do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p == 1 and p[1][2] == ARGV[2] and tostring(p[1][4]) == ARGV[i + 1] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    n = n + 1
+  end
+end
+return n
 """
-)
 
 # KEYS: dead, stream. ARGV: dead-letter ids. Each goes back to the stream as a new entry.
 REPLAY = """
@@ -310,7 +316,8 @@ class Call:
 
 @dataclass(frozen=True)
 class Read(Call):
-    """A blocking read: the driver may stop the loop instead (its ``stop`` was set)."""
+    """A read of new work (XREADGROUP, XAUTOCLAIM): the driver stops the loop here instead when
+    its ``stop`` is set."""
 
 
 @dataclass(frozen=True)
@@ -391,7 +398,7 @@ def worker_loop(config: InboxConfig, consumer: str, handlers: Handlers) -> Gener
                 group_ready = True
             entries: list[Entry] = []
             if time.monotonic() >= next_sweep:  # entries whose worker died, and retries now due
-                reply = yield Call(
+                reply = yield Read(
                     "xautoclaim",
                     (config.stream, config.group, consumer, int(config.claim_after * 1000), cursor),
                     {"count": config.batch},
@@ -435,14 +442,29 @@ def _run_batch(
 ) -> Generator[Effect, Any, None]:
     keys = [config.stream, config.failures, *(config.done(entry.key) for entry in entries)]
     states = yield Call("script", ("start", keys, [config.group, consumer, *(e.id for e in entries)]))
-    for entry, (state, deliveries, last) in zip(entries, states, strict=True):
-        if int(state) != 1:
-            continue  # handled already (acknowledged by the script), or taken over by another worker
-        yield from _run_one(config, consumer, handlers, entry, int(deliveries), text(last))
+    held = [
+        (entry, int(deliveries), text(last))
+        for entry, (state, deliveries, last) in zip(entries, states, strict=True)
+        if int(state) == 1  # else handled already (acknowledged by the script), or taken over
+    ]
+    read_at = time.monotonic()  # the entries' idle time was reset by the read or the claim
+    for entry, deliveries, last in held:
+        renew = Call("script", ("renew", [config.stream], [config.group, consumer, entry.id, deliveries]))
+        # Handlers before it took a while: another worker may have taken it over since.
+        # Renewing checks that it is still this worker's and resets its idle time.
+        if time.monotonic() - read_at > config.claim_after / 3 and not int((yield renew)):
+            continue
+        yield from _run_one(config, consumer, handlers, entry, deliveries, last, renew)
 
 
 def _run_one(
-    config: InboxConfig, consumer: str, handlers: Handlers, entry: Entry, deliveries: int, last: str
+    config: InboxConfig,
+    consumer: str,
+    handlers: Handlers,
+    entry: Entry,
+    deliveries: int,
+    last: str,
+    renew: Call,
 ) -> Generator[Effect, Any, None]:
     where = f"{entry.channel} entry {entry.id} (key {entry.key})"
     if deliveries > config.max_attempts:  # its workers kept dying while handling it
@@ -462,7 +484,6 @@ def _run_one(
     handler = handlers.for_unit(entry.channel, name)
     outcome: BaseException | None = None
     if handler is not None:
-        renew = Call("script", ("renew", [config.stream], [config.group, entry.id, consumer, deliveries]))
         outcome = yield Handle(handler, event, renew, config.claim_after / 3)
     if outcome is None:
         done = [config.stream, config.done(entry.key), config.failures]
