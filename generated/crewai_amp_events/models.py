@@ -104,6 +104,106 @@ class CrewCompletedPayload(BaseModel):
     meta: dict[str, Any] | None = None
 
 
+class FlowFeedbackRequestPayloadAssignedTo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[int | str | None, Field(union_mode="left_to_right")] = None
+    email: str | None = None
+    name: str | None = None
+
+
+class EffectiveResponder(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[int | str | None, Field(union_mode="left_to_right")] = None
+    email: str | None = None
+    name: str | None = None
+
+
+class FlowFeedbackRequestPayloadRouting(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    effective_responders: list[EffectiveResponder] | None = None
+    enforce_routing_rules: bool | None = None
+
+
+class FlowFeedbackRequestPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    event_type: Annotated[
+        str, Field(description="new_request, escalation, ... (an open set).")
+    ]
+    id: str | None = None
+    status: Annotated[
+        str | None, Field(description="pending while the request waits for an answer.")
+    ] = None
+    flow_id: str | None = None
+    flow_class: str | None = None
+    method_name: str | None = None
+    message: str | None = None
+    output: Annotated[
+        Any | None,
+        Field(
+            description="The content to review (Markdown text in the documented example)."
+        ),
+    ] = None
+    emit: Annotated[
+        list[str] | None, Field(description="The outcomes the decorator may route to.")
+    ] = None
+    default_outcome: str | None = None
+    state: Annotated[Any | None, Field(description="The flow state at the pause.")] = (
+        None
+    )
+    metadata: Annotated[Any | None, Field(description="The decorator's metadata.")] = (
+        None
+    )
+    created_at: str | None = None
+    callback_url: Annotated[
+        str,
+        Field(description="POST the answer here (the response token is in the URL)."),
+    ]
+    response_token: str | None = None
+    deployment_id: Annotated[int | str | None, Field(union_mode="left_to_right")] = None
+    deployment_name: str | None = None
+    flow_execution_id: str | None = None
+    trace_batch_id: str | None = None
+    organization_id: Annotated[str | int | None, Field(union_mode="left_to_right")] = (
+        None
+    )
+    assigned_to: Annotated[
+        FlowFeedbackRequestPayloadAssignedTo | None,
+        Field(title="FlowFeedbackRequestPayloadAssignedTo"),
+    ] = None
+    assigned_at: str | None = None
+    escalated_at: str | None = None
+    sla_target_minutes: int | None = None
+    triggered_by_user_id: Annotated[
+        int | str | None, Field(union_mode="left_to_right")
+    ] = None
+    routing: Annotated[
+        FlowFeedbackRequestPayloadRouting | None,
+        Field(title="FlowFeedbackRequestPayloadRouting"),
+    ] = None
+
+
+class HumanInputRequestedPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kickoff_id: str
+    execution_id: str | None
+    task_id: str | None
+    task_output: Annotated[
+        Any,
+        Field(description="The output of the task to review, as the crew produced it."),
+    ]
+    meta: dict[str, Any] | None = None
+
+
 class LegacyTaskCompletedPayload(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -183,6 +283,8 @@ class WebhookEvent(
         TaskCompletedPayload
         | StepEventPayload
         | CrewCompletedPayload
+        | FlowFeedbackRequestPayload
+        | HumanInputRequestedPayload
         | LegacyTaskCompletedPayload
         | LegacyStepEventPayload
         | LegacyCrewCompletedPayload
@@ -193,6 +295,8 @@ class WebhookEvent(
         TaskCompletedPayload
         | StepEventPayload
         | CrewCompletedPayload
+        | FlowFeedbackRequestPayload
+        | HumanInputRequestedPayload
         | LegacyTaskCompletedPayload
         | LegacyStepEventPayload
         | LegacyCrewCompletedPayload

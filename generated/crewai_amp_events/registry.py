@@ -6,6 +6,8 @@ from pydantic import BaseModel
 
 from .models import (
     CrewCompletedPayload,
+    FlowFeedbackRequestPayload,
+    HumanInputRequestedPayload,
     LegacyCrewCompletedPayload,
     LegacyStepEventPayload,
     LegacyTaskCompletedPayload,
@@ -18,6 +20,8 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "TaskCompleted": TaskCompletedPayload,
     "StepEvent": StepEventPayload,
     "CrewCompleted": CrewCompletedPayload,
+    "FlowFeedbackRequest": FlowFeedbackRequestPayload,
+    "HumanInputRequested": HumanInputRequestedPayload,
     "LegacyTaskCompleted": LegacyTaskCompletedPayload,
     "LegacyStepEvent": LegacyStepEventPayload,
     "LegacyCrewCompleted": LegacyCrewCompletedPayload,
@@ -29,6 +33,8 @@ CHANNELS: dict[str, tuple[str, ...]] = {
     "taskEvents": ("TaskCompleted", "LegacyTaskCompleted"),
     "stepEvents": ("StepEvent", "LegacyStepEvent"),
     "crewEvents": ("CrewCompleted", "LegacyCrewCompleted"),
+    "flowFeedbackEvents": ("FlowFeedbackRequest",),
+    "humanInputEvents": ("HumanInputRequested",),
     "streamEvents": ("StreamedEvents",),
 }
 """Channel key -> the names of the messages it carries, in the order the spec lists them."""

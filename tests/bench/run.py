@@ -289,6 +289,7 @@ def _optional(name: str, module: str, function: str) -> None:
 _optional("webhooks", "bench_webhook_rows", "rows")
 _optional("waiting", "bench_waiting", "rows")
 _optional("fanout", "bench_fanout", "rows")
+_optional("inbox", "bench_inbox", "rows")
 
 
 def render(rows: list[Row]) -> str:

@@ -251,13 +251,16 @@ def test_the_repr_shows_no_credential() -> None:
 class BrokenStore:
     """A DedupeStore whose claim works but whose complete and release fail."""
 
-    async def claim(self, key: str) -> bool | None:
+    async def claim(self, key: str, *, replay_until: float | None = None) -> str | bool | None:
+        return "token"
+
+    async def renew(self, key: str, token: str) -> bool:
         return True
 
-    async def complete(self, key: str) -> None:
+    async def complete(self, key: str, token: str) -> None:
         raise ConnectionError("store down")
 
-    async def release(self, key: str) -> None:
+    async def release(self, key: str, token: str) -> None:
         raise ConnectionError("store down")
 
 

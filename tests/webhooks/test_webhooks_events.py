@@ -231,7 +231,7 @@ def test_every_error_is_named_and_kept() -> None:
         (b'{"a": 1} trailing', "not JSON"),
         (b"\xff\xfe", "not JSON"),
         (b'{"kickoff_id": "\xff"}', "not JSON"),
-        (b"[" * 100_000, "not JSON"),  # deep nesting: refused, not a RecursionError
+        (b"[" * 100_000, "nested too deeply"),  # deep nesting: refused, not a RecursionError
         (b"null", "JSON object"),
         (b"[1, 2]", "JSON object"),
         (b'"str"', "JSON object"),

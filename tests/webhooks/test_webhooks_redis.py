@@ -15,9 +15,10 @@ import httpx
 import pytest
 from crewai_amp import ConfigurationError
 from crewai_amp.webhooks import DedupeStore, RedisDedupe, asgi_app, sign
-from support.receiver import receiver_process, redis_server
+from support.receiver import receiver_process, redis_process, redis_server
 
 SECRET = "whsec_" + base64.b64encode(b"redis-dedupe-test-secret-32byte!").decode()
+TASK = json.dumps({"kickoff_id": "k", "task_id": "t", "status": "completed"}).encode()
 TOKEN = "redis-t0ken"
 IDS = 300
 
@@ -30,53 +31,79 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 async def store(redis_url: str, request: pytest.FixtureRequest) -> AsyncIterator[RedisDedupe]:
-    dedupe = RedisDedupe(redis_url, pending_ttl=0.5, prefix=f"test:{request.node.name}:")
+    dedupe = RedisDedupe(redis_url, lease=0.5, prefix=f"test:{request.node.name}:")
     yield dedupe
     await dedupe.aclose()
 
 
 async def test_claim_complete_release(store: RedisDedupe) -> None:
     assert isinstance(store, DedupeStore)
-    assert await store.claim("a") is True
+    token = await store.claim("a")
+    assert isinstance(token, str) and token
     assert await store.claim("a") is None  # being handled
-    await store.complete("a")
+    await store.complete("a", token)
     assert await store.claim("a") is False  # handled
-    assert await store.claim("b") is True
-    await store.release("b")
-    assert await store.claim("b") is True  # released: the retry takes it
+    other = await store.claim("b")
+    assert isinstance(other, str)
+    await store.release("b", other)
+    assert isinstance(await store.claim("b"), str)  # released: the retry takes it
 
 
 async def test_a_claim_whose_holder_died_frees_itself(store: RedisDedupe) -> None:
-    assert await store.claim("c") is True
-    for _ in range(100):  # the 0.5 s in-progress expiry, polled
-        if await store.claim("c") is True:
+    assert isinstance(await store.claim("c"), str)
+    for _ in range(100):  # the 0.5 s lease, polled
+        if isinstance(await store.claim("c"), str):
             break
         await asyncio.sleep(0.05)
     else:
-        pytest.fail("the pending claim never expired")
+        pytest.fail("the lease never expired")
 
 
-async def test_a_late_release_does_not_free_another_receivers_claim(redis_url: str) -> None:
-    first = RedisDedupe(redis_url, pending_ttl=0.2, prefix="late:")
-    second = RedisDedupe(redis_url, prefix="late:")
+async def test_a_renewed_claim_outlives_its_lease(store: RedisDedupe) -> None:
+    token = await store.claim("r")
+    assert isinstance(token, str)
+    for _ in range(6):  # 1.2 s: well past the 0.5 s lease, renewed on the way
+        await asyncio.sleep(0.2)
+        assert await store.renew("r", token) is True
+        assert await store.claim("r") is None
+    assert await store.renew("r", "not-my-token") is False
+
+
+async def test_a_late_release_does_not_free_a_claim_taken_over_since(redis_url: str) -> None:
+    # One store, as in one receiver serving concurrent requests: each claim has its own token
+    # (before, the store kept one token per key, and the late release freed the live claim).
+    store = RedisDedupe(redis_url, lease=0.2, prefix="late:")
     try:
-        assert await first.claim("k") is True
-        for _ in range(100):  # first's 0.2 s claim expires
-            if await second.claim("k") is True:
+        first = await store.claim("k")
+        assert isinstance(first, str)
+        for _ in range(100):  # first's 0.2 s lease lapses; a second request takes the key
+            second = await store.claim("k")
+            if isinstance(second, str):
                 break
             await asyncio.sleep(0.05)
         else:
-            pytest.fail("the pending claim never expired")
-        await first.release("k")  # too late: must not delete second's claim
-        assert await first.claim("k") is None
+            pytest.fail("the lease never expired")
+        await store.release("k", first)  # too late: must not delete the second claim
+        assert await store.claim("k") is None
+        assert await store.renew("k", first) is False and await store.renew("k", second) is True
     finally:
-        await first.aclose()
-        await second.aclose()
+        await store.aclose()
 
 
 async def test_concurrent_claims_of_one_key_have_one_winner(store: RedisDedupe) -> None:
     results = await asyncio.gather(*(store.claim("race") for _ in range(50)))
-    assert results.count(True) == 1 and results.count(None) == 49
+    assert sum(isinstance(r, str) for r in results) == 1 and results.count(None) == 49
+
+
+@pytest.mark.parametrize("ttl", [1, 599])
+def test_a_ttl_shorter_than_the_replay_window_is_refused(redis_url: str, ttl: float) -> None:
+    # A signed delivery verifies for 300 s either side of its timestamp: a key forgotten sooner
+    # than 600 s lets a replay be handled twice.
+    with pytest.raises(ConfigurationError, match="replay window"):
+        RedisDedupe(redis_url, ttl=ttl)
+    store = RedisDedupe(redis_url, ttl=200, tolerance=100)  # covers its own tolerance...
+    with pytest.raises(ConfigurationError, match="replay window"):
+        asgi_app(secret=SECRET, on_task=print, dedupe=store)  # ...not the receiver's 300 s
 
 
 async def test_the_receiver_with_redis_handles_a_failure_on_the_retry(redis_url: str) -> None:
@@ -102,6 +129,66 @@ async def test_the_receiver_with_redis_handles_a_failure_on_the_retry(redis_url:
     assert statuses == [500, 200, 200] and len(calls) == 2
 
 
+async def post_signed(app: object, msg_id: str, body: bytes = TASK) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://r.test") as client:
+        return await client.post("/", content=body, headers=sign(body, secret=SECRET, msg_id=msg_id))
+
+
+async def test_a_claim_written_during_a_redis_stall_blocks_the_key_for_one_lease_at_most() -> None:
+    # Redis paused mid-claim: the receiver gives up after store_timeout and answers 503, and the
+    # claim lands when Redis resumes. Before, that claim blocked every retry (409) for 120 s.
+    calls: list[object] = []
+    with redis_process() as server:
+        store = RedisDedupe(server.url, prefix="stall:")
+        app = asgi_app(secret=SECRET, on_task=calls.append, dedupe=store, store_timeout=0.5, dedupe_wait=0.1)
+        assert (
+            await post_signed(app, "msg_warm")
+        ).status_code == 200  # a pooled connection: the claim is written
+        server.pause()
+        try:
+            stalled = await post_signed(app, "msg_stall")
+        finally:
+            server.resume()
+        assert stalled.status_code == 503 and stalled.headers["retry-after"]
+        statuses = []
+        deadline = asyncio.get_running_loop().time() + 60  # generous: the lease is 10 s
+        while not statuses or statuses[-1] != 200:
+            assert asyncio.get_running_loop().time() < deadline, f"still refused: {statuses[-5:]}"
+            statuses.append((await post_signed(app, "msg_stall")).status_code)
+            await asyncio.sleep(0.5)
+        await store.aclose()
+    assert set(statuses) <= {409, 200} and len(calls) == 2  # the warm-up and the stalled one
+
+
+async def test_a_handler_slower_than_the_lease_keeps_its_claim(redis_url: str) -> None:
+    # Two replicas: the first handler runs three leases long. Before, its claim lapsed after
+    # pending_ttl and the second replica handled the same delivery again.
+    calls: list[str] = []
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow(event: object) -> None:
+        calls.append("slow")
+        started.set()
+        await finish.wait()
+
+    stores = [RedisDedupe(redis_url, lease=1, prefix="slow:") for _ in range(2)]
+    first = asgi_app(secret=SECRET, on_task=slow, dedupe=stores[0])
+    second = asgi_app(secret=SECRET, on_task=calls.append, dedupe=stores[1], dedupe_wait=0.2)
+    running = asyncio.create_task(post_signed(first, "msg_slow"))
+    await asyncio.wait_for(started.wait(), 30)
+    answers = []
+    for _ in range(4):  # over two seconds: past the first lease twice
+        await asyncio.sleep(0.5)
+        answers.append((await post_signed(second, "msg_slow")).status_code)
+    finish.set()
+    assert (await running).status_code == 200
+    assert answers == [409] * 4 and calls == ["slow"]
+    assert (await post_signed(second, "msg_slow")).json()["status"] == "duplicate"
+    for store in stores:
+        await store.aclose()
+
+
 @pytest.mark.parametrize(
     "bad",
     [5, None, object(), "http://not-redis", {"url": "redis://x"}],
@@ -118,8 +205,10 @@ async def test_a_client_that_decodes_responses_works_too(redis_url: str) -> None
     client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
     store = RedisDedupe(client, prefix="decoded:")
     try:
-        assert await store.claim("d") is True
-        await store.complete("d")
+        token = await store.claim("d")
+        assert isinstance(token, str)
+        assert await store.renew("d", token) is True
+        await store.complete("d", token)
         assert await store.claim("d") is False
     finally:
         await client.aclose()

@@ -22,6 +22,10 @@ def _command(name: str) -> Command:
         from . import _servers
 
         return _servers.run_mock_serve if name == "mock serve" else _servers.run_webhooks_listen
+    if name == "webhooks inbox":
+        from ._inbox import run_webhooks_inbox
+
+        return run_webhooks_inbox
     from . import _commands
 
     commands: dict[str, Command] = {

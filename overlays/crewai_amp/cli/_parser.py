@@ -410,7 +410,50 @@ def build_parser() -> argparse.ArgumentParser:
         type=_basic_credentials,
         help="expect HTTP basic authentication with these credentials instead of a signature",
     )
+    _add_inbox(webhook_commands, output)
     return parser
+
+
+def _add_inbox(webhook_commands: Any, output: argparse.ArgumentParser) -> None:
+    inbox = webhook_commands.add_parser(
+        "inbox",
+        help="counts of a Redis webhook inbox; list and replay its dead letters",
+        description="What a Redis webhook inbox (RedisInbox) holds: deliveries queued, pending "
+        "(being handled or waiting for a retry), retrying and dead. --dead lists the dead "
+        "letters with their last error; --replay sends them back to the workers.",
+        parents=[output],
+    )
+    inbox.set_defaults(run="webhooks inbox")
+    inbox.add_argument("--redis", metavar="URL", required=True, help="the inbox's Redis, redis://host:6379/0")
+    inbox.add_argument(
+        "--stream", default="crewai-amp:webhooks", help="the inbox's stream (default %(default)s)"
+    )
+    inbox.add_argument(
+        "--group", default="crewai-amp-workers", help="its consumer group (default %(default)s)"
+    )
+    inbox.add_argument(
+        "--dead",
+        metavar="N",
+        type=_count,
+        nargs="?",
+        const=20,
+        help="list the N oldest dead letters (default 20)",
+    )
+    inbox.add_argument(
+        "--replay",
+        metavar="ID",
+        nargs="*",
+        help="send dead letters back to the workers: these ids, or all of them",
+    )
+    inbox.add_argument(
+        "--timeout", type=_positive_seconds, default=5.0, help="seconds to wait for Redis (default 5)"
+    )
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
 
 
 def _basic_credentials(value: str) -> tuple[str, str]:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from crewai_amp_events import (
         CrewCompletedPayload,
+        FlowFeedbackRequestPayload,
+        HumanInputRequestedPayload,
         LegacyCrewCompletedPayload,
         LegacyStepEventPayload,
         LegacyTaskCompletedPayload,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
         | LegacyTaskCompletedPayload
         | LegacyStepEventPayload
         | LegacyCrewCompletedPayload
+        | HumanInputRequestedPayload
+        | FlowFeedbackRequestPayload
         | StreamedEventBatch
     )
     StreamedEvent: TypeAlias = StreamedEventBatchEvent
@@ -59,9 +63,11 @@ __all__ = [
     "sorted_by_time",
 ]
 
-Channel = Literal["task", "step", "crew", "stream"]
+Channel = Literal["task", "step", "crew", "humanInput", "flowFeedback", "stream"]
 Body = bytes | bytearray | memoryview | str | Mapping[str, Any]
 MAX_ERRORS_SHOWN = 10  # in the message; ``EventParseError.errors`` keeps them all
+MAX_DEPTH = 200  # pydantic-core's JSON parser refuses deeper nesting ("recursion limit exceeded")
+TOO_DEEP = f"the payload is nested too deeply (JSON deeper than {MAX_DEPTH} levels is refused)"
 
 
 class Registry:
@@ -79,18 +85,40 @@ class Registry:
             key.removesuffix("Events"): [registry.MESSAGES[name] for name in names]
             for key, names in registry.CHANNELS.items()
         }
-        self.required: dict[type[BaseModel], tuple[str, ...]] = {
-            model: tuple(f.alias or name for name, f in model.model_fields.items() if f.is_required())
+        self.required: dict[type[BaseModel], frozenset[str]] = {
+            model: frozenset(f.alias or name for name, f in model.model_fields.items() if f.is_required())
             for model in self.messages.values()
         }
         self.channel_of_model = {model: name for name, models in self.channels.items() for model in models}
 
     def complete(self, model: type[BaseModel], data: Mapping[str, Any]) -> bool:
-        return all(name in data for name in self.required[model])
+        return self.required[model] <= data.keys()
 
     def pick(self, channel: str, data: Mapping[str, Any]) -> type[BaseModel]:
         models = self.channels[channel]
-        return next((m for m in models if self.complete(m, data)), models[0])
+        keys = data.keys()
+        return next((m for m in models if self.required[m] <= keys), models[0])
+
+    def choose(self, data: Mapping[str, Any]) -> tuple[str, type[BaseModel] | None]:
+        """The channel of a decoded object (see :func:`channel_of`) and its complete message
+        (None when no message of that channel has all its required fields)."""
+        keys = data.keys()
+        hinted: str | None = None
+        if "task_id" in keys and not isinstance(data.get("step"), Mapping):
+            hinted = "task"
+        elif isinstance(data.get("step"), Mapping):
+            hinted = "step"
+        elif "status" in keys:
+            hinted = "crew"
+        if hinted is not None:
+            for model in self.channels[hinted]:
+                if self.required[model] <= keys:
+                    return hinted, model
+        for name, models in self.channels.items():
+            for model in models:
+                if self.required[model] <= keys:
+                    return name, model
+        return hinted or "crew", None
 
 
 @lru_cache(maxsize=1)
@@ -101,24 +129,15 @@ def registry() -> Registry:
 def channel_of(data: object) -> Channel | None:
     """The channel of a decoded payload; None if it is not an object.
 
-    A ``step`` object means a step event, a ``task_id`` a task event, a ``status`` a crew
-    event (the spec's shapes). Otherwise the first channel with a message whose required fields
-    are all present (the legacy shapes, a streamed batch's ``events``, any message added later);
-    failing that, a crew event.
+    A ``step`` object points to a step event, a ``task_id`` to a task event, a ``status`` to a
+    crew event (the spec's shapes): that channel, when one of its messages has all its required
+    fields. Otherwise the first channel with such a message (the legacy shapes, a streamed
+    batch's ``events``, the human-input and flow-feedback webhooks, any message added later);
+    failing that, the pointed-to channel (its parse error names what is missing), else crew.
     """
     if not isinstance(data, Mapping):
         return None
-    if isinstance(data.get("step"), Mapping):
-        return "step"
-    if "task_id" in data:
-        return "task"
-    if "status" in data:
-        return "crew"
-    known = registry()
-    for name, models in known.channels.items():
-        if any(known.complete(model, data) for model in models):
-            return cast("Channel", name)
-    return "crew"
+    return cast("Channel", registry().choose(data)[0])
 
 
 def channel_of_event(event: object) -> str:
@@ -142,6 +161,8 @@ def _parse_error(exc: ValidationError, model: type[BaseModel], raw: object) -> E
     for error in exc.errors(include_url=False, include_context=False, include_input=False):
         errors.append({**error, "field": _field(error["loc"])})
     first = errors[0]
+    if first["type"] == "json_invalid" and "recursion limit" in first["msg"]:
+        return EventParseError(TOO_DEEP, raw=raw, errors=errors)
     if first["type"] == "json_invalid":
         return EventParseError(f"the payload is not JSON: {first['msg']}", raw=raw, errors=errors)
     if first["type"] == "string_unicode":
@@ -170,6 +191,8 @@ def _decode(body: object) -> Any:
         try:
             return registry().from_json(body)  # pydantic-core's JSON parser (faster than json)
         except ValueError as exc:
+            if "recursion limit" in str(exc):
+                raise EventParseError(TOO_DEEP, raw=body) from None
             raise EventParseError(f"the payload is not JSON: {exc}", raw=body) from None
         except TypeError:  # a str with lone surrogates
             raise EventParseError("the payload is not valid text (lone surrogates)", raw=body) from None
@@ -185,7 +208,7 @@ def _validate(model: type[BaseModel], data: Any, raw: object) -> BaseModel:
     except known.ValidationError as exc:
         raise _parse_error(exc, model, raw) from None
     except RecursionError:
-        raise EventParseError("the payload is nested too deeply", raw=raw) from None
+        raise EventParseError(TOO_DEEP, raw=raw) from None
 
 
 def parse_event(body: Body, *, channel: Channel | None = None) -> Event:
@@ -203,19 +226,38 @@ def parse_event(body: Body, *, channel: Channel | None = None) -> Event:
     if channel is not None and (not isinstance(channel, str) or channel not in known.channels):
         expected = ", ".join(known.channels)
         raise EventParseError(f"unknown channel {channel!r}; expected one of {expected}", raw=body)
-    models = known.channels[channel] if channel is not None else ()
-    if models and isinstance(body, (bytes, str)):
-        # The common case in one pydantic-core pass: a payload of the channel's first message.
-        try:
-            return cast("Event", models[0].model_validate_json(body))
+    if channel is not None and isinstance(body, (bytes, str)):
+        # A channel given (a receiver per webhook URL): usually its first message, in one
+        # pydantic-core pass.
+        models = known.channels[channel]
+        try:  # the model's own validator: model_validate_json without its Python wrapper
+            return cast("Event", models[0].__pydantic_validator__.validate_json(body))
         except known.ValidationError as exc:
             if len(models) == 1 or exc.errors()[0]["type"] in ("json_invalid", "string_unicode"):
                 raise _parse_error(exc, models[0], body) from None
+    elif channel is None and type(body) is bytes:
+        # No channel: decode, then validate the complete message, in two C calls. Anything
+        # unusual goes the long way below, which words the error.
+        try:
+            data = known.from_json(body)
+        except ValueError:
+            data = None
+        if type(data) is dict:
+            model = known.choose(data)[1]
+            if model is not None:
+                try:
+                    return cast("Event", model.__pydantic_validator__.validate_python(data))
+                except (known.ValidationError, RecursionError):
+                    pass
     data = _decode(body)
-    found = channel_of(data)
-    if found is None:
+    if not isinstance(data, Mapping):
         raise EventParseError(f"the payload must be a JSON object, not {type(data).__name__}", raw=body)
-    return cast("Event", _validate(known.pick(channel or found, data), data, body))
+    if channel is not None:
+        model = known.pick(channel, data)
+    else:
+        found, complete = known.choose(data)
+        model = complete or known.channels[found][0]
+    return cast("Event", _validate(model, data, body))
 
 
 def parse_message(body: Body, message: str) -> Any:
@@ -242,10 +284,18 @@ def _instant(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
+def _order(event: StreamedEvent) -> tuple[datetime, float]:
+    sequence = event.data.get("emission_sequence") if isinstance(event.data, dict) else None
+    if isinstance(sequence, (int, float)) and not isinstance(sequence, bool):
+        return _instant(event.timestamp), float(sequence)
+    return _instant(event.timestamp), float("inf")
+
+
 def sorted_by_time(events: Iterable[StreamedEvent]) -> list[StreamedEvent]:
-    """Streamed events ordered by ``timestamp`` (a timestamp without a zone counts as UTC);
-    events with equal timestamps keep their received order."""
-    return sorted(events, key=lambda event: _instant(event.timestamp))
+    """Streamed events ordered by ``timestamp`` (a timestamp without a zone counts as UTC), then
+    by ``data.emission_sequence`` where deployed AMP sends it; events that tie on both keep their
+    received order."""
+    return sorted(events, key=_order)
 
 
 def _digest(value: Any) -> str:
@@ -263,12 +313,15 @@ def delivery_key(event: Any) -> str:
       ``output_json`` (a task redone after a human review comes again with a new output);
     - a step event: ``kickoff_id`` + a hash of the whole step payload;
     - a crew event: ``kickoff_id`` + ``"crew"``;
+    - a human-input request: ``kickoff_id`` + ``task_id`` + a hash of ``task_output``;
+    - a flow-feedback request: its ``id`` (else a hash of its ``callback_url``) + ``event_type``
+      (an escalation of a request is a delivery of its own);
     - any other message: its channel + a hash of the payload.
     """
     data = event.model_dump(mode="json")
     kickoff = data.get("kickoff_id")
     channel = channel_of_event(event)
-    if "execution_id" in data and "id" in data and "events" not in data:
+    if channel == "unknown" and "execution_id" in data and "id" in data:  # one streamed event
         parts: list[Any] = ["stream", data["execution_id"], data["id"]]
     elif channel == "task":
         task = data.get("task_id") or data.get("name") or _digest(data.get("description"))
@@ -278,6 +331,11 @@ def delivery_key(event: Any) -> str:
         parts = ["step", kickoff, _digest(data)]
     elif channel == "crew":
         parts = ["crew", kickoff]
+    elif channel == "humanInput":
+        parts = ["humanInput", kickoff, data.get("task_id"), _digest(data.get("task_output"))]
+    elif channel == "flowFeedback":
+        request = data.get("id") or _digest(data.get("callback_url"))
+        parts = ["flowFeedback", request, data.get("event_type")]
     else:
         parts = [channel, _digest(data)]
     return json.dumps(parts, separators=(",", ":"), ensure_ascii=True)

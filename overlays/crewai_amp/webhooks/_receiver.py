@@ -1,22 +1,39 @@
-"""A plain ASGI webhook receiver: authenticate, parse, hand to a handler, once per delivery key.
+"""A plain ASGI webhook receiver: authenticate, parse, then either store the delivery in a Redis
+inbox (workers handle it) or hand it to a handler in the request, once per delivery key.
 
-No framework needed: mount it in Starlette/FastAPI (``app.mount("/hooks", receiver)``) or run it
-with uvicorn. See :class:`WebhookReceiver` (also spelled ``asgi_app``).
+No framework needed: add it to Starlette/FastAPI or run it with uvicorn. See
+:class:`WebhookReceiver` (also spelled ``asgi_app``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, EventParseError, WebhookVerificationError
-from ._dedupe import DedupeFull, DedupeStore, MemoryDedupe
+from ._asgi import (
+    CLOSE,
+    Disconnected,
+    Receive,
+    Scope,
+    Send,
+    SlowBody,
+    TooLarge,
+    declared_length,
+    header,
+    is_json,
+    read_body,
+    respond,
+)
+from ._crewai_signing import SIGNATURE_HEADER, FeedbackVerifier
+from ._dedupe import DEFAULT_TTL, DedupeFull, DedupeStore, MemoryDedupe
 from ._events import Channel, channel_of_event, delivery_key, parse_event, registry
+from ._handlers import Handler, Handlers, call_async
 from ._signing import (
     DEFAULT_TOLERANCE,
     Secret,
@@ -25,118 +42,132 @@ from ._signing import (
     required_header,
     verify_basic_found,
     verify_bearer_found,
+    verify_url_token,
 )
+
+if TYPE_CHECKING:
+    from ._inbox import RedisInbox
 
 __all__ = ["WebhookReceiver", "asgi_app"]
 
-Handler = Callable[[Any], Any]
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 MiB = 1024 * 1024
-CLOSE = (b"connection", b"close")
 logger = logging.getLogger("crewai_amp.webhooks")
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _Disconnected(Exception):
-    pass
 
 
 class _Busy(Exception):
     """Another receiver is still handling this key after the wait: the sender should retry."""
 
 
-async def _respond(
-    send: Send, status: int, payload: dict[str, Any], headers: Iterable[tuple[bytes, bytes]] = ()
-) -> None:
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+@dataclass
+class Unit:
+    """One event to handle once: a delivery, or one event of a streamed batch."""
+
+    key: str  # "h:" + the delivery's id header, or "p:" + the payload's delivery_key
+    channel: str
+    name: str  # the channel, or a streamed event's type
+    event: Any
+    replay_until: float | None
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge  # stop reading: the rest is never pulled in
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+def header_key(msg_id: str) -> str:
+    """Header ids and payload-derived keys live in separate namespaces: an id header spelling
+    another event's payload key never suppresses that event."""
+    return "h:" + msg_id
 
 
-def _header(raw_headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> bytes | None:
-    for name, value in raw_headers:
-        if name.lower() == wanted:
-            return bytes(value)
-    return None
+def payload_key(event: Any) -> str:
+    return "p:" + delivery_key(event)
 
 
-def _is_json(content_type: bytes | None) -> bool:
-    """No Content-Type, ``application/json`` or ``application/<anything>+json`` (parameters allowed)."""
-    if content_type is None:
-        return True
-    media = content_type.split(b";", 1)[0].strip(b" \t").lower()
-    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+def _units(event: Any, channel: str, msg_id: str | None, replay_until: float | None) -> list[Unit]:
+    if channel == "stream":
+        return [
+            Unit(payload_key(item), channel, str(getattr(item, "type", "")), item, replay_until)
+            for item in event.events
+        ]
+    key = header_key(msg_id) if msg_id else payload_key(event)
+    return [Unit(key, channel, channel, event, replay_until)]
 
 
-def _declared_length(raw_headers: Iterable[tuple[bytes, bytes]]) -> int | None:
-    value = _header(raw_headers, b"content-length")
-    if value is None:
-        return None
-    text = value.strip(b" \t")
-    return int(text) if text.isdigit() else None
+def _stored_bodies(body: bytes, channel: str) -> list[bytes]:
+    """What the inbox stores for each unit: the raw body, or for a streamed batch each event as a
+    batch of one (decoded and encoded again, every field and value kept)."""
+    if channel != "stream":
+        return [body]
+    return [json.dumps({"events": [item]}).encode() for item in json.loads(body)["events"]]
+
+
+def _check_credentials_config(bearer_token: object, basic_auth: object) -> None:
+    if bearer_token is not None and (
+        not isinstance(bearer_token, str) or not bearer_token.strip() or bearer_token != bearer_token.strip()
+    ):
+        raise ConfigurationError("bearer_token must be a non-empty string without whitespace around it")
+    if basic_auth is not None and not (
+        isinstance(basic_auth, tuple)
+        and len(basic_auth) == 2
+        and all(isinstance(part, str) for part in basic_auth)
+        and basic_auth[0]
+        and ":" not in basic_auth[0]
+        and basic_auth[1]
+    ):
+        raise ConfigurationError(
+            "basic_auth must be a (username, password) pair of non-empty strings, without ':' in the username"
+        )
+
+
+def _unexpected(exc: BaseException) -> bool:
+    """Whether a store failure is more than the store being down or slow (then log its traceback)."""
+    expected = isinstance(exc, (asyncio.TimeoutError, OSError)) or type(exc).__module__.startswith("redis")
+    return not expected
+
+
+def _positive(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds")
+    return float(value)
 
 
 class WebhookReceiver:
-    """An ASGI app receiving AMP webhooks. Mount it in Starlette/FastAPI or run it with uvicorn.
+    """An ASGI app receiving AMP webhooks. Run it with uvicorn, or add it to Starlette/FastAPI:
+    `app.add_route("/hooks", receiver, methods=["POST"])` answers `POST /hooks`;
+    `app.mount("/hooks", receiver)` answers `/hooks/` and every path below it (Starlette
+    redirects `/hooks` to `/hooks/` with a 307).
 
     Authentication: ``secret`` checks Standard Webhooks signatures (one secret or a list, for
     rotation); ``bearer_token`` checks ``Authorization: Bearer``; ``basic_auth=(user, password)``
-    checks ``Authorization: Basic`` (both compared in constant time). Given several, all must pass.
+    checks ``Authorization: Basic``; ``url_token`` checks a ``token`` query parameter (for AMP's
+    task, crew and human-input webhooks, observed to carry no credentials: give AMP a URL ending
+    in ``?token=<url_token>``); all compared in constant time; given several, all must pass.
+    ``flow_feedback_secret`` (the signing secret of a Human in the Loop webhook in the AMP
+    dashboard) accepts flows' human-feedback notifications, signed with ``X-CrewAI-Signature``:
+    those need that signature alone.
 
-    Responses (JSON). Refused before the body is read, with ``connection: close`` (the rest of
-    the body is never read): 405 for anything but POST (with ``Allow: POST``); 415 for a
-    Content-Type that is not JSON; 413 when Content-Length passes ``max_body``; 401 when a bearer
-    or basic credential fails (no ``secret`` configured). Then: 413 as soon as a streamed body
-    passes ``max_body`` (also closing); 401 for a bad signature; 400 for a payload that is not a
-    valid event; 503 when the in-memory dedupe store is full of fresh keys; 409 when another
-    receiver is still handling the same delivery after ``dedupe_wait`` seconds; 500 if a handler
-    raised (logged on the ``crewai_amp.webhooks`` logger; the key is released, so the sender's
-    retry is handled); else 200 ``{"status": "ok" | "duplicate", "channel": ...}``.
+    Responses (JSON). Refused before the body is read, with ``connection: close``: 405 for
+    anything but POST (with ``Allow: POST``); 415 for a Content-Type that is not JSON; 413 when
+    Content-Length passes ``max_body``; 401 when a bearer or basic credential fails. Then: 413 as
+    soon as a streamed body passes ``max_body``; 408 when the body has not arrived in full after
+    ``body_timeout`` seconds (both closing); 401 for a bad signature; 400 for a payload that is
+    not a valid event (JSON nested deeper than 200 levels says so).
 
-    Handlers: ``on_task``, ``on_step``, ``on_crew`` get single events (spec or legacy shapes; the
-    channel is inferred, or fixed by ``channel=`` when one receiver serves one AMP webhook URL).
-    A streamed batch goes event by event, in the order received, to ``on_events[event.type]``
-    or else ``on_event``. Events without a handler are acknowledged and dropped. ``async def``
-    handlers run on the loop, others in a worker thread.
+    With ``inbox=RedisInbox(...)``: the delivery is stored (one entry per event) and answered
+    200 ``{"status": "queued" | "duplicate", ...}`` only once Redis acknowledged the write; no
+    handler runs in the request (workers run them: ``inbox.work(...)``). When Redis is down or
+    slower than the inbox's ``put_timeout``: 503 with Retry-After, and nothing is half-written.
 
-    Duplicates: each delivery is handled at most once per key, recorded in ``dedupe`` (a
-    :class:`DedupeStore`; default an in-memory :class:`MemoryDedupe` of ``dedupe_size`` keys kept
-    ``dedupe_ttl`` seconds, by ``clock``; ``dedupe_size=0`` turns dedupe off). The key is the
-    verified ``webhook-id`` (or, with bearer/basic auth, the ``webhook-id`` header if sent); for a
-    delivery without one and for each streamed event, the payload's key
-    (:func:`~crewai_amp.webhooks.delivery_key`).
+    Without an inbox, handlers run in the request: ``on_task``, ``on_step``, ``on_crew``,
+    ``on_human_input`` (a crew task waiting for review), ``on_flow_feedback`` (a flow waiting for
+    feedback) get single events; a streamed batch goes event by event, in the order received, to
+    ``on_events[event.type]`` or else ``on_event``. Events without a handler are acknowledged and
+    dropped. ``async def`` handlers run on the loop, others in a worker thread. Each delivery key
+    is handled at most once, recorded in ``dedupe`` (a :class:`DedupeStore`; default an in-memory
+    :class:`MemoryDedupe` of ``dedupe_size`` keys kept ``dedupe_ttl`` seconds; ``dedupe_size=0``
+    turns dedupe off). The key is the verified ``webhook-id`` (or the ``webhook-id`` header sent
+    with a bearer/basic credential); without one, and for each streamed event, the payload's
+    key (:func:`~crewai_amp.webhooks.delivery_key`). Then: 200 ``{"status": "ok" |
+    "duplicate", ...}``; 500 if a handler raised (logged on the ``crewai_amp.webhooks`` logger; the
+    key is released, so the sender's retry is handled); 409 when another request still handles
+    the same key after ``dedupe_wait`` seconds; 503 when the store is unreachable or slower than
+    ``store_timeout``, or the in-memory store is full of fresh signed ids.
 
     Raises ConfigurationError (a ValueError) for an unusable configuration. The repr never
     shows a secret.
@@ -148,78 +179,108 @@ class WebhookReceiver:
         secret: Secret | Iterable[Secret] | None = None,
         bearer_token: str | None = None,
         basic_auth: tuple[str, str] | None = None,
+        url_token: str | None = None,
+        flow_feedback_secret: str | bytes | Iterable[str | bytes] | None = None,
         on_task: Handler | None = None,
         on_step: Handler | None = None,
         on_crew: Handler | None = None,
+        on_human_input: Handler | None = None,
+        on_flow_feedback: Handler | None = None,
         on_event: Handler | None = None,
         on_events: Mapping[str, Handler] | None = None,
+        inbox: RedisInbox | None = None,
         channel: Channel | None = None,
         max_body: int = MiB,
+        body_timeout: float = 30.0,
         tolerance: float = DEFAULT_TOLERANCE,
         dedupe: DedupeStore | None = None,
         dedupe_size: int = 100_000,
         dedupe_ttl: float | None = None,
         dedupe_wait: float = 10.0,
+        store_timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if secret is None and bearer_token is None and basic_auth is None:
+        if all(v is None for v in (secret, bearer_token, basic_auth, url_token, flow_feedback_secret)):
             raise ConfigurationError(
-                "asgi_app needs a secret (Standard Webhooks), a bearer_token or basic_auth to authenticate"
+                "asgi_app needs a secret (Standard Webhooks), a bearer_token, basic_auth, a url_token "
+                "or a flow_feedback_secret to authenticate"
             )
         self._verifier: Verifier | None = None
-        if secret is not None:
-            try:
+        self._feedback: FeedbackVerifier | None = None
+        try:
+            if secret is not None:
                 self._verifier = Verifier(secret, tolerance=tolerance)
-            except WebhookVerificationError as exc:
-                raise ConfigurationError(str(exc)) from None
-        if bearer_token is not None and (not isinstance(bearer_token, str) or not bearer_token.strip()):
-            raise ConfigurationError("bearer_token must be a non-empty string")
-        if basic_auth is not None and not (
-            isinstance(basic_auth, tuple)
-            and len(basic_auth) == 2
-            and all(isinstance(part, str) for part in basic_auth)
-            and basic_auth[0]
-            and ":" not in basic_auth[0]
+            if flow_feedback_secret is not None:
+                self._feedback = FeedbackVerifier(flow_feedback_secret, tolerance=tolerance)
+        except WebhookVerificationError as exc:
+            raise ConfigurationError(str(exc)) from None
+        _check_credentials_config(bearer_token, basic_auth)
+        if url_token is not None and (
+            not isinstance(url_token, str) or not url_token or url_token != url_token.strip()
         ):
-            raise ConfigurationError("basic_auth must be a (username, password) pair of strings")
+            raise ConfigurationError("url_token must be a non-empty string without whitespace around it")
+        self._url_token = url_token
         channels = registry().channels
         if channel is not None and channel not in channels:
             raise ConfigurationError(f"unknown channel {channel!r}; expected one of {', '.join(channels)}")
-        handlers: dict[str, Handler | None] = {"task": on_task, "step": on_step, "crew": on_crew}
-        handlers["event"] = on_event
-        for name, handler in handlers.items():
-            if handler is not None and not callable(handler):
-                raise ConfigurationError(f"on_{name} must be callable")
-        by_type = dict(on_events or {})
-        for name, handler in by_type.items():
-            if not isinstance(name, str) or not callable(handler):
-                raise ConfigurationError("on_events must map event type names to callables")
+        self._handlers = Handlers(
+            on_task=on_task,
+            on_step=on_step,
+            on_crew=on_crew,
+            on_human_input=on_human_input,
+            on_flow_feedback=on_flow_feedback,
+            on_event=on_event,
+            on_events=on_events,
+        )
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body <= 0:
             raise ConfigurationError("max_body must be a positive number of bytes")
+        self.tolerance = _positive("tolerance", tolerance)
+        self.body_timeout = _positive("body_timeout", body_timeout)
+        self.store_timeout = _positive("store_timeout", store_timeout)
         self._bearer_token = bearer_token
         self._basic_auth = basic_auth
-        self._handlers = handlers
-        self._by_type = by_type
         self.channel = channel
         self.max_body = max_body
-        self.tolerance = tolerance
         self.dedupe_wait = dedupe_wait
+        self._inbox = inbox
         self._dedupe: DedupeStore | None = dedupe
-        if dedupe is None and dedupe_size:
-            ttl = {} if dedupe_ttl is None else {"ttl": dedupe_ttl}
-            self._dedupe = MemoryDedupe(max_entries=dedupe_size, protect=2 * tolerance, clock=clock, **ttl)
+        if inbox is not None:
+            if self._handlers.any() or dedupe is not None:
+                raise ConfigurationError(
+                    "with an inbox, handlers run in its workers (inbox.work(on_task=...)): "
+                    "give the receiver no handlers and no dedupe store"
+                )
+            self._check_ttl(inbox)
+            self._dedupe = None
+        elif dedupe is not None:
+            self._check_ttl(dedupe)
+        elif dedupe_size:
+            self._dedupe = MemoryDedupe(
+                max_entries=dedupe_size,
+                ttl=DEFAULT_TTL if dedupe_ttl is None else dedupe_ttl,
+                tolerance=self.tolerance,
+                clock=clock,
+            )
+
+    def _check_ttl(self, store: object) -> None:
+        ttl = getattr(store, "ttl", None)
+        if isinstance(ttl, (int, float)) and ttl < 2 * self.tolerance:
+            raise ConfigurationError(
+                f"the store keeps keys {ttl:g} s, shorter than the replay window of this receiver "
+                f"(twice its tolerance: {2 * self.tolerance:g} s): a replayed delivery would be handled twice"
+            )
 
     def __repr__(self) -> str:
         methods = (
             ("signature", self._verifier is not None),
             ("bearer", self._bearer_token is not None),
             ("basic", self._basic_auth is not None),
+            ("url token", self._url_token is not None),
+            ("flow feedback signature", self._feedback is not None),
         )
         auth = " + ".join(name for name, on in methods if on)
-        handled = [name for name, h in self._handlers.items() if h is not None] + list(self._by_type)
-        return (
-            f"<WebhookReceiver auth={auth} handlers={', '.join(handled) or 'none'} max_body={self.max_body}>"
-        )
+        target = "inbox" if self._inbox is not None else ", ".join(self._handlers.names()) or "none"
+        return f"<WebhookReceiver auth={auth} handlers={target} max_body={self.max_body}>"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -236,109 +297,41 @@ class WebhookReceiver:
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1008})
 
-    def _check_credentials(self, found: Mapping[str, str]) -> None:
+    # --- authentication ----------------------------------------------------------------------
+
+    def _check_credentials(self, found: Mapping[str, str], scope: Scope) -> None:
         if self._bearer_token is not None:
             verify_bearer_found(found, self._bearer_token)
         if self._basic_auth is not None:
             verify_basic_found(found, *self._basic_auth)
-
-    async def _refuse_early(self, send: Send, raw_headers: list[tuple[bytes, bytes]]) -> bool:
-        """The checks made from the headers alone; True when the request was answered."""
-        if self._verifier is None:  # credentials alone: refuse before reading anything
-            try:
-                self._check_credentials(read_headers(raw_headers))
-            except WebhookVerificationError as exc:
-                await _respond(send, 401, {"error": str(exc)}, [self._challenge(), CLOSE])
-                return True
-        if not _is_json(_header(raw_headers, b"content-type")):
-            await _respond(send, 415, {"error": "the body must be JSON (application/json)"}, [CLOSE])
-            return True
-        declared = _declared_length(raw_headers)
-        if declared is not None and declared > self.max_body:
-            await _respond(send, 413, {"error": f"body larger than {self.max_body} bytes"}, [CLOSE])
-            return True
-        return False
+        if self._url_token is not None:
+            verify_url_token(scope.get("query_string", b""), self._url_token)
+        if self._verifier is None and all(
+            v is None for v in (self._bearer_token, self._basic_auth, self._url_token)
+        ):
+            raise WebhookVerificationError(f"missing {SIGNATURE_HEADER} header")
 
     def _challenge(self) -> tuple[bytes, bytes]:
         return (b"www-authenticate", b"Basic" if self._basic_auth is not None else b"Bearer")
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("method") != "POST":
-            await _respond(send, 405, {"error": "method not allowed; use POST"}, [(b"allow", b"POST"), CLOSE])
-            return
-        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
-        if await self._refuse_early(send, raw_headers):
-            return
-        try:
-            body = await _read_body(receive, self.max_body)
-        except _TooLarge:
-            await _respond(send, 413, {"error": f"body larger than {self.max_body} bytes"}, [CLOSE])
-            return
-        except _Disconnected:
-            return
-
-        # 1. Authenticate, before anything else looks at the body.
-        try:
-            found = read_headers(raw_headers)
-            if self._verifier is not None:
-                msg_id: str | None = self._verifier.verify_found(body, found).id
-                self._check_credentials(found)
-            else:
-                msg_id = self._sent_id(found)
-        except WebhookVerificationError as exc:
-            extra = [] if self._verifier is not None else [self._challenge()]
-            await _respond(send, 401, {"error": str(exc)}, extra)
-            return
-
-        # 2. Parse.
-        try:
-            event = parse_event(body, channel=self.channel)
-        except EventParseError as exc:
-            await _respond(send, 400, {"error": str(exc)})
-            return
-        channel = channel_of_event(event)
-
-        # 3. Handle, at most once per key.
-        if channel == "stream":
-            units = [(delivery_key(item), getattr(item, "type", ""), item) for item in event.events]  # type: ignore[union-attr]
-        else:
-            units = [(msg_id or delivery_key(event), channel, event)]
-        handled = duplicates = 0
-        for key, name, item in units:
-            try:
-                fresh = await self._claim(key)
-            except DedupeFull as exc:
-                await _respond(send, 503, {"error": str(exc)}, [(b"retry-after", b"60")])
-                return
-            except _Busy:
-                await _respond(send, 409, {"error": "this delivery is being handled; retry later"})
-                return
-            except Exception:  # the store is unreachable: nothing was handled, the sender retries
-                logger.exception("webhook dedupe store failed to claim %s", key)
-                await _respond(
-                    send, 503, {"error": "the dedupe store is unavailable"}, [(b"retry-after", b"10")]
+    def _authenticate(
+        self, body: bytes, found: Mapping[str, str], scope: Scope
+    ) -> tuple[str | None, float | None, bool]:
+        """(the delivery's id header, the Unix time until which a replay would verify, whether
+        it is a flow feedback notification); WebhookVerificationError if not authentic."""
+        if SIGNATURE_HEADER in found and "webhook-signature" not in found:
+            if self._feedback is None:
+                raise WebhookVerificationError(
+                    f"{SIGNATURE_HEADER} deliveries are not accepted here (no flow_feedback_secret)"
                 )
-                return
-            if not fresh:
-                duplicates += 1
-                continue
-            try:
-                await self._run(channel, name, item)
-            except Exception as exc:
-                await self._release(key)
-                logger.exception("webhook handler for %s event (key %s) failed", name, key)
-                await _respond(send, 500, {"error": f"the {name} handler failed ({type(exc).__name__})"})
-                return
-            except BaseException:  # cancelled (the client left, shutdown): the retry must be handled
-                await asyncio.shield(self._release(key))
-                raise
-            await self._complete(key)
-            handled += 1
-        status = "duplicate" if duplicates and not handled else "ok"
-        answer: dict[str, Any] = {"status": status, "channel": channel}
-        if channel == "stream":
-            answer.update(handled=handled, duplicates=duplicates)
-        await _respond(send, 200, answer)
+            stamp = self._feedback.verify_found(body, found)
+            return None, stamp + self.tolerance, True
+        if self._verifier is not None:
+            verified = self._verifier.verify_found(body, found)
+            self._check_credentials(found, scope)
+            return verified.id, verified.timestamp + self.tolerance, False
+        self._check_credentials(found, scope)
+        return self._sent_id(found), None, False
 
     def _sent_id(self, found: Mapping[str, str]) -> str | None:
         """The webhook-id header of a delivery authenticated by a credential, read as strictly
@@ -347,51 +340,196 @@ class WebhookReceiver:
             return None
         return required_header(found, "webhook-id")
 
-    async def _claim(self, key: str) -> bool:
+    async def _refuse_early(self, send: Send, scope: Scope, raw_headers: list[tuple[bytes, bytes]]) -> bool:
+        """The checks made from the headers alone; True when the request was answered."""
+        feedback = self._feedback is not None and header(raw_headers, SIGNATURE_HEADER.encode()) is not None
+        if self._verifier is None and not feedback:  # credentials alone: refuse before reading anything
+            try:
+                self._check_credentials(read_headers(raw_headers), scope)
+            except WebhookVerificationError as exc:
+                await respond(send, 401, {"error": str(exc)}, [self._challenge(), CLOSE])
+                return True
+        if not is_json(header(raw_headers, b"content-type")):
+            await respond(send, 415, {"error": "the body must be JSON (application/json)"}, [CLOSE])
+            return True
+        declared = declared_length(raw_headers)
+        if declared is not None and declared > self.max_body:
+            await respond(send, 413, {"error": f"body larger than {self.max_body} bytes"}, [CLOSE])
+            return True
+        return False
+
+    # --- one request -------------------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "POST":
+            await respond(send, 405, {"error": "method not allowed; use POST"}, [(b"allow", b"POST"), CLOSE])
+            return
+        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+        if await self._refuse_early(send, scope, raw_headers):
+            return
+        try:
+            body = await read_body(receive, self.max_body, self.body_timeout)
+        except TooLarge:
+            await respond(send, 413, {"error": f"body larger than {self.max_body} bytes"}, [CLOSE])
+            return
+        except SlowBody:
+            error = f"the body did not arrive within {self.body_timeout:g} s"
+            await respond(send, 408, {"error": error}, [CLOSE])
+            return
+        except Disconnected:
+            return
+
+        # 1. Authenticate, before anything else looks at the body.
+        try:
+            found = read_headers(raw_headers)
+            msg_id, replay_until, feedback = self._authenticate(body, found, scope)
+        except WebhookVerificationError as exc:
+            signed = self._verifier is not None or header(raw_headers, SIGNATURE_HEADER.encode()) is not None
+            await respond(send, 401, {"error": str(exc)}, [] if signed else [self._challenge()])
+            return
+
+        # 2. Parse.
+        try:
+            event = parse_event(body, channel="flowFeedback" if feedback else self.channel)
+        except EventParseError as exc:
+            await respond(send, 400, {"error": str(exc)})
+            return
+        channel = channel_of_event(event)
+        units = _units(event, channel, msg_id, replay_until)
+
+        # 3. Store it for the workers, or handle it here.
+        if self._inbox is not None:
+            await self._enqueue(send, body, channel, units, found)
+        else:
+            await self._handle_all(send, channel, units)
+
+    async def _enqueue(
+        self, send: Send, body: bytes, channel: str, units: list[Unit], found: Mapping[str, str]
+    ) -> None:
+        assert self._inbox is not None
+        headers = {name: found[name] for name in ("webhook-id", "webhook-timestamp") if name in found}
+        items = [
+            (unit.key, unit.channel, stored)
+            for unit, stored in zip(units, _stored_bodies(body, channel), strict=True)
+        ]
+        try:
+            added = await asyncio.wait_for(self._inbox._aput(items, headers), self._inbox.put_timeout)
+        except Exception as exc:  # unreachable or too slow: not stored, so not acknowledged
+            logger.warning(
+                "webhook inbox unavailable (%s); answered 503", type(exc).__name__, exc_info=_unexpected(exc)
+            )
+            retry = str(max(1, round(self._inbox.put_timeout)))
+            await respond(
+                send, 503, {"error": "the webhook inbox is unavailable"}, [(b"retry-after", retry.encode())]
+            )
+            return
+        queued = sum(added)
+        answer: dict[str, Any] = {"status": "queued" if queued else "duplicate", "channel": channel}
+        if channel == "stream":
+            answer.update(queued=queued, duplicates=len(added) - queued)
+        await respond(send, 200, answer)
+
+    async def _handle_all(self, send: Send, channel: str, units: list[Unit]) -> None:
+        handled = duplicates = 0
+        for unit in units:
+            try:
+                token = await self._claim(unit)
+            except DedupeFull as exc:
+                await respond(send, 503, {"error": str(exc)}, [(b"retry-after", b"60")])
+                return
+            except _Busy:
+                error = "this delivery is being handled; retry later"
+                await respond(send, 409, {"error": error}, [(b"retry-after", b"10")])
+                return
+            except Exception as exc:  # unreachable or too slow: nothing was handled, the sender retries
+                logger.warning(
+                    "webhook dedupe store failed to claim %s (%s)",
+                    unit.key,
+                    type(exc).__name__,
+                    exc_info=_unexpected(exc),
+                )
+                await respond(
+                    send, 503, {"error": "the dedupe store is unavailable"}, [(b"retry-after", b"10")]
+                )
+                return
+            if token is False:
+                duplicates += 1
+                continue
+            try:
+                await self._run(unit, token)
+            except Exception as exc:
+                await self._settle(unit, token, handled=False)
+                logger.exception("webhook handler for %s event (key %s) failed", unit.name, unit.key)
+                await respond(send, 500, {"error": f"the {unit.name} handler failed ({type(exc).__name__})"})
+                return
+            except BaseException:  # cancelled (the client left, shutdown): the retry must be handled
+                await asyncio.shield(self._settle(unit, token, handled=False))
+                raise
+            await self._settle(unit, token, handled=True)
+            handled += 1
+        status = "duplicate" if duplicates and not handled else "ok"
+        answer: dict[str, Any] = {"status": status, "channel": channel}
+        if channel == "stream":
+            answer.update(handled=handled, duplicates=duplicates)
+        await respond(send, 200, answer)
+
+    # --- dedupe ------------------------------------------------------------------------------
+
+    async def _claim(self, unit: Unit) -> str | bool:
+        """A token (handle it; True when there is no store), or False (handled already)."""
         if self._dedupe is None:
             return True
         waited, pause = 0.0, 0.01
         while True:
-            fresh = await self._dedupe.claim(key)
-            if fresh is not None:
-                return fresh
+            claim = self._dedupe.claim(unit.key, replay_until=unit.replay_until)
+            token = await asyncio.wait_for(claim, self.store_timeout)
+            if token is not None:
+                return token
             if waited >= self.dedupe_wait:
                 raise _Busy
             await asyncio.sleep(pause)
             waited += pause
             pause = min(pause * 2, 0.25)
 
-    async def _complete(self, key: str) -> None:
+    async def _settle(self, unit: Unit, token: str | bool, *, handled: bool) -> None:
         # The handler ran: its answer stands even if the store cannot record it (a claim then
-        # lapses after the store's own expiry, and a later retry may be handled again).
-        if self._dedupe is not None:
-            try:
-                await self._dedupe.complete(key)
-            except Exception:
-                logger.exception("webhook dedupe store failed to complete %s", key)
+        # lapses after the store's lease, and a later retry may be handled again).
+        if self._dedupe is None or not isinstance(token, str):
+            return
+        store = self._dedupe
+        call = store.complete if handled else store.release
+        try:
+            await asyncio.wait_for(call(unit.key, token), self.store_timeout)
+        except Exception as exc:
+            verb = "complete" if handled else "release"
+            logger.error("webhook dedupe store failed to %s %s (%s)", verb, unit.key, type(exc).__name__)
 
-    async def _release(self, key: str) -> None:
-        if self._dedupe is not None:
-            try:
-                await self._dedupe.release(key)
-            except Exception:
-                logger.exception("webhook dedupe store failed to release %s", key)
-
-    async def _run(self, channel: str, name: str, event: Any) -> None:
-        if channel == "stream":
-            handler = self._by_type.get(name)
-            if handler is None:
-                handler = self._handlers["event"]
-        else:
-            handler = self._handlers.get(channel)
+    async def _run(self, unit: Unit, token: str | bool) -> None:
+        handler = self._handlers.for_unit(unit.channel, unit.name)
         if handler is None:
             return  # no handler for this event: acknowledged, nothing to do
-        if inspect.iscoroutinefunction(handler):
-            await handler(event)
+        lease = getattr(self._dedupe, "lease", None)
+        if not isinstance(token, str) or not isinstance(lease, (int, float)) or lease <= 0:
+            await call_async(handler, unit.event)
             return
-        result = await asyncio.to_thread(handler, event)  # sync handlers don't block the loop
-        if inspect.isawaitable(result):
-            await result
+        running = asyncio.ensure_future(call_async(handler, unit.event))
+        try:
+            while not (await asyncio.wait({running}, timeout=lease / 3))[0]:
+                await self._renew(unit, token)
+        finally:
+            if not running.done():
+                running.cancel()
+        running.result()
+
+    async def _renew(self, unit: Unit, token: str) -> None:
+        assert self._dedupe is not None
+        try:
+            kept = await asyncio.wait_for(self._dedupe.renew(unit.key, token), self.store_timeout)
+        except Exception as exc:
+            logger.warning("webhook dedupe store failed to renew %s (%s)", unit.key, type(exc).__name__)
+            return
+        if not kept:
+            logger.warning("the claim on %s lapsed while its handler ran: it may be handled twice", unit.key)
 
 
 # The documented spelling: `asgi_app(...)` is the receiver's constructor, one signature for both.

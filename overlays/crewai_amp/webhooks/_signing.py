@@ -23,8 +23,11 @@ import hashlib
 import hmac
 import os
 import time
+from binascii import b2a_base64
 from collections.abc import Iterable, Mapping
+from hmac import digest as hmac_digest
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 from ..errors import WebhookVerificationError
 
@@ -38,9 +41,11 @@ __all__ = [
     "read_headers",
     "required_header",
     "sign",
+    "verifier_for",
     "verify",
     "verify_basic",
     "verify_bearer",
+    "verify_url_token",
 ]
 
 Secret = str | bytes
@@ -52,7 +57,16 @@ MAX_SIGNATURE_HEADER = 8192
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds up to the year 33658
 SIGNATURE_B64_LEN = 44  # base64 of a 32-byte HMAC-SHA256 digest, with its one "=" of padding
 OWS = " \t"  # RFC 9110 optional whitespace: the only characters stripped from a header value
-HEADERS_READ = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature", "authorization"})
+HEADERS_READ = frozenset(
+    {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "authorization",
+        "x-crewai-signature",
+        "x-crewai-timestamp",
+    }
+)
 
 
 class Verified(NamedTuple):
@@ -162,13 +176,13 @@ def required_header(found: Mapping[str, str], name: str, *, spaces: bool = False
 
 
 def _candidates(header: str) -> list[str]:
-    """The well-formed ``v1`` signatures of a webhook-signature header (split on SP only)."""
+    """The well-formed ``v1`` signatures of a webhook-signature header (split on SP only; the
+    header was read by ``required_header``, so no entry holds another invisible character)."""
+    single = " " not in header and len(header) == SIGNATURE_B64_LEN + 3  # the usual case
+    if single and header.startswith("v1,") and header[-1] == "=" != header[-2] and header.isascii():
+        return [header[3:]]
     candidates: list[str] = []
     for entry in header.split(" "):
-        if not entry:
-            continue
-        if not _visible(entry):
-            raise WebhookVerificationError("webhook-signature holds whitespace or a control character")
         if entry.startswith("v1,"):
             value = entry[3:]
             # Only canonical base64 counts: 32 bytes encode to 43 characters and exactly one "=".
@@ -181,27 +195,25 @@ def _candidates(header: str) -> list[str]:
 
 class Verifier:
     """Standard Webhooks signing and checking with decoded keys: build one per secret (or list
-    of secrets, for rotation) and reuse it; each message then costs one copy of a keyed HMAC
-    state. The repr never shows a key."""
+    of secrets, for rotation) and reuse it; each message then costs one HMAC (OpenSSL's one-shot
+    ``hmac.digest``) per key. The repr never shows a key."""
 
-    __slots__ = ("_macs", "tolerance")
+    __slots__ = ("_keys", "tolerance")
 
     def __init__(self, secret: Secret | Iterable[Secret], *, tolerance: float = DEFAULT_TOLERANCE) -> None:
-        self._macs = [hmac.new(key, digestmod="sha256") for key in _keys(secret)]
+        self._keys = _keys(secret)
         self.tolerance = tolerance
 
     def __repr__(self) -> str:
-        return f"<Verifier keys={len(self._macs)} tolerance={self.tolerance!r}>"
+        return f"<Verifier keys={len(self._keys)} tolerance={self.tolerance!r}>"
 
-    def _signature(self, mac: hmac.HMAC, msg_id: str, timestamp: str, body: bytes) -> str:
+    @staticmethod
+    def _signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
         try:
-            prefix = f"{msg_id}.{timestamp}.".encode()
+            signed = f"{msg_id}.{timestamp}.".encode() + body
         except UnicodeEncodeError:
             raise WebhookVerificationError("webhook-id is not valid text") from None
-        keyed = mac.copy()
-        keyed.update(prefix)
-        keyed.update(body)
-        return binascii.b2a_base64(keyed.digest(), newline=False).decode("ascii")
+        return binascii.b2a_base64(hmac.digest(key, signed, "sha256"), newline=False).decode("ascii")
 
     def sign(
         self, body: bytes | str, *, msg_id: str | None = None, timestamp: int | None = None
@@ -215,7 +227,7 @@ class Verifier:
             stamp = str(int(time.time()) if timestamp is None else int(timestamp))
         except (TypeError, ValueError, OverflowError):
             raise WebhookVerificationError("timestamp must be an integer (Unix seconds)") from None
-        signature = self._signature(self._macs[0], msg_id, stamp, as_bytes(body))
+        signature = self._signature(self._keys[0], msg_id, stamp, as_bytes(body))
         return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signature}"}
 
     def verify(self, body: bytes | str, headers: Any, *, now: float | None = None) -> Verified:
@@ -224,14 +236,27 @@ class Verifier:
 
     def verify_found(self, body: object, found: Mapping[str, str], *, now: float | None = None) -> Verified:
         """:meth:`verify` on headers already read by :func:`read_headers`."""
-        msg_id = required_header(found, "webhook-id")
-        stamp = required_header(found, "webhook-timestamp")
-        signature_header = required_header(found, "webhook-signature", spaces=True)
-        if len(stamp) > MAX_TIMESTAMP_DIGITS or not (stamp.isascii() and stamp.isdigit()):
+        msg_id = found.get("webhook-id", "").strip(OWS)
+        stamp = found.get("webhook-timestamp", "").strip(OWS)
+        signature_header = found.get("webhook-signature", "").strip(OWS)
+        if not (
+            0 < len(msg_id) <= MAX_SIGNATURE_HEADER
+            and 0 < len(stamp) <= MAX_TIMESTAMP_DIGITS
+            and 0 < len(signature_header) <= MAX_SIGNATURE_HEADER
+            and msg_id.isprintable()
+            and " " not in msg_id
+            and stamp.isascii()
+            and stamp.isdigit()
+            and signature_header.isprintable()
+        ):  # something is wrong: the strict readers name it
+            msg_id = required_header(found, "webhook-id")
+            stamp = required_header(found, "webhook-timestamp")
+            signature_header = required_header(found, "webhook-signature", spaces=True)
             raise WebhookVerificationError("webhook-timestamp is not a Unix timestamp in seconds")
+        signed_at = int(stamp)
         current = time.time() if now is None else now
         try:
-            stale = not abs(current - int(stamp)) <= self.tolerance  # NaN counts as stale
+            stale = not abs(current - signed_at) <= self.tolerance  # NaN counts as stale
         except TypeError:
             raise WebhookVerificationError("tolerance and now must be numbers") from None
         if stale:
@@ -239,15 +264,41 @@ class Verifier:
                 "webhook-timestamp is outside the tolerance (too old or in the future)"
             )
         candidates = _candidates(signature_header)
-        data = as_bytes(body)
-        for mac in self._macs:
-            expected = self._signature(mac, msg_id, stamp, data)
+        try:
+            signed = f"{msg_id}.{stamp}.".encode() + (body if type(body) is bytes else as_bytes(body))
+        except UnicodeEncodeError:
+            raise WebhookVerificationError("webhook-id is not valid text") from None
+        for key in self._keys:
+            expected = b2a_base64(hmac_digest(key, signed, "sha256"), newline=False).decode("ascii")
             matched = False
             for candidate in candidates:  # no early exit: each comparison is constant-time
                 matched |= hmac.compare_digest(expected, candidate)
             if matched:
-                return Verified(msg_id, int(stamp))
+                return Verified(msg_id, signed_at)
         raise WebhookVerificationError("no signature matches")
+
+
+_VERIFIERS: dict[tuple[object, object], Verifier] = {}
+MAX_CACHED_VERIFIERS = 16
+
+
+def verifier_for(secret: Secret | Iterable[Secret] | Verifier, tolerance: float) -> Verifier:
+    """A Verifier for ``secret``; the same one for the same secret again (its keys decoded once,
+    up to MAX_CACHED_VERIFIERS secrets), so a call of :func:`verify` or ``unwrap`` with a secret
+    string costs what a reused Verifier does."""
+    if type(secret) is Verifier:
+        return secret
+    key = (tuple(secret) if isinstance(secret, (list, tuple)) else secret, tolerance)
+    try:
+        found = _VERIFIERS.get(key)
+    except TypeError:  # unhashable: any other iterable, or a tolerance Verifier will refuse
+        return Verifier(secret, tolerance=tolerance)  # type: ignore[arg-type]
+    if found is None:
+        found = Verifier(secret, tolerance=tolerance)  # type: ignore[arg-type]
+        if len(_VERIFIERS) >= MAX_CACHED_VERIFIERS:
+            _VERIFIERS.pop(next(iter(_VERIFIERS)))
+        _VERIFIERS[key] = found
+    return found
 
 
 def generate_secret() -> str:
@@ -289,8 +340,7 @@ def verify(
     within ``tolerance`` seconds of ``now`` (default: the clock), either way; exactly
     ``tolerance`` is accepted. Deduplicate on the returned ``.id``, never on the raw header.
     """
-    verifier = secret if isinstance(secret, Verifier) else Verifier(secret, tolerance=tolerance)
-    return verifier.verify(body, headers, now=now)
+    return verifier_for(secret, tolerance).verify(body, headers, now=now)
 
 
 def _digest(text: str | bytes) -> bytes:
@@ -329,6 +379,23 @@ def verify_basic_found(found: Mapping[str, str], username: str, password: str) -
     expected = f"{username}:{password}".encode("utf-8", "surrogatepass")
     if not hmac.compare_digest(_digest(expected), _digest(decoded)):
         raise WebhookVerificationError("basic credentials do not match")
+
+
+def verify_url_token(query_string: bytes | str, token: str) -> None:
+    """A ``token`` query parameter must match ``token`` (constant time): for webhooks whose
+    sender adds no credential of its own, the secret travels in the URL given to it."""
+    if not isinstance(token, str) or not token:
+        raise WebhookVerificationError("no url token configured")
+    query = (
+        query_string.decode("latin-1") if isinstance(query_string, (bytes, bytearray)) else str(query_string)
+    )
+    given = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == "token"]
+    if len(given) > 1:
+        raise WebhookVerificationError("repeated token query parameter")
+    if not given or not given[0]:
+        raise WebhookVerificationError("missing token query parameter")
+    if not hmac.compare_digest(_digest(token), _digest(given[0])):
+        raise WebhookVerificationError("url token does not match")
 
 
 def verify_bearer(headers: Any, *, token: str) -> None:

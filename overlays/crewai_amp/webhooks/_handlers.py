@@ -1,0 +1,102 @@
+"""Which function handles which event, and how it is called: shared by the receiver (handlers run
+in the request) and the Redis inbox's workers (handlers run after the delivery was stored)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import ConfigurationError
+
+__all__ = ["Handler", "Handlers", "call_async", "call_sync"]
+
+Handler = Callable[[Any], Any]
+
+# Handler keyword -> the channel it serves ("event" and on_events serve streamed events).
+CHANNEL_OF = {
+    "task": "task",
+    "step": "step",
+    "crew": "crew",
+    "human_input": "humanInput",
+    "flow_feedback": "flowFeedback",
+}
+
+
+class Handlers:
+    """The handlers of one receiver or worker, checked once. ``for_unit(channel, name)`` is the
+    function for a single event of ``channel`` (``name`` is the event type of a streamed event):
+    ``on_events[name]``, else ``on_event``, for streamed events; ``on_<channel>`` otherwise.
+    None: no handler (the event is acknowledged and dropped)."""
+
+    def __init__(
+        self,
+        *,
+        on_task: Handler | None = None,
+        on_step: Handler | None = None,
+        on_crew: Handler | None = None,
+        on_human_input: Handler | None = None,
+        on_flow_feedback: Handler | None = None,
+        on_event: Handler | None = None,
+        on_events: Mapping[str, Handler] | None = None,
+    ) -> None:
+        given = {
+            "task": on_task,
+            "step": on_step,
+            "crew": on_crew,
+            "human_input": on_human_input,
+            "flow_feedback": on_flow_feedback,
+            "event": on_event,
+        }
+        for name, handler in given.items():
+            if handler is not None and not callable(handler):
+                raise ConfigurationError(f"on_{name} must be callable")
+        if on_events is not None and not isinstance(on_events, Mapping):
+            raise ConfigurationError("on_events must map event type names to callables")
+        by_type = dict(on_events or {})
+        for name, handler in by_type.items():
+            if not isinstance(name, str) or not callable(handler):
+                raise ConfigurationError("on_events must map event type names to callables")
+        self.by_channel: dict[str, Handler | None] = {
+            channel: given[keyword] for keyword, channel in CHANNEL_OF.items()
+        }
+        self.on_event = on_event
+        self.by_type = by_type
+
+    def names(self) -> list[str]:
+        """The handlers given, for a repr."""
+        named = [f"on_{kw}" for kw, channel in CHANNEL_OF.items() if self.by_channel[channel] is not None]
+        if self.on_event is not None:
+            named.append("on_event")
+        return named + [f"on_events[{name!r}]" for name in self.by_type]
+
+    def any(self) -> bool:
+        return bool(self.names())
+
+    def for_unit(self, channel: str, name: str) -> Handler | None:
+        if channel == "stream":
+            handler = self.by_type.get(name)
+            return self.on_event if handler is None else handler
+        return self.by_channel.get(channel)
+
+
+async def call_async(handler: Handler, event: Any) -> None:
+    """``async def`` handlers run on the loop, others in a worker thread (never blocking it)."""
+    if inspect.iscoroutinefunction(handler):
+        await handler(event)
+        return
+    result = await asyncio.to_thread(handler, event)
+    if inspect.isawaitable(result):
+        await result
+
+
+def call_sync(handler: Handler, event: Any) -> None:
+    """A sync handler is called; an ``async def`` one runs to completion on a fresh event loop."""
+    result = handler(event)
+    if inspect.isawaitable(result):
+        asyncio.run(_awaited(result))
+
+
+async def _awaited(result: Any) -> None:
+    await result
