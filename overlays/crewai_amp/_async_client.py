@@ -89,7 +89,8 @@ class AsyncAmpClient(_Base):
         return AsyncRawClient(self)
 
     async def _send(self, call: Call[Any], args: dict[str, Any], deadline: float | None) -> httpx.Response:
-        """One attempt, in a slot of the limiter: send, then read at most max_response_bytes."""
+        """One attempt, in a slot of the limiter: send, then read and decode at most
+        max_response_bytes (see _body)."""
         try:
             await self._limiter.acquire(
                 starts_run=call.op.starts_run, timeout=self._slot_timeout(call, deadline)
@@ -99,15 +100,13 @@ class AsyncAmpClient(_Base):
         try:
             response = await self._http.send(self._http.build_request(**args), stream=True)
             try:
-                limit = self._body_limit(response)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(response, size)
-                    chunks.append(chunk)
-                response._content = b"".join(chunks)
+                body = self._body(response)
+                if response.is_stream_consumed:  # the transport read and decoded it (MockTransport)
+                    body.add_decoded(response.content)
+                else:
+                    async for chunk in response.aiter_raw():
+                        body.feed(chunk)
+                    response._content = body.content()
             finally:
                 await response.aclose()
         finally:

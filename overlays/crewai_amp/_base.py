@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 import httpx
 
 from . import _retry
+from ._body import Body
 from ._config import ClientConfig
 from ._operations import Call, Operation
 from ._raw import record
@@ -34,7 +35,6 @@ from .errors import (
     APITimeoutError,
     ConfigurationError,
     ExecutionError,
-    ResponseTooLarge,
     WaitTimeout,
     clip,
 )
@@ -245,16 +245,14 @@ class _Base:
             raise OutOfTime(error())
         return delay
 
-    def _body_limit(self, response: httpx.Response) -> int:
-        """``max_response_bytes``; a ResponseTooLarge at once when Content-Length says more."""
+    def _body(self, response: httpx.Response) -> Body:
+        """The reader of this response's body, within ``max_response_bytes``; a
+        ResponseTooLarge at once when Content-Length says more."""
         limit = self._config.max_response_bytes
         announced = declared_length(response)
         if announced is not None and announced > limit:
             raise too_large(response, limit, announced, announced=True)
-        return limit
-
-    def _too_large(self, response: httpx.Response, received: int) -> ResponseTooLarge:
-        return too_large(response, self._config.max_response_bytes, received, announced=False)
+        return Body(response, limit)
 
     def _after_error(
         self,

@@ -93,7 +93,8 @@ class AmpClient(_Base):
         return RawClient(self)
 
     def _send(self, call: Call[Any], args: dict[str, Any], deadline: float | None) -> httpx.Response:
-        """One attempt, in a slot of the limiter: send, then read at most max_response_bytes."""
+        """One attempt, in a slot of the limiter: send, then read and decode at most
+        max_response_bytes (see _body)."""
         try:
             self._limiter.acquire(starts_run=call.op.starts_run, timeout=self._slot_timeout(call, deadline))
         except LimiterTimeout:
@@ -101,15 +102,13 @@ class AmpClient(_Base):
         try:
             response = self._http.send(self._http.build_request(**args), stream=True)
             try:
-                limit = self._body_limit(response)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(response, size)
-                    chunks.append(chunk)
-                response._content = b"".join(chunks)
+                body = self._body(response)
+                if response.is_stream_consumed:  # the transport read and decoded it (MockTransport)
+                    body.add_decoded(response.content)
+                else:
+                    for chunk in response.iter_raw():
+                        body.feed(chunk)
+                    response._content = body.content()
             finally:
                 response.close()
         finally:
