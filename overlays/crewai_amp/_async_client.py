@@ -98,6 +98,8 @@ class AsyncAmpClient(_Base):
         except LimiterTimeout:
             raise self._no_slot(call, deadline) from None
         try:
+            if call.before_send is not None:
+                call.before_send()
             response = await self._http.send(self._http.build_request(**args), stream=True)
             try:
                 body = self._body(response)
@@ -151,7 +153,7 @@ class AsyncAmpClient(_Base):
         """Poll until the run completes; see AmpClient.wait. ``on_status`` may be a plain or an
         async function."""
         clock = self._clock
-        waiting = _Wait(kickoff_id, timeout, clock.monotonic())
+        waiting = _Wait(kickoff_id, timeout, clock.monotonic(), (self._config.token,))
         call = status_call(kickoff_id)
         status: Status | None = None
         while True:

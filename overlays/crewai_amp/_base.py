@@ -24,6 +24,7 @@ from ._responses import (
     PARSE_ERRORS,
     UnknownRun,
     declared_length,
+    lost_kickoff,
     run_not_found,
     status_error,
     too_large,
@@ -37,6 +38,7 @@ from .errors import (
     ExecutionError,
     WaitTimeout,
     clip,
+    safe_text,
 )
 
 if TYPE_CHECKING:
@@ -58,13 +60,16 @@ def check_wait_timeout(timeout: object) -> None:
 class _Wait:
     """The decisions of one ``wait()``: done, failed, timed out, or how long to sleep."""
 
-    __slots__ = ("deadline", "kickoff_id", "plan", "timeout")
+    __slots__ = ("deadline", "kickoff_id", "plan", "secrets", "timeout")
 
-    def __init__(self, kickoff_id: str, timeout: float | None, now: float) -> None:
+    def __init__(
+        self, kickoff_id: str, timeout: float | None, now: float, secrets: tuple[str, ...] = ()
+    ) -> None:
         from ._polling import PollPlan
 
         check_wait_timeout(timeout)
         self.kickoff_id = kickoff_id
+        self.secrets = secrets  # masked in the messages: a server may echo the token in a status
         self.timeout = timeout
         self.deadline = None if timeout is None else now + timeout
         self.plan = PollPlan(started=now)
@@ -88,13 +93,16 @@ class _Wait:
         if isinstance(status, StatusError):
             message = status.error if isinstance(status.error, str) and status.error else "no error message"
             raise ExecutionError(
-                f"crew run {self.kickoff_id} ended in error: {clip(message)}",
+                safe_text(f"crew run {self.kickoff_id} ended in error: {clip(message)}", self.secrets),
                 kickoff_id=self.kickoff_id,
                 status=status,
             )
         if self.deadline is not None and now >= self.deadline:
             raise WaitTimeout(
-                f"crew run {self.kickoff_id} still {clip(repr(status_value(status)))} after {self.timeout:g} s",
+                safe_text(
+                    f"crew run {self.kickoff_id} still {clip(repr(status_value(status)))} after {self.timeout:g} s",
+                    self.secrets,
+                ),
                 kickoff_id=self.kickoff_id,
                 last_status=status,
             )
@@ -277,6 +285,8 @@ class _Base:
             return delay
         if deadline is not None and isinstance(exc, httpx.TimeoutException):
             self._in_time(0.0, deadline, lambda: transport_error(exc, secrets))  # our cap cut it short
+        if call.correlation_id is not None and _retry.may_have_been_sent(exc):
+            raise lost_kickoff(exc, call.correlation_id, secrets) from exc
         raise transport_error(exc, secrets) from exc
 
     def _after_response(

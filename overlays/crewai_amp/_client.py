@@ -100,6 +100,8 @@ class AmpClient(_Base):
         except LimiterTimeout:
             raise self._no_slot(call, deadline) from None
         try:
+            if call.before_send is not None:
+                call.before_send()
             response = self._http.send(self._http.build_request(**args), stream=True)
             try:
                 body = self._body(response)
@@ -164,7 +166,7 @@ class AmpClient(_Base):
         ``on_status`` sees them. RunNotFoundError (the observed ``NOT FOUND`` state) is raised at once.
         """
         clock = self._clock
-        waiting = _Wait(kickoff_id, timeout, clock.monotonic())
+        waiting = _Wait(kickoff_id, timeout, clock.monotonic(), (self._config.token,))
         call = status_call(kickoff_id)
         status: Status | None = None
         while True:

@@ -18,6 +18,7 @@ from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    KickoffMayHaveStarted,
     ResponseTooLarge,
     ResponseValidationError,
     RunNotFoundError,
@@ -133,6 +134,20 @@ def transport_error(exc: httpx.HTTPError, secrets: Iterable[str] = ()) -> APICon
     where = f"{request.method} {clip(_sent_path(request), 200)}: " if request is not None else ""
     text = f"{type(exc).__name__}: {clip(str(exc))}" if str(exc) else type(exc).__name__
     return kind(safe_text(f"{where}{text}", secrets), request=request)
+
+
+def lost_kickoff(
+    exc: httpx.HTTPError, correlation_id: str, secrets: Iterable[str] = ()
+) -> KickoffMayHaveStarted:
+    """The error for a kickoff whose request may have reached AMP but whose answer was lost."""
+    cause = transport_error(exc, secrets)
+    return KickoffMayHaveStarted(
+        f"{cause}; the kickoff's answer was lost, so a paid crew run may have started: look for "
+        f"meta crewai_amp_correlation_id={correlation_id} in AMP's webhooks or dashboard before "
+        f"kicking off again",
+        correlation_id=correlation_id,
+        request=cause.request,
+    )
 
 
 def too_large(response: httpx.Response, limit: int, received: int, *, announced: bool) -> ResponseTooLarge:

@@ -49,6 +49,7 @@ from support.client import (
     json_response,
     request_examples,
     response_examples,
+    sent_kickoff,
     sync_client,
 )
 
@@ -119,7 +120,7 @@ def test_kickoff_sends_the_body_the_spec_describes(factory: Factory, name: str) 
         crew_webhook_url=example.get("crewWebhookUrl"),
     )
     assert kicked.kickoff_id == KICKOFF_ID
-    assert json.loads(script.requests[0].content) == example
+    assert sent_kickoff(script.requests[0]) == example
     assert script.requests[0].headers["content-type"] == "application/json"
 
 

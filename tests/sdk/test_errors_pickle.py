@@ -33,6 +33,9 @@ def examples() -> dict[str, errors.AmpError]:
         "ConfigurationError": errors.ConfigurationError("no token"),
         "APIConnectionError": errors.APIConnectionError("refused", request=request),
         "APITimeoutError": errors.APITimeoutError("slow", request=None),
+        "KickoffMayHaveStarted": errors.KickoffMayHaveStarted(
+            "answer lost", correlation_id="c-1", request=request
+        ),
         "ResponseValidationError": errors.ResponseValidationError(
             "bad body", raw="{oops", status_code=200, response=_response(200)
         ),
