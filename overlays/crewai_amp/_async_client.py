@@ -4,8 +4,9 @@ module sends, reads, sleeps and loops, on an event loop."""
 from __future__ import annotations
 
 import inspect
+import os
 import time
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -189,14 +190,22 @@ class AsyncAmpClient(_Base):
         *,
         concurrency: int = DEFAULT_RUN_CONCURRENCY,
         timeout: float | None = 600,
+        journal: str | os.PathLike[str] | None = None,
+        on_kickoff: Callable[[int, str], object] | None = None,
+        retry_unknown: bool | Collection[int] = False,
         **options: Unpack[KickoffOptions],
     ) -> AsyncGenerator[RunOutcome, None]:
         """``run()`` for each inputs, ``concurrency`` at a time, yielding a RunOutcome per run
         as it finishes (``async for outcome in client.run_many(...)``); a run's error is in its
-        outcome, never raised. Leaving the loop early cancels the runs under way."""
+        outcome, never raised. ``journal``, ``on_kickoff`` (a plain or an async function) and
+        ``retry_unknown``: see AmpClient.run_many. Leaving the loop early (``break``,
+        ``aclose()``, cancellation) or closing the client kicks off nothing more and stops the
+        waiting; kickoffs on their way still report their ids."""
         from ._fanout import run_many_async
 
-        return run_many_async(self, inputs_list, concurrency, timeout, options)
+        return run_many_async(
+            self, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown
+        )
 
     async def resume(
         self,
@@ -213,7 +222,11 @@ class AsyncAmpClient(_Base):
         )
 
     async def close(self) -> None:
-        """Close the connections, unless the httpx client was passed in (its owner closes it)."""
+        """Stop the run_many batches under way (kickoffs on their way still report their ids:
+        this waits for them, at most their request timeout), then close the connections,
+        unless the httpx client was passed in (its owner closes it)."""
+        for batch in list(self._batches):
+            await batch.shutdown()
         if self._owns_http:
             await self._http.aclose()
 

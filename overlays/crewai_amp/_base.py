@@ -167,6 +167,7 @@ class _Base:
         self._config = config
         self._owns_http = owns_http
         self._clock: _Clock = SYSTEM_CLOCK
+        self._batches: set[Any] = set()  # run_many batches under way: closing the client stops them
         # Our own httpx client carries the headers and timeout; a caller's client gets them per
         # request (their other settings — proxies, TLS, transport, limits — stay theirs).
         self._extra_headers: dict[str, str] | None = None if owns_http else config.headers

@@ -4,8 +4,9 @@ sleeps and loops."""
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -200,13 +201,27 @@ class AmpClient(_Base):
         *,
         concurrency: int = DEFAULT_RUN_CONCURRENCY,
         timeout: float | None = 600,
+        journal: str | os.PathLike[str] | None = None,
+        on_kickoff: Callable[[int, str], object] | None = None,
+        retry_unknown: bool | Collection[int] = False,
         **options: Unpack[KickoffOptions],
     ) -> Generator[RunOutcome, None, None]:
         """``run()`` for each inputs, ``concurrency`` at a time (in threads), yielding a
-        RunOutcome per run as it finishes; a run's error is in its outcome, never raised."""
+        RunOutcome per run as it finishes; a run's error is in its outcome, never raised.
+
+        ``on_kickoff(index, kickoff_id)`` is called (in the run's thread) the moment AMP
+        answers each kickoff. ``journal="runs.db"`` records every kickoff id and outcome in a
+        SQLite file, so running the same batch again with it resumes: finished runs come from
+        the journal, started runs are waited on, only inputs never sent are kicked off. A
+        kickoff whose answer was lost is a KickoffMayHaveStarted outcome, kicked off again only
+        if its index is in ``retry_unknown`` (True: all). Leaving the loop early, or closing
+        the client, kicks off nothing more; kickoffs on their way still report their ids, and
+        runs left going are logged. See the ``_fanout`` and ``_journal`` modules."""
         from ._fanout import run_many_sync
 
-        return run_many_sync(self, inputs_list, concurrency, timeout, options)
+        return run_many_sync(
+            self, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown
+        )
 
     def resume(
         self,
@@ -222,7 +237,11 @@ class AmpClient(_Base):
         return self._request(resume_call(execution_id, task_id, human_feedback, is_approve, webhook_urls))
 
     def close(self) -> None:
-        """Close the connections, unless the httpx client was passed in (its owner closes it)."""
+        """Stop the run_many batches under way (kickoffs on their way still report their ids:
+        this waits for them, at most their request timeout), then close the connections,
+        unless the httpx client was passed in (its owner closes it)."""
+        for batch in list(self._batches):
+            batch.shutdown()
         if self._owns_http:
             self._http.close()
 

@@ -1,68 +1,500 @@
-"""``run_many``: many runs, results as they finish, each run's error returned with it.
+"""``run_many``: many runs, results as they finish, each run's error returned with it; no kickoff
+id is ever lost, and with a journal a crashed batch resumes where it stopped.
 
 At most ``concurrency`` runs are under way at once (kicked off and not yet finished); the next
-inputs start as one finishes, so an endless iterable is consumed lazily. Each outcome says
-which inputs it was for, the kickoff id (once there is one) and either the final status or the
-error: a failed run never stops the others. Closing the iterator early (``break``) cancels the
-runs under way — their crews, if already kicked off, keep running on AMP (their ids are in the
-outcomes seen so far only if they finished).
+inputs start as one finishes, so an endless iterable is consumed lazily. Each outcome says which
+inputs it was for, the kickoff id (once there is one), the correlation id sent in the kickoff's
+meta, and either the final status or the error: a failed run never stops the others.
+
+Kickoff ids. ``on_kickoff(index, kickoff_id)`` is called the moment AMP answers (after the
+journal has it). Leaving early (``break``, ``aclose()``, cancelling the consumer, closing the
+client) kicks off nothing more; kickoffs already on their way are not interrupted: they still
+report their ids (to the journal and on_kickoff; closing waits for them, at most the kickoff's
+own request timeout), and the ids of runs left going on AMP are logged (``crewai_amp`` logger,
+WARNING). The waiting stops: the async runs are cancelled, the sync ones (threads cannot be
+cancelled) stop at their next status check.
+
+The journal (``journal="runs.db"``, see ``_journal``). Inputs are matched by their index and a
+digest of their canonical JSON; the kickoff options by a digest too (a journal made for other
+inputs or options is a JournalMismatch, checked up front for a list or tuple, else as each
+input comes). On a rerun: finished runs yield their stored outcome, started runs are waited
+on, inputs never sent (or that AMP refused, 4xx) are kicked off, and a kickoff whose answer was
+lost (or that was being sent when the process died, or that AMP answered with a 5xx) yields a
+KickoffMayHaveStarted outcome with its correlation id: never re-sent unless named in
+``retry_unknown`` (True: all of them) once AMP shows no run with that correlation id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import inspect
+import logging
+import os
+import threading
+import uuid
+from collections.abc import AsyncGenerator, Callable, Collection, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._base import check_wait_timeout
-from ._operations import KICKOFF_OPTIONS, check_options
-from .errors import ConfigurationError
+from ._operations import CORRELATION_ID_KEY, KICKOFF_OPTIONS, Call, check_options, kickoff_call
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    ConfigurationError,
+    ExecutionError,
+    JournalError,
+    JournalMismatch,
+    KickoffMayHaveStarted,
+)
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAmpClient
     from ._client import AmpClient
-    from ._status import StatusCompleted
+    from ._journal import Entry, Journal
+    from ._status import KickoffResponse, StatusCompleted
 
-__all__ = ["RunOutcome", "run_many_async", "run_many_sync"]
+__all__ = ["KickoffCallback", "RunOutcome", "run_many_async", "run_many_sync"]
+
+logger = logging.getLogger("crewai_amp")
+
+KickoffCallback: TypeAlias = "Callable[[int, str], object]"
 
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     """One run of ``run_many``: ``inputs`` (and their ``index`` in the list), the ``kickoff_id``
-    (None if the kickoff itself failed), and ``result`` (the final StatusCompleted) or
-    ``error`` (the exception: ExecutionError, WaitTimeout, an API error...)."""
+    (None if there is none: the kickoff failed, or its answer was lost), and ``result`` (the
+    final StatusCompleted) or ``error`` (the exception: ExecutionError, WaitTimeout,
+    KickoffMayHaveStarted, an API error...). ``correlation_id`` is the value sent in the
+    kickoff's meta under ``crewai_amp_correlation_id``."""
 
     index: int
     inputs: Mapping[str, Any]
     kickoff_id: str | None
     result: StatusCompleted | None = None
     error: Exception | None = None
+    correlation_id: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-def _check(concurrency: object, timeout: object, options: Mapping[str, Any]) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
-    check_wait_timeout(timeout)
-    check_options("run_many", options, KICKOFF_OPTIONS)
-    return concurrency
+@dataclass(frozen=True, slots=True)
+class _Kickoff:
+    correlation_id: str
 
 
-async def _run_one(
-    client: AsyncAmpClient, index: int, inputs: Mapping[str, Any], timeout: float | None, options: Any
-) -> RunOutcome:
-    kickoff_id: str | None = None
-    try:
-        kickoff_id = (await client.kickoff(inputs, **options)).kickoff_id
-        result = await client.wait(kickoff_id, timeout=timeout)
-    except Exception as exc:  # returned, not raised: one run's failure is that run's outcome
-        return RunOutcome(index, inputs, kickoff_id, error=exc)
-    return RunOutcome(index, inputs, kickoff_id, result=result)
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    kickoff_id: str
+    correlation_id: str
+
+
+Step: TypeAlias = "RunOutcome | _Kickoff | _Wait"
+
+
+class _NotSent(Exception):
+    """Raised before a kickoff would be sent, once the batch is closing."""
+
+
+class _Stopped(Exception):
+    """Raised in a sync run's status callback, once the batch is closing."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """A run task's exception that must end the batch (a failing on_kickoff, a journal that
+    cannot be written)."""
+
+    error: BaseException
+
+
+_CLOSED = object()  # wakes a generator waiting for an outcome when the client closes
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a kickoff's exception proves no run started: it never reached AMP, or AMP
+    refused it (4xx)."""
+    if isinstance(exc, APIConnectionError):
+        return not exc.may_have_started
+    return isinstance(exc, APIStatusError) and 400 <= exc.status_code < 500
+
+
+def _retry_set(retry_unknown: object) -> bool | frozenset[int]:
+    if isinstance(retry_unknown, bool):
+        return retry_unknown
+    if isinstance(retry_unknown, Collection) and not isinstance(retry_unknown, (str, bytes)):
+        indexes = frozenset(retry_unknown)
+        if all(isinstance(i, int) and not isinstance(i, bool) for i in indexes):
+            return indexes
+    raise ConfigurationError(
+        f"retry_unknown must be True, False or a collection of input indexes, got {retry_unknown!r}"
+    )
+
+
+def _drain_timeout(client: AmpClient | AsyncAmpClient) -> float:
+    """How long closing waits for kickoffs on their way: their own request timeout."""
+    timeout = client.timeout
+    return sum(60.0 if phase is None else phase for phase in (timeout.connect, timeout.write, timeout.read))
+
+
+class _Batch:
+    """What the sync and async fan-outs share: each input's plan, what is recorded when, what
+    is reported, and the closing rule. No I/O but the journal's."""
+
+    def __init__(
+        self,
+        client: AmpClient | AsyncAmpClient,
+        inputs_list: Iterable[Mapping[str, Any]],
+        concurrency: object,
+        timeout: float | None,
+        options: Mapping[str, Any],
+        journal: str | os.PathLike[str] | None,
+        on_kickoff: KickoffCallback | None,
+        retry_unknown: object,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
+        check_wait_timeout(timeout)
+        check_options("run_many", options, KICKOFF_OPTIONS)
+        meta = options.get("meta")
+        if isinstance(meta, Mapping) and CORRELATION_ID_KEY in meta:
+            raise ConfigurationError(
+                f"run_many gives each run its own correlation id: leave {CORRELATION_ID_KEY!r} out of meta"
+            )
+        if on_kickoff is not None and not callable(on_kickoff):
+            raise ConfigurationError(f"on_kickoff must be a callable (index, kickoff_id), got {on_kickoff!r}")
+        if journal is not None and not isinstance(journal, (str, os.PathLike)):
+            raise ConfigurationError(f"journal must be a file path, got {journal!r}")
+        self.retry_unknown = _retry_set(retry_unknown)
+        if self.retry_unknown and journal is None:
+            raise ConfigurationError("retry_unknown needs the journal that recorded the unknown runs")
+        self.client = client
+        self.inputs = inputs_list
+        self.limit = concurrency
+        self.timeout = timeout
+        self.options = options
+        self.journal_path = journal
+        self.on_kickoff = on_kickoff
+        self.drain_timeout = _drain_timeout(client)
+        self.closing = False  # nothing more is kicked off, waiting stops
+        self.closed = False  # the runs left going were logged, the journal closed
+        self.phases: dict[int, str] = {}  # index -> queued | sending | waiting, while under way
+        self.kickoff_ids: dict[int, str] = {}  # runs started and not finished
+        self.correlation_ids: dict[int, str] = {}
+        self._journal: Journal | None = None
+        self._entries: dict[int, Entry] = {}
+        self._digests: dict[int, str] = {}
+        self._seen = 0
+
+    # --- the journal ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the journal (if any) and check it against the inputs given as a sequence."""
+        if self.journal_path is None:
+            return
+        from ._journal import Journal, digest
+
+        try:
+            options_digest = digest({k: v for k, v in self.options.items() if v is not None})
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"run_many's kickoff options must be JSON to be journaled: {exc}"
+            ) from None
+        self._journal = Journal(self.journal_path, options_digest)
+        self._entries = self._journal.entries()
+        if isinstance(self.inputs, Sequence):
+            for index, inputs in enumerate(self.inputs):
+                self._digest(index, inputs)
+            self._check_end(len(self.inputs))
+
+    def _digest(self, index: int, inputs: Mapping[str, Any]) -> str | None:
+        """The digest of input ``index`` (None if not JSON); JournalMismatch if the journal
+        recorded other inputs at that index."""
+        if index in self._digests:
+            return self._digests[index]
+        from ._journal import digest
+
+        try:
+            found: str | None = digest(inputs)
+        except (TypeError, ValueError):
+            found = None
+        entry = self._entries.get(index)
+        if entry is not None and entry.digest != found:
+            raise JournalMismatch(
+                f"the journal {self.journal_path} was made for other inputs: input #{index} differs "
+                "from the one it recorded; give the same inputs in the same order, or use a new journal"
+            )
+        if found is not None:
+            self._digests[index] = found
+        return found
+
+    def _check_end(self, count: int) -> None:
+        beyond = sorted(index for index in self._entries if index >= count)
+        if beyond:
+            raise JournalMismatch(
+                f"the journal {self.journal_path} was made for more inputs: it recorded input "
+                f"#{beyond[0]}, and this batch has {count}"
+            )
+
+    def exhausted(self, count: int) -> None:
+        if self._journal is not None:
+            self._check_end(count)
+
+    # --- the plan -------------------------------------------------------------------------------
+
+    def plan(self, index: int, inputs: Mapping[str, Any]) -> Step:
+        """What to do with input ``index``: yield a finished outcome, wait for a started run,
+        or kick it off."""
+        self._seen = index + 1
+        if self._journal is None:
+            return _Kickoff(str(uuid.uuid4()))
+        if self._digest(index, inputs) is None:
+            return RunOutcome(
+                index,
+                inputs,
+                None,
+                error=ConfigurationError(f"inputs #{index} are not JSON: cannot journal them"),
+            )
+        entry = self._entries.get(index)
+        if entry is None:
+            return _Kickoff(str(uuid.uuid4()))
+        if entry.state == "done" and entry.kickoff_id is not None:
+            return self._stored(index, inputs, entry, entry.kickoff_id)
+        if entry.state in ("started", "done") and entry.kickoff_id is not None:
+            return _Wait(entry.kickoff_id, entry.correlation_id)
+        if self.retry_unknown is True or (
+            isinstance(self.retry_unknown, frozenset) and index in self.retry_unknown
+        ):
+            return _Kickoff(str(uuid.uuid4()))
+        reason = (entry.outcome or {}).get("error") or "the process stopped while the kickoff was being sent"
+        error = KickoffMayHaveStarted(
+            f"inputs #{index}: the kickoff may have started a paid crew run, but its answer was lost "
+            f"({reason}); look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks "
+            f"or dashboard, and only if there is no such run kick it off again (run_many "
+            f"retry_unknown=[{index}], crewai-amp batch --retry-unknown {index})",
+            correlation_id=entry.correlation_id,
+        )
+        return RunOutcome(index, inputs, None, error=error, correlation_id=entry.correlation_id)
+
+    def _stored(self, index: int, inputs: Mapping[str, Any], entry: Entry, kickoff_id: str) -> Step:
+        """The outcome the journal recorded; a run to wait for again if it cannot be read back."""
+        from ._status import StatusCompleted, parse_status
+
+        stored = entry.outcome or {}
+        try:
+            status = parse_status(stored["status"], kickoff_id)
+        except Exception:  # a body this version cannot read back: ask AMP again
+            return _Wait(kickoff_id, entry.correlation_id)
+        if isinstance(stored.get("error"), str):
+            error = ExecutionError(stored["error"], kickoff_id=kickoff_id, status=status)
+            return RunOutcome(index, inputs, kickoff_id, error=error, correlation_id=entry.correlation_id)
+        if isinstance(status, StatusCompleted):
+            return RunOutcome(index, inputs, kickoff_id, result=status, correlation_id=entry.correlation_id)
+        return _Wait(kickoff_id, entry.correlation_id)
+
+    # --- a run's life ---------------------------------------------------------------------------
+
+    def kickoff_call(
+        self, index: int, inputs: Mapping[str, Any], correlation_id: str
+    ) -> Call[KickoffResponse]:
+        """The kickoff of input ``index``, which records ``sending`` right before it is sent."""
+        self.phases[index] = "queued"
+        self.correlation_ids[index] = correlation_id
+        meta = {**(self.options.get("meta") or {}), CORRELATION_ID_KEY: correlation_id}
+        call = kickoff_call(inputs, {**self.options, "meta": meta})
+
+        def before_send() -> None:
+            if self.closing:
+                raise _NotSent
+            self.phases[index] = "sending"
+            if self._journal is not None:
+                self._journal.sending(index, self._digests[index], correlation_id)
+
+        return replace(call, before_send=before_send)
+
+    def kicked_off(self, index: int, kickoff_id: str) -> object:
+        """AMP answered: the journal first, then on_kickoff (whose result, if awaitable, the
+        async fan-out awaits)."""
+        self.phases[index] = "waiting"
+        self.kickoff_ids[index] = kickoff_id
+        if self._journal is not None:
+            try:
+                self._journal.started(index, kickoff_id)
+            except JournalError:
+                logger.error(
+                    "run_many: inputs #%d kicked off as %s, which the journal could not record",
+                    index,
+                    kickoff_id,
+                )
+                self._report(index, kickoff_id)
+                raise
+        return self._report(index, kickoff_id)
+
+    def _report(self, index: int, kickoff_id: str) -> object:
+        if self.closed:  # an answer that came after closing stopped waiting for it
+            logger.warning(
+                "run_many was stopped: inputs #%d kicked off as %s, which keeps running on AMP unwatched",
+                index,
+                kickoff_id,
+            )
+        return None if self.on_kickoff is None else self.on_kickoff(index, kickoff_id)
+
+    def waiting(self, index: int, step: _Wait) -> None:
+        self.phases[index] = "waiting"
+        self.kickoff_ids[index] = step.kickoff_id
+        self.correlation_ids[index] = step.correlation_id
+
+    def kickoff_failed(self, index: int, inputs: Mapping[str, Any], exc: BaseException) -> RunOutcome | None:
+        """The outcome of a kickoff that raised (None when it was stopped before being sent);
+        the journal learns whether a run may have started."""
+        sent = self.phases.pop(index, None) == "sending"
+        correlation_id = self.correlation_ids.pop(index, None)
+        if self._journal is not None and sent:
+            if _refused(exc) or isinstance(exc, _NotSent):
+                self._journal.not_started(index)
+            else:
+                self._journal.unknown(index, f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, _NotSent) or not isinstance(exc, Exception):
+            return None
+        return RunOutcome(index, inputs, None, error=exc, correlation_id=correlation_id)
+
+    def finished(
+        self,
+        index: int,
+        inputs: Mapping[str, Any],
+        result: StatusCompleted | None = None,
+        error: Exception | None = None,
+    ) -> RunOutcome:
+        """The outcome of a run that was waited for; a completed or failed run is journaled."""
+        from ._status import raw_body
+
+        self.phases.pop(index, None)
+        kickoff_id = self.kickoff_ids.pop(index)
+        correlation_id = self.correlation_ids.pop(index, None)
+        if self._journal is not None:
+            if result is not None:
+                self._journal.done(index, {"status": raw_body(result)})
+            elif isinstance(error, ExecutionError):
+                self._journal.done(index, {"status": raw_body(error.status), "error": str(error)})
+        return RunOutcome(
+            index, inputs, kickoff_id, result=result, error=error, correlation_id=correlation_id
+        )
+
+    def stop_if_closing(self, status: object) -> None:
+        if self.closing:
+            raise _Stopped
+
+    # --- the end --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Log the runs left going, and close the journal."""
+        self.closed = True
+        saved = f"; the journal {self.journal_path} has them: run the batch again with it to wait for them"
+        for index, kickoff_id in sorted(self.kickoff_ids.items()):
+            logger.warning(
+                "run_many was stopped: inputs #%d (kickoff id %s) keeps running on AMP unwatched%s",
+                index,
+                kickoff_id,
+                saved if self._journal is not None else "",
+            )
+        for index, phase in sorted(self.phases.items()):
+            if phase == "sending":
+                logger.warning(
+                    "run_many was stopped: the kickoff of inputs #%d got no answer in time; a run may have "
+                    "started: look for meta %s=%s",
+                    index,
+                    CORRELATION_ID_KEY,
+                    self.correlation_ids.get(index),
+                )
+        if self._journal is not None:
+            self._journal.close()
+
+
+# --- async --------------------------------------------------------------------------------------
+
+
+class _AsyncRuns:
+    """The runs of one async run_many, as tasks on the event loop."""
+
+    def __init__(self, client: AsyncAmpClient, batch: _Batch) -> None:
+        self.client = client
+        self.batch = batch
+        self.tasks: dict[asyncio.Task[None], int] = {}
+        self.finished: asyncio.Queue[object] = asyncio.Queue()
+        self.under_way = 0
+        self._shutdown: asyncio.Future[None] | None = None
+
+    def start(self, index: int, inputs: Mapping[str, Any], step: _Kickoff | _Wait) -> None:
+        task = asyncio.create_task(self._run(index, inputs, step))
+        self.tasks[task] = index
+        task.add_done_callback(lambda done: self.tasks.pop(done, None))
+        self.under_way += 1
+
+    async def _run(self, index: int, inputs: Mapping[str, Any], step: _Kickoff | _Wait) -> None:
+        try:
+            item: object = await self._one(index, inputs, step)
+        except asyncio.CancelledError:
+            return
+        except BaseException as exc:  # must end the batch: handed to the generator to raise
+            item = _Failed(exc)
+        self.finished.put_nowait(item)
+
+    async def _one(self, index: int, inputs: Mapping[str, Any], step: _Kickoff | _Wait) -> RunOutcome | None:
+        batch = self.batch
+        if isinstance(step, _Kickoff):
+            try:
+                call = batch.kickoff_call(index, inputs, step.correlation_id)
+                kicked = await self.client._request(call)
+            except BaseException as exc:
+                outcome = batch.kickoff_failed(index, inputs, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return outcome
+            kickoff_id = kicked.kickoff_id
+            reported = batch.kicked_off(index, kickoff_id)
+            if inspect.isawaitable(reported):
+                await reported
+            if batch.closing:
+                return None
+        else:
+            batch.waiting(index, step)
+            kickoff_id = step.kickoff_id
+        try:
+            result = await self.client.wait(kickoff_id, timeout=batch.timeout)
+        except Exception as exc:  # returned, not raised: one run's failure is that run's outcome
+            return batch.finished(index, inputs, error=exc)
+        return batch.finished(index, inputs, result=result)
+
+    async def shutdown(self) -> None:
+        """Stop: nothing more kicked off, the waiting cancelled, kickoffs on their way given
+        their answer (bounded). Idempotent; closing the client calls it too."""
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._shutdown)
+
+    async def _stop(self) -> None:
+        batch = self.batch
+        batch.closing = True
+        self.finished.put_nowait(_CLOSED)
+        try:
+            sending = [task for task, index in self.tasks.items() if batch.phases.get(index) == "sending"]
+            for task in list(self.tasks):
+                if task not in sending:
+                    task.cancel()
+            if sending:
+                await asyncio.wait(sending, timeout=batch.drain_timeout)
+            rest = [task for task in self.tasks if not task.done()]
+            for task in rest:
+                task.cancel()
+            if rest:
+                await asyncio.gather(*rest, return_exceptions=True)
+        finally:
+            self.client._batches.discard(self)
+            batch.close()
 
 
 def run_many_async(
@@ -71,55 +503,111 @@ def run_many_async(
     concurrency: int,
     timeout: float | None,
     options: Mapping[str, Any],
+    journal: str | os.PathLike[str] | None = None,
+    on_kickoff: KickoffCallback | None = None,
+    retry_unknown: bool | Collection[int] = False,
 ) -> AsyncGenerator[RunOutcome, None]:
     """The outcomes, as an async iterator; bad arguments raise here, before any run starts."""
-    return _outcomes_async(client, inputs_list, _check(concurrency, timeout, options), timeout, options)
+    batch = _Batch(client, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown)
+    return _outcomes_async(client, batch)
 
 
-async def _outcomes_async(
-    client: AsyncAmpClient,
-    inputs_list: Iterable[Mapping[str, Any]],
-    limit: int,
-    timeout: float | None,
-    options: Mapping[str, Any],
-) -> AsyncGenerator[RunOutcome, None]:
-    finished: asyncio.Queue[RunOutcome] = asyncio.Queue()
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def run(index: int, inputs: Mapping[str, Any]) -> None:
-        finished.put_nowait(await _run_one(client, index, inputs, timeout, options))
-
-    pending = enumerate(inputs_list)
-    under_way = 0
+async def _outcomes_async(client: AsyncAmpClient, batch: _Batch) -> AsyncGenerator[RunOutcome, None]:
+    runs = _AsyncRuns(client, batch)
+    client._batches.add(runs)
     try:
-        while True:
-            while under_way < limit and (item := next(pending, None)) is not None:
-                task = asyncio.create_task(run(*item))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                under_way += 1
-            if not under_way:
+        batch.open()
+        pending = enumerate(batch.inputs)
+        count = 0
+        while not batch.closing:
+            while runs.under_way < batch.limit and (item := next(pending, None)) is not None:
+                count = item[0] + 1
+                step = batch.plan(*item)
+                if isinstance(step, RunOutcome):
+                    yield step
+                    if batch.closing:
+                        return
+                else:
+                    runs.start(*item, step)
+            if not runs.under_way:
+                batch.exhausted(count)
                 return
-            outcome = await finished.get()
-            under_way -= 1
-            yield outcome
+            done = await runs.finished.get()
+            if done is _CLOSED:
+                return
+            runs.under_way -= 1
+            if isinstance(done, _Failed):
+                raise done.error
+            if isinstance(done, RunOutcome):
+                yield done
     finally:
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await runs.shutdown()
 
 
-def _run_one_sync(
-    client: AmpClient, index: int, inputs: Mapping[str, Any], timeout: float | None, options: Any
-) -> RunOutcome:
-    kickoff_id: str | None = None
-    try:
-        kickoff_id = client.kickoff(inputs, **options).kickoff_id
-        result = client.wait(kickoff_id, timeout=timeout)
-    except Exception as exc:  # returned, not raised: one run's failure is that run's outcome
-        return RunOutcome(index, inputs, kickoff_id, error=exc)
-    return RunOutcome(index, inputs, kickoff_id, result=result)
+# --- sync -----------------------------------------------------------------------------------------
+
+
+class _SyncRuns:
+    """The runs of one sync run_many, in threads."""
+
+    def __init__(self, client: AmpClient, batch: _Batch) -> None:
+        self.client = client
+        self.batch = batch
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=batch.limit, thread_name_prefix="crewai-amp-run"
+        )
+        self.futures: dict[concurrent.futures.Future[RunOutcome | None], int] = {}
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self, index: int, inputs: Mapping[str, Any], step: _Kickoff | _Wait) -> None:
+        self.futures[self.pool.submit(self._one, index, inputs, step)] = index
+
+    def _one(self, index: int, inputs: Mapping[str, Any], step: _Kickoff | _Wait) -> RunOutcome | None:
+        batch, client = self.batch, self.client
+        if isinstance(step, _Kickoff):
+            try:
+                call = batch.kickoff_call(index, inputs, step.correlation_id)
+                kicked = client._request(call)
+            except BaseException as exc:
+                outcome = batch.kickoff_failed(index, inputs, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return outcome
+            kickoff_id = kicked.kickoff_id
+            batch.kicked_off(index, kickoff_id)
+            if batch.closing:
+                return None
+        else:
+            batch.waiting(index, step)
+            kickoff_id = step.kickoff_id
+        try:
+            result = client.wait(kickoff_id, timeout=batch.timeout, on_status=batch.stop_if_closing)
+        except _Stopped:
+            return None
+        except Exception as exc:  # returned, not raised: one run's failure is that run's outcome
+            return batch.finished(index, inputs, error=exc)
+        return batch.finished(index, inputs, result=result)
+
+    def shutdown(self) -> None:
+        """Stop: nothing more kicked off, kickoffs on their way given their answer (bounded);
+        waiting threads stop at their next status. Idempotent; closing the client calls it."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        batch = self.batch
+        batch.closing = True
+        try:
+            for future in self.futures:
+                future.cancel()  # only those not yet running
+            sending = [f for f, index in self.futures.items() if batch.phases.get(index) == "sending"]
+            if sending:
+                concurrent.futures.wait(sending, timeout=batch.drain_timeout)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        finally:
+            self.client._batches.discard(self)
+            batch.close()
 
 
 def run_many_sync(
@@ -128,33 +616,44 @@ def run_many_sync(
     concurrency: int,
     timeout: float | None,
     options: Mapping[str, Any],
+    journal: str | os.PathLike[str] | None = None,
+    on_kickoff: KickoffCallback | None = None,
+    retry_unknown: bool | Collection[int] = False,
 ) -> Generator[RunOutcome, None, None]:
-    """The outcomes, as an iterator; bad arguments raise here, before any run starts. Runs
-    under way when the iterator is closed finish in their threads (a thread cannot be
-    cancelled); runs not started are not."""
-    return _outcomes_sync(client, inputs_list, _check(concurrency, timeout, options), timeout, options)
+    """The outcomes, as an iterator; bad arguments raise here, before any run starts."""
+    batch = _Batch(client, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown)
+    return _outcomes_sync(client, batch)
 
 
-def _outcomes_sync(
-    client: AmpClient,
-    inputs_list: Iterable[Mapping[str, Any]],
-    limit: int,
-    timeout: float | None,
-    options: Mapping[str, Any],
-) -> Generator[RunOutcome, None, None]:
-    pending = enumerate(inputs_list)
-    under_way: set[concurrent.futures.Future[RunOutcome]] = set()
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="crewai-amp-run")
+def _outcomes_sync(client: AmpClient, batch: _Batch) -> Generator[RunOutcome, None, None]:
+    runs = _SyncRuns(client, batch)
+    client._batches.add(runs)
     try:
-        while True:
-            while len(under_way) < limit and (item := next(pending, None)) is not None:
-                under_way.add(pool.submit(_run_one_sync, client, *item, timeout, options))
-            if not under_way:
+        batch.open()
+        pending = enumerate(batch.inputs)
+        count = 0
+        while not batch.closing:
+            while len(runs.futures) < batch.limit and (item := next(pending, None)) is not None:
+                count = item[0] + 1
+                step = batch.plan(*item)
+                if isinstance(step, RunOutcome):
+                    yield step
+                    if batch.closing:
+                        return
+                else:
+                    runs.start(*item, step)
+            if not runs.futures:
+                batch.exhausted(count)
                 return
-            done, under_way = concurrent.futures.wait(
-                under_way, return_when=concurrent.futures.FIRST_COMPLETED
+            done, _ = concurrent.futures.wait(
+                list(runs.futures), return_when=concurrent.futures.FIRST_COMPLETED
             )
             for future in done:
-                yield future.result()
+                del runs.futures[future]
+                if future.cancelled():
+                    continue
+                outcome = future.result()  # raises what must end the batch
+                if outcome is not None:
+                    yield outcome
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        runs.shutdown()

@@ -39,6 +39,9 @@ __all__ = [
     "EventParseError",
     "ExecutionError",
     "InternalServerError",
+    "JournalBusy",
+    "JournalError",
+    "JournalMismatch",
     "KickoffMayHaveStarted",
     "NotFoundError",
     "RateLimitError",
@@ -289,6 +292,20 @@ class WaitTimeout(AmpError, TimeoutError):
         super().__init__(message)
         self.kickoff_id = kickoff_id
         self.last_status = last_status
+
+
+class JournalError(AmpError):
+    """The ``run_many`` journal file cannot be used: not a journal, unreadable, or unwritable."""
+
+
+class JournalBusy(JournalError):
+    """Another process has the journal open: one batch runs per journal at a time."""
+
+
+class JournalMismatch(JournalError):
+    """The journal was made for other inputs (a different input at the same index) or other
+    kickoff options: resuming with it would mix two batches. Use the same inputs and options,
+    or a new journal."""
 
 
 class WebhookVerificationError(AmpError):

@@ -47,6 +47,9 @@ def examples() -> dict[str, errors.AmpError]:
             last_status=StatusUnknown("paused", {"status": "paused", "x": 1}),
         ),
         "WebhookVerificationError": errors.WebhookVerificationError("bad signature"),
+        "JournalError": errors.JournalError("not a journal"),
+        "JournalBusy": errors.JournalBusy("in use"),
+        "JournalMismatch": errors.JournalMismatch("other inputs"),
         "EventParseError": errors.EventParseError("bad event", raw={"a": 1}),
         "RunNotFoundError": errors.RunNotFoundError(
             "no crew run",
