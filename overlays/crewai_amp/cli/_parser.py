@@ -413,6 +413,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the bearer token to accept (default: a new random one each start)",
     )
     serve.add_argument(
+        "--max-body-bytes",
+        metavar="N",
+        type=_positive_int,
+        default=1024 * 1024,
+        help="the largest request body accepted; a larger one is answered 413 (default 1 MiB)",
+    )
+    serve.add_argument(
         "--print-env",
         action="store_true",
         help="write only the export line to stdout (for `source`/`eval`), the rest to stderr; "

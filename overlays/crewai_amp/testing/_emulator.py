@@ -16,7 +16,7 @@ from ._faults import Faults
 from ._runner import dumps
 from ._server import BackgroundServer
 from ._spec import load_spec
-from ._state import EmulatorState, RequestLog
+from ._state import DEFAULT_MAX_BODY_BYTES, EmulatorState, RequestLog
 from ._stats import Stats
 from ._webhook_sender import Auth, BasicAuth, BearerAuth, Signed
 
@@ -59,6 +59,8 @@ class AmpEmulator:
       counted in `stats.webhooks_skipped`. Default: any host.
     - `on_request`: called after each request with (method, path, status, milliseconds), from
       the server's thread; status 0 means the connection was dropped. A request log.
+    - `max_body_bytes`: the largest request body accepted (default 1 MiB); a larger one is
+      answered 413 without being read whole (a Content-Length over it, before any of it).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class AmpEmulator:
         webhook_timeout: float = 10.0,
         webhook_hosts: Iterable[str] | None = None,
         on_request: RequestLog | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
@@ -90,6 +93,10 @@ class AmpEmulator:
             raise ValueError("webhook_secret must look like whsec_<base64>")
         if webhook_token is not None and webhook_basic_auth is not None:
             raise ValueError("give webhook_token or webhook_basic_auth, not both")
+        if token is not None and (not isinstance(token, str) or not token.strip()):
+            raise ValueError("token must be a non-empty string: an empty bearer token would let anyone in")
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be a positive integer, not {max_body_bytes!r}")
         loaded = load_spec(spec)
         speaking = dialect_for(dialect, loaded.status_variants())
         self.host = host
@@ -117,6 +124,7 @@ class AmpEmulator:
             webhook_timeout=webhook_timeout,
             webhook_hosts=None if webhook_hosts is None else frozenset(webhook_hosts),
             on_request=on_request,
+            max_body_bytes=max_body_bytes,
         )
         self._server = BackgroundServer(build_app(self._state), host=host, port=port)
         self._requested_port = port
