@@ -241,7 +241,8 @@ class _Batch:
             )
 
     def exhausted(self, count: int) -> None:
-        if self._journal is not None:
+        """Every input was seen (``count`` of them): the journal must hold no run beyond."""
+        if self._journal is not None and not self.closing:
             self._check_end(count)
 
     # --- the plan -------------------------------------------------------------------------------
@@ -520,13 +521,15 @@ async def _outcomes_async(client: AsyncAmpClient, batch: _Batch) -> AsyncGenerat
         pending = enumerate(batch.inputs)
         count = 0
         while not batch.closing:
-            while runs.under_way < batch.limit and (item := next(pending, None)) is not None:
+            while (
+                not batch.closing
+                and runs.under_way < batch.limit
+                and (item := next(pending, None)) is not None
+            ):
                 count = item[0] + 1
                 step = batch.plan(*item)
                 if isinstance(step, RunOutcome):
                     yield step
-                    if batch.closing:
-                        return
                 else:
                     runs.start(*item, step)
             if not runs.under_way:
@@ -633,13 +636,15 @@ def _outcomes_sync(client: AmpClient, batch: _Batch) -> Generator[RunOutcome, No
         pending = enumerate(batch.inputs)
         count = 0
         while not batch.closing:
-            while len(runs.futures) < batch.limit and (item := next(pending, None)) is not None:
+            while (
+                not batch.closing
+                and len(runs.futures) < batch.limit
+                and (item := next(pending, None)) is not None
+            ):
                 count = item[0] + 1
                 step = batch.plan(*item)
                 if isinstance(step, RunOutcome):
                     yield step
-                    if batch.closing:
-                        return
                 else:
                     runs.start(*item, step)
             if not runs.futures:

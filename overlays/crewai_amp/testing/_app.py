@@ -307,7 +307,7 @@ class _Front:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> int:
         refused = _BodyTooLarge(limit)
-        response = error_response(413, refused.detail, headers=refused.headers)
+        response = error_response(413, refused.detail, headers=dict(refused.headers or {}))
         self.state.counters.response(413)
         await response(scope, receive, send)
         return 413
