@@ -23,11 +23,9 @@ from ._raw import record
 from ._responses import (
     PARSE_ERRORS,
     UnknownRun,
-    declared_length,
     lost_kickoff,
     run_not_found,
     status_error,
-    too_large,
     transport_error,
     validation_error,
 )
@@ -257,11 +255,7 @@ class _Base:
     def _body(self, response: httpx.Response) -> Body:
         """The reader of this response's body, within ``max_response_bytes``; a
         ResponseTooLarge at once when Content-Length says more."""
-        limit = self._config.max_response_bytes
-        announced = declared_length(response)
-        if announced is not None and announced > limit:
-            raise too_large(response, limit, announced, announced=True)
-        return Body(response, limit)
+        return Body(response, self._config.max_response_bytes)
 
     def _after_error(
         self,

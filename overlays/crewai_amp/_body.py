@@ -59,7 +59,7 @@ class _Inflate:
 
 class Body:
     """The body of one response, fed raw chunks; ResponseTooLarge once the wire bytes or the
-    decoded bytes pass ``limit``."""
+    decoded bytes pass ``limit`` (at once, before reading, when Content-Length says more)."""
 
     __slots__ = ("_chunks", "_layers", "_limit", "_response", "_size", "_wire")
 
@@ -70,7 +70,14 @@ class Body:
         self._size = 0
         self._wire = 0
         self._layers: list[_Inflate] = []
-        header = response.headers.get("content-encoding")
+        headers = response.headers
+        header = headers.get("content-encoding")
+        if not header or header.strip().lower() == "identity":
+            # Only an identity body's Content-Length says what it holds.
+            announced = headers.get("content-length")
+            if announced is not None and announced.isdigit() and int(announced) > limit:
+                raise too_large(response, limit, int(announced), announced=True)
+            return
         if header:
             for encoding in (part.strip().lower() for part in header.split(",")):
                 if encoding in ("gzip", "x-gzip", "deflate"):

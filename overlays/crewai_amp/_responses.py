@@ -159,14 +159,3 @@ def too_large(response: httpx.Response, limit: int, received: int, *, announced:
         received=received,
         status_code=response.status_code,
     )
-
-
-def declared_length(response: httpx.Response) -> int | None:
-    """Content-Length, when the body is sent as is (a compressed body's length says nothing of
-    what it decompresses to)."""
-    if response.headers.get("content-encoding", "identity").lower() != "identity":
-        return None
-    try:
-        return int(response.headers["content-length"])
-    except (KeyError, ValueError):
-        return None

@@ -289,6 +289,8 @@ def _optional(name: str, module: str, function: str) -> None:
 _optional("webhooks", "bench_webhook_rows", "rows")
 _optional("waiting", "bench_waiting", "rows")
 _optional("fanout", "bench_fanout", "rows")
+_optional("run_many", "bench_run_many", "rows")
+_optional("bomb", "bench_bomb", "rows")
 
 
 def render(rows: list[Row]) -> str:
