@@ -140,7 +140,8 @@ class Journal:
         except sqlite3.Error as exc:
             if _busy(exc):
                 raise JournalBusy(
-                    f"the journal {self.path} is in use by another process (one batch runs per journal)"
+                    f"the journal {self.path} is in use by another process, or another run_many of "
+                    "this one (one batch runs per journal at a time)"
                 ) from None
             raise JournalError(f"cannot use {self.path} as a journal: {exc}") from None
 

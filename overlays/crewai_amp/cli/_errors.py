@@ -18,6 +18,7 @@ from ..errors import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     ExecutionError,
     JournalError,
     KickoffMayHaveStarted,
@@ -149,7 +150,7 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
             hint="do not simply run it again: a second kickoff is a second paid run",
             details={"correlation_id": exc.correlation_id, "may_have_started": True},
         )
-    if isinstance(exc, JournalError):
+    if isinstance(exc, (JournalError, ConfigurationError)):  # what the command line gave is wrong
         return Failure(str(exc), USAGE, type(exc).__name__)
     if isinstance(exc, APIConnectionError):
         where = ""
