@@ -69,6 +69,7 @@ async def _raw(base_url: str, token: str, runs: int) -> dict[str, Any]:
 
 def client_main(mode: str, base_url: str, token: str, runs: int) -> None:
     import asyncio
+    import resource
     import time
 
     from bench_fanout import peak_rss_mb
@@ -80,7 +81,10 @@ def client_main(mode: str, base_url: str, token: str, runs: int) -> None:
         else:
             journal = str(Path(folder, "runs.db")) if mode.endswith("journal") else None
             result = asyncio.run(_run_many(base_url, token, runs, journal))
-        result.update(wall=time.perf_counter() - started, peak_rss_mb=peak_rss_mb())
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        result.update(
+            wall=time.perf_counter() - started, cpu=used.ru_utime + used.ru_stime, peak_rss_mb=peak_rss_mb()
+        )
     print(json.dumps(result), flush=True)
 
 
@@ -110,16 +114,18 @@ def measure(mode: str, runs: int) -> dict[str, Any]:
 
 def rows(quick: bool, Row: Any, interleaved: Any, summary: Any) -> list[Any]:
     runs = 1000 if quick else RUNS
-    rounds = 1 if quick else 2
+    rounds = 1 if quick else 3
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
     for index in range(rounds):
         for mode in MODES if index % 2 == 0 else tuple(reversed(MODES)):
             results[mode].append(measure(mode, runs))
     walls = {mode: [r["wall"] for r in measured] for mode, measured in results.items()}
     sdk, raw, journal = (summary(walls[m])[0] for m in MODES)
+    cpu = {mode: summary([r["cpu"] for r in measured])[0] for mode, measured in results.items()}
     name = f"run_many, {runs} runs, concurrency {CONCURRENCY}"
     ratio = sdk / raw
     cost = journal / sdk - 1
+    cpu_cost = cpu["run_many+journal"] / cpu["run_many"] - 1
     peak = max(r["peak_rss_mb"] for r in results["run_many"] + results["run_many+journal"])
     counts = {mode: [r["kickoffs"] for r in measured] for mode, measured in results.items()}
     return [
@@ -131,7 +137,7 @@ def rows(quick: bool, Row: Any, interleaved: Any, summary: Any) -> list[Any]:
             "≤ 1.5×",
             ratio <= 1.5,
             "",
-            {"run_many_s": sdk, "raw_s": raw, "rounds": rounds},
+            {"run_many_s": sdk, "raw_s": raw, "rounds": rounds, "walls": walls},
         ),
         Row(
             name,
@@ -141,7 +147,21 @@ def rows(quick: bool, Row: Any, interleaved: Any, summary: Any) -> list[Any]:
             "≤ 10 %",
             cost <= 0.10,
             "",
-            {"journal_s": journal, "run_many_s": sdk},
+            {"journal_s": journal, "run_many_s": sdk, "walls": walls["run_many+journal"]},
+        ),
+        Row(
+            name,
+            "journal cost: client CPU time (user+sys) with journal= / without",
+            cpu_cost * 100,
+            "%",
+            "≤ 10 %",
+            cpu_cost <= 0.10,
+            "",
+            {
+                "journal_cpu_s": cpu["run_many+journal"],
+                "run_many_cpu_s": cpu["run_many"],
+                "raw_cpu_s": cpu["raw"],
+            },
         ),
         Row(
             name,
