@@ -250,7 +250,8 @@ class Batch:
             isinstance(self.retry_unknown, frozenset) and index in self.retry_unknown
         ):
             return StartRun(str(uuid.uuid4()))
-        reason = (entry.outcome or {}).get("error") or "the process stopped while the kickoff was being sent"
+        stored = self._journal.outcome(index).get("error")
+        reason = stored if isinstance(stored, str) else "the process stopped while the kickoff was being sent"
         error = KickoffMayHaveStarted(
             f"inputs #{index}: the kickoff may have started a paid crew run, but its answer was lost "
             f"({reason}); look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks "
@@ -264,7 +265,8 @@ class Batch:
         """The outcome the journal recorded; a run to wait for again if it cannot be read back."""
         from ._status import StatusCompleted, parse_status
 
-        stored = entry.outcome or {}
+        assert self._journal is not None
+        stored = self._journal.outcome(index)
         try:
             status = parse_status(stored["status"], kickoff_id)
         except Exception:  # a body this version cannot read back: ask AMP again

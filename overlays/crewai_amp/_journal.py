@@ -21,8 +21,9 @@ late as that allows (once a request slot is held, right before the send), so a c
 AMP again for a started run whose outcome was lost), so they wait and ride along in the next
 urgent commit (or at most ``OUTCOMES_PER_COMMIT`` of them, or the close). The file is in WAL
 mode with ``synchronous=NORMAL``: a commit is a write to the WAL, no fsync, so it survives the
-process being killed (SIGKILL included), though not a power loss; that keeps a commit in the
-tens of microseconds, a few percent of a 10,000-run batch. One process at a time: the file is
+process being killed (SIGKILL included), though not a power loss; that keeps a commit under a
+tenth of a millisecond: two commits per run against the milliseconds of CPU a run's requests
+take, a few percent of a batch (``nox -s bench``, run_many). One process at a time: the file is
 opened in exclusive locking mode, and a second process gets JournalBusy, not "database is
 locked".
 """
@@ -75,13 +76,14 @@ def digest(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One row: ``state`` is sending, started, done or unknown; ``outcome`` the stored JSON."""
+    """One row, without its outcome (read with ``Journal.outcome``, one at a time: a 10,000-run
+    journal's outcomes need not all be in memory): ``state`` is sending, started, done or
+    unknown."""
 
     digest: str
     correlation_id: str
     state: str
     kickoff_id: str | None
-    outcome: dict[str, Any] | None
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -150,15 +152,18 @@ class Journal:
     def entries(self) -> dict[int, Entry]:
         """Every row, by input index."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT idx, digest, correlation_id, state, kickoff_id, outcome FROM runs"
-            )
-            return {
-                index: Entry(
-                    found, correlation_id, state, kickoff_id, json.loads(outcome) if outcome else None
-                )
-                for index, found, correlation_id, state, kickoff_id, outcome in rows
-            }
+            rows = self._db.execute("SELECT idx, digest, correlation_id, state, kickoff_id FROM runs")
+            return {index: Entry(*fields) for index, *fields in rows}
+
+    def outcome(self, index: int) -> dict[str, Any]:
+        """The outcome stored for input ``index`` (empty if none or unreadable)."""
+        with self._lock:
+            row = self._db.execute("SELECT outcome FROM runs WHERE idx = ?", (index,)).fetchone()
+        try:
+            stored = json.loads(row[0]) if row and row[0] else {}
+        except ValueError:
+            return {}
+        return stored if isinstance(stored, dict) else {}
 
     # --- writing --------------------------------------------------------------------------------
 
