@@ -26,6 +26,10 @@ from .errors import (
     EventParseError,
     ExecutionError,
     InternalServerError,
+    JournalBusy,
+    JournalError,
+    JournalMismatch,
+    KickoffMayHaveStarted,
     NotFoundError,
     RateLimitError,
     ResponseTooLarge,
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
     from ._async_client import AsyncAmpClient
     from ._client import AmpClient
     from ._fanout import RunOutcome
-    from ._operations import KickoffOptions, WebhookUrls
+    from ._operations import CORRELATION_ID_KEY, KickoffOptions, WebhookUrls
     from ._raw import with_raw_response
     from ._responses import RawResponse
     from ._status import (
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "CORRELATION_ID_KEY",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -68,6 +73,10 @@ __all__ = [
     "EventParseError",
     "ExecutionError",
     "InternalServerError",
+    "JournalBusy",
+    "JournalError",
+    "JournalMismatch",
+    "KickoffMayHaveStarted",
     "KickoffOptions",
     "KickoffResponse",
     "NotFoundError",
@@ -99,6 +108,7 @@ __getattr__, __dir__ = lazy(
     {
         "AmpClient": "._client",
         "AsyncAmpClient": "._async_client",
+        "CORRELATION_ID_KEY": "._operations",
         "KickoffOptions": "._operations",
         "WebhookUrls": "._operations",
         "RawResponse": "._responses",

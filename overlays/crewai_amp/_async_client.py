@@ -4,8 +4,9 @@ module sends, reads, sleeps and loops, on an event loop."""
 from __future__ import annotations
 
 import inspect
+import os
 import time
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -95,7 +96,8 @@ class AsyncAmpClient(_Base):
         return AsyncRawClient(self)
 
     async def _send(self, call: Call[Any], args: dict[str, Any], deadline: float | None) -> httpx.Response:
-        """One attempt, in a slot of the limiter: send, then read at most max_response_bytes."""
+        """One attempt, in a slot of the limiter: send, then read and decode at most
+        max_response_bytes (see _body)."""
         try:
             await self._limiter.acquire(
                 starts_run=call.op.starts_run, timeout=self._slot_timeout(call, deadline)
@@ -103,17 +105,17 @@ class AsyncAmpClient(_Base):
         except LimiterTimeout:
             raise self._no_slot(call, deadline) from None
         try:
+            if call.before_send is not None:
+                call.before_send()
             response = await self._http.send(self._http.build_request(**args), stream=True)
             try:
-                limit = self._body_limit(response)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(response, size)
-                    chunks.append(chunk)
-                response._content = b"".join(chunks)
+                body = self._body(response)
+                if response.is_stream_consumed:  # the transport read and decoded it (MockTransport)
+                    body.add_decoded(response.content)
+                else:
+                    async for chunk in response.aiter_raw():
+                        body.feed(chunk)
+                    response._content = body.content()
             finally:
                 await response.aclose()
         finally:
@@ -207,14 +209,22 @@ class AsyncAmpClient(_Base):
         *,
         concurrency: int = DEFAULT_RUN_CONCURRENCY,
         timeout: float | None = 600,
+        journal: str | os.PathLike[str] | None = None,
+        on_kickoff: Callable[[int, str], object] | None = None,
+        retry_unknown: bool | Collection[int] = False,
         **options: Unpack[KickoffOptions],
     ) -> AsyncGenerator[RunOutcome, None]:
         """``run()`` for each inputs, ``concurrency`` at a time, yielding a RunOutcome per run
         as it finishes (``async for outcome in client.run_many(...)``); a run's error is in its
-        outcome, never raised. Leaving the loop early cancels the runs under way."""
+        outcome, never raised. ``journal``, ``on_kickoff`` (a plain or an async function) and
+        ``retry_unknown``: see AmpClient.run_many. Leaving the loop early (``break``,
+        ``aclose()``, cancellation) or closing the client kicks off nothing more and stops the
+        waiting; kickoffs on their way still report their ids."""
         from ._fanout import run_many_async
 
-        return run_many_async(self, inputs_list, concurrency, timeout, options)
+        return run_many_async(
+            self, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown
+        )
 
     async def resume(
         self,
@@ -231,7 +241,11 @@ class AsyncAmpClient(_Base):
         return self._resumed(execution_id, urls, answer)
 
     async def close(self) -> None:
-        """Close the connections, unless the httpx client was passed in (its owner closes it)."""
+        """Stop the run_many batches under way (kickoffs on their way still report their ids:
+        this waits for them, at most their request timeout), then close the connections,
+        unless the httpx client was passed in (its owner closes it)."""
+        for batch in list(self._batches):
+            await batch.shutdown()
         if self._owns_http:
             await self._http.aclose()
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 import httpx
 
 from . import _deepjson, _retry
+from ._body import Body
 from ._config import ClientConfig, seconds
 from ._operations import Call, Operation
 from ._raw import record
@@ -23,11 +24,10 @@ from ._responses import (
     PARSE_ERRORS,
     STATUS_5XX_HINT,
     UnknownRun,
-    declared_length,
+    lost_kickoff,
     run_not_found,
     run_not_found_404,
     status_error,
-    too_large,
     transport_error,
     validation_error,
     vanished,
@@ -38,10 +38,10 @@ from .errors import (
     APITimeoutError,
     ConfigurationError,
     ExecutionError,
-    ResponseTooLarge,
     RunNotFoundError,
     WaitTimeout,
     clip,
+    safe_text,
 )
 
 if TYPE_CHECKING:
@@ -72,13 +72,14 @@ class _Wait:
     for human input).
     """
 
-    __slots__ = ("deadline", "grace_ends", "kickoff_id", "last_seen", "plan", "timeout")
+    __slots__ = ("deadline", "grace_ends", "kickoff_id", "last_seen", "plan", "secrets", "timeout")
 
     def __init__(
         self,
         kickoff_id: str,
         timeout: float | None,
         now: float,
+        secrets: tuple[str, ...] = (),
         *,
         not_found_grace: float = 0.0,
         since: float | None = None,
@@ -87,6 +88,7 @@ class _Wait:
 
         check_wait_timeout(timeout)
         self.kickoff_id = kickoff_id
+        self.secrets = secrets  # masked in the messages: a server may echo the token in a status
         self.timeout = timeout
         self.deadline = None if timeout is None else now + timeout
         self.grace_ends = (now if since is None else min(since, now)) + not_found_grace
@@ -131,13 +133,16 @@ class _Wait:
         if isinstance(status, StatusError):
             message = status.error if isinstance(status.error, str) and status.error else "no error message"
             raise ExecutionError(
-                f"crew run {self.kickoff_id} ended in error: {clip(message)}",
+                safe_text(f"crew run {self.kickoff_id} ended in error: {clip(message)}", self.secrets),
                 kickoff_id=self.kickoff_id,
                 status=status,
             )
         if self.deadline is not None and now >= self.deadline:
             raise WaitTimeout(
-                f"crew run {self.kickoff_id} still {clip(repr(status_value(status)))} after {self.timeout:g} s",
+                safe_text(
+                    f"crew run {self.kickoff_id} still {clip(repr(status_value(status)))} after {self.timeout:g} s",
+                    self.secrets,
+                ),
                 kickoff_id=self.kickoff_id,
                 last_status=status,
             )
@@ -202,6 +207,7 @@ class _Base:
         self._config = config
         self._owns_http = owns_http
         self._clock: _Clock = SYSTEM_CLOCK
+        self._batches: set[Any] = set()  # run_many batches under way: closing the client stops them
         # Our own httpx client carries the headers and timeout; a caller's client gets them per
         # request (their other settings — proxies, TLS, transport, limits — stay theirs).
         self._extra_headers: dict[str, str] | None = None if owns_http else config.headers
@@ -316,6 +322,7 @@ class _Base:
             kickoff_id,
             timeout,
             self._clock.monotonic(),
+            (self._config.token,),
             not_found_grace=self._config.not_found_grace if not_found_grace is None else not_found_grace,
             since=self._runs.kicked_at(kickoff_id),
         )
@@ -338,16 +345,10 @@ class _Base:
             raise OutOfTime(error())
         return delay
 
-    def _body_limit(self, response: httpx.Response) -> int:
-        """``max_response_bytes``; a ResponseTooLarge at once when Content-Length says more."""
-        limit = self._config.max_response_bytes
-        announced = declared_length(response)
-        if announced is not None and announced > limit:
-            raise too_large(response, limit, announced, announced=True)
-        return limit
-
-    def _too_large(self, response: httpx.Response, received: int) -> ResponseTooLarge:
-        return too_large(response, self._config.max_response_bytes, received, announced=False)
+    def _body(self, response: httpx.Response) -> Body:
+        """The reader of this response's body, within ``max_response_bytes``; a
+        ResponseTooLarge at once when Content-Length says more."""
+        return Body(response, self._config.max_response_bytes)
 
     def _after_error(
         self,
@@ -372,6 +373,8 @@ class _Base:
             return delay
         if deadline is not None and isinstance(exc, httpx.TimeoutException):
             self._in_time(0.0, deadline, lambda: transport_error(exc, secrets))  # our cap cut it short
+        if call.correlation_id is not None and _retry.may_have_been_sent(exc):
+            raise lost_kickoff(exc, call.correlation_id, secrets) from exc
         raise transport_error(exc, secrets) from exc
 
     def _after_response(

@@ -4,8 +4,9 @@ sleeps and loops."""
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -102,23 +103,24 @@ class AmpClient(_Base):
         return RawClient(self)
 
     def _send(self, call: Call[Any], args: dict[str, Any], deadline: float | None) -> httpx.Response:
-        """One attempt, in a slot of the limiter: send, then read at most max_response_bytes."""
+        """One attempt, in a slot of the limiter: send, then read and decode at most
+        max_response_bytes (see _body)."""
         try:
             self._limiter.acquire(starts_run=call.op.starts_run, timeout=self._slot_timeout(call, deadline))
         except LimiterTimeout:
             raise self._no_slot(call, deadline) from None
         try:
+            if call.before_send is not None:
+                call.before_send()
             response = self._http.send(self._http.build_request(**args), stream=True)
             try:
-                limit = self._body_limit(response)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._too_large(response, size)
-                    chunks.append(chunk)
-                response._content = b"".join(chunks)
+                body = self._body(response)
+                if response.is_stream_consumed:  # the transport read and decoded it (MockTransport)
+                    body.add_decoded(response.content)
+                else:
+                    for chunk in response.iter_raw():
+                        body.feed(chunk)
+                    response._content = body.content()
             finally:
                 response.close()
         finally:
@@ -224,13 +226,27 @@ class AmpClient(_Base):
         *,
         concurrency: int = DEFAULT_RUN_CONCURRENCY,
         timeout: float | None = 600,
+        journal: str | os.PathLike[str] | None = None,
+        on_kickoff: Callable[[int, str], object] | None = None,
+        retry_unknown: bool | Collection[int] = False,
         **options: Unpack[KickoffOptions],
     ) -> Generator[RunOutcome, None, None]:
         """``run()`` for each inputs, ``concurrency`` at a time (in threads), yielding a
-        RunOutcome per run as it finishes; a run's error is in its outcome, never raised."""
+        RunOutcome per run as it finishes; a run's error is in its outcome, never raised.
+
+        ``on_kickoff(index, kickoff_id)`` is called (in the run's thread) the moment AMP
+        answers each kickoff. ``journal="runs.db"`` records every kickoff id and outcome in a
+        SQLite file, so running the same batch again with it resumes: finished runs come from
+        the journal, started runs are waited on, only inputs never sent are kicked off. A
+        kickoff whose answer was lost is a KickoffMayHaveStarted outcome, kicked off again only
+        if its index is in ``retry_unknown`` (True: all). Leaving the loop early, or closing
+        the client, kicks off nothing more; kickoffs on their way still report their ids, and
+        runs left going are logged. See the ``_fanout`` and ``_journal`` modules."""
         from ._fanout import run_many_sync
 
-        return run_many_sync(self, inputs_list, concurrency, timeout, options)
+        return run_many_sync(
+            self, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown
+        )
 
     def resume(
         self,
@@ -251,7 +267,11 @@ class AmpClient(_Base):
         return self._resumed(execution_id, urls, answer)
 
     def close(self) -> None:
-        """Close the connections, unless the httpx client was passed in (its owner closes it)."""
+        """Stop the run_many batches under way (kickoffs on their way still report their ids:
+        this waits for them, at most their request timeout), then close the connections,
+        unless the httpx client was passed in (its owner closes it)."""
+        for batch in list(self._batches):
+            batch.shutdown()
         if self._owns_http:
             self._http.close()
 

@@ -22,6 +22,7 @@ from ._version import __version__
 from .errors import ConfigurationError, safe_text
 
 __all__ = [
+    "ACCEPT_ENCODING",
     "DEFAULT_FIRST_REQUEST_TIMEOUT",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -42,6 +43,9 @@ ENV_TOKEN = "CREWAI_AMP_TOKEN"  # noqa: S105 - the variable's name, not a token
 # The Standard Webhooks signing secret that `crewai-amp webhooks listen` verifies with.
 ENV_WEBHOOK_SECRET = "CREWAI_AMP_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# The encodings the client decodes with a bound on memory (see _body); httpx would also ask for
+# br and zstd when their packages are installed.
+ACCEPT_ENCODING = "gzip, deflate"
 DEFAULT_MAX_RETRIES = 2
 # httpx's own default pool size: one request per pooled connection, none queued in the pool.
 DEFAULT_MAX_CONCURRENCY = 100
@@ -101,6 +105,7 @@ class ClientConfig:
             "Authorization": f"Bearer {self.token}",
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
 
 

@@ -6,6 +6,10 @@ The options a kickoff or a resume takes are declared once, as TypedDicts (``Kick
 ``WebhookUrls``), and the public methods take them as ``**options``; the values fill the
 generated ``KickoffRequest`` / ``ResumeRequest``, so a regenerated spec flows through.
 
+Every kickoff carries a correlation id in its ``meta``, under ``CORRELATION_ID_KEY``: a UUID the
+client makes, or the caller's own string under that key. AMP echoes ``meta`` in the run's
+webhooks, so a run whose kickoff answer was lost (KickoffMayHaveStarted) can still be found.
+
 The generated package (attrs models, the status table) loads on the first call, not on import:
 ``from crewai_amp import AmpClient`` costs about what ``import httpx`` does.
 """
@@ -25,9 +29,12 @@ if TYPE_CHECKING:
 
     from ._status import KickoffResponse, ResumeResponse, Status
 
-__all__ = ["KickoffOptions", "WebhookUrls"]
+__all__ = ["CORRELATION_ID_KEY", "KickoffOptions", "WebhookUrls"]
 
 T = TypeVar("T")
+
+# The key of the correlation id in every kickoff's meta (see KickoffMayHaveStarted).
+CORRELATION_ID_KEY = "crewai_amp_correlation_id"
 
 
 class WebhookUrls(TypedDict, total=False):
@@ -70,12 +77,16 @@ class Operation(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
-    """One call to send: the operation, the generated request arguments, and the secrets the
-    request carries (masked in any error about it)."""
+    """One call to send: the operation, the generated request arguments, the secrets the
+    request carries (masked in any error about it), and for a kickoff the correlation id in its
+    meta. ``before_send``, if set, is called once a request slot is held, right before each
+    attempt is sent: what raises there sends nothing."""
 
     op: Operation[T]
     kwargs: dict[str, Any]
     secrets: tuple[str, ...] = ()
+    correlation_id: str | None = None
+    before_send: Callable[[], object] | None = None
 
 
 def _parse_inputs(data: object) -> list[str]:
@@ -204,14 +215,12 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
     check_options("kickoff", options, KICKOFF_OPTIONS)
     if not isinstance(inputs, Mapping):
         raise TypeError(f"inputs must be a mapping of input name to value, got {type(inputs).__name__}")
-    meta = options.get("meta")
-    if meta is not None and not isinstance(meta, Mapping):
-        raise TypeError(f"meta must be a mapping, got {type(meta).__name__}")
+    meta, correlation_id = _with_correlation_id(options.get("meta"))
     webhooks = _model("webhooks", StreamingWebhooks, options.get("webhooks"))
     human = _model("human_input_webhook", HumanInputWebhook, options.get("human_input_webhook"))
     body = KickoffRequest(
         inputs=KickoffRequestInputs.from_dict(inputs),
-        meta=KickoffRequestMeta.from_dict(meta) if meta is not None else _or_unset(None),
+        meta=KickoffRequestMeta.from_dict(meta),
         task_webhook_url=_or_unset(options.get("task_webhook_url")),
         step_webhook_url=_or_unset(options.get("step_webhook_url")),
         crew_webhook_url=_or_unset(options.get("crew_webhook_url")),
@@ -224,7 +233,24 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
     secrets = _secrets_of(kwargs["json"].get("webhooks")) + _secrets_of(
         kwargs["json"].get("humanInputWebhook")
     )
-    return Call(KICKOFF, kwargs, secrets)
+    return Call(KICKOFF, kwargs, secrets, correlation_id)
+
+
+def _with_correlation_id(meta: object) -> tuple[dict[str, Any], str]:
+    """The kickoff's meta with its correlation id: the caller's string under the key, or a new
+    UUID."""
+    import uuid
+
+    if meta is not None and not isinstance(meta, Mapping):
+        raise TypeError(f"meta must be a mapping, got {type(meta).__name__}")
+    given = dict(meta or {})
+    correlation_id = given.setdefault(CORRELATION_ID_KEY, str(uuid.uuid4()))
+    if not isinstance(correlation_id, str) or not correlation_id:
+        raise ConfigurationError(
+            f"meta[{CORRELATION_ID_KEY!r}] is the kickoff's correlation id: a non-empty string, "
+            f"got {correlation_id!r}"
+        )
+    return given, correlation_id
 
 
 def resume_call(

@@ -20,6 +20,7 @@ from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    KickoffMayHaveStarted,
     ResponseTooLarge,
     ResponseValidationError,
     RunNotFoundError,
@@ -283,6 +284,20 @@ def transport_error(exc: httpx.HTTPError, secrets: Iterable[str] = ()) -> APICon
     return kind(safe_text(f"{where}{text}", secrets), request=request)
 
 
+def lost_kickoff(
+    exc: httpx.HTTPError, correlation_id: str, secrets: Iterable[str] = ()
+) -> KickoffMayHaveStarted:
+    """The error for a kickoff whose request may have reached AMP but whose answer was lost."""
+    cause = transport_error(exc, secrets)
+    return KickoffMayHaveStarted(
+        f"{cause}; the kickoff's answer was lost, so a paid crew run may have started: look for "
+        f"meta crewai_amp_correlation_id={correlation_id} in AMP's webhooks or dashboard before "
+        f"kicking off again",
+        correlation_id=correlation_id,
+        request=cause.request,
+    )
+
+
 def too_large(response: httpx.Response, limit: int, received: int, *, announced: bool) -> ResponseTooLarge:
     seen = f"Content-Length says {received}" if announced else f"stopped after {received}"
     return ResponseTooLarge(
@@ -292,14 +307,3 @@ def too_large(response: httpx.Response, limit: int, received: int, *, announced:
         received=received,
         status_code=response.status_code,
     )
-
-
-def declared_length(response: httpx.Response) -> int | None:
-    """Content-Length, when the body is sent as is (a compressed body's length says nothing of
-    what it decompresses to)."""
-    if response.headers.get("content-encoding", "identity").lower() != "identity":
-        return None
-    try:
-        return int(response.headers["content-length"])
-    except (KeyError, ValueError):
-        return None

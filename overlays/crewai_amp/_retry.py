@@ -5,7 +5,7 @@ Reads (GET /inputs, GET /status) are idempotent: they retry on connection errors
 run — so they retry only when the request provably never left this machine: the connection could
 not be made (refused, DNS failure, connect timeout) or no pooled connection was free in time.
 Once a single byte may have been written (a read timeout, a dropped connection, any status), they
-are never retried.
+are never retried; a kickoff that failed that way may have started a run (``may_have_been_sent``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "backoff",
     "delay_for",
+    "may_have_been_sent",
     "retry_after",
     "should_retry_exception",
     "should_retry_status",
@@ -35,6 +36,13 @@ MAX_RETRY_AFTER = 60.0
 
 # Raised before a single byte of the request was written.
 NEVER_SENT: tuple[type[httpx.HTTPError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Also raised before our request reached the server: httpx refused to build or write it, or a
+# proxy refused to connect us.
+REFUSED_LOCALLY: tuple[type[httpx.HTTPError], ...] = (
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+)
 # Worth another try for a request that is safe to repeat. Not: LocalProtocolError (our request is
 # invalid), UnsupportedProtocol, ProxyError, DecodingError, TooManyRedirects — repeating changes
 # nothing.
@@ -61,6 +69,12 @@ def should_retry_exception(exc: httpx.HTTPError, *, idempotent: bool) -> bool:
     if isinstance(exc, NEVER_SENT):
         return not _certificate_rejected(exc)
     return idempotent and isinstance(exc, TRANSIENT)
+
+
+def may_have_been_sent(exc: httpx.HTTPError) -> bool:
+    """Whether the request may have reached the server: anything but a failure to connect (or
+    to write a request httpx refused)."""
+    return not isinstance(exc, NEVER_SENT + REFUSED_LOCALLY)
 
 
 def should_retry_status(status_code: int, *, idempotent: bool) -> bool:

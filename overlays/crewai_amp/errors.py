@@ -6,14 +6,21 @@ is lost.
 
 Messages are safe to log: server text in them is capped (``MAX_SERVER_TEXT`` characters, with
 how much was cut), any ``Bearer <token>`` and any URL's ``user:password@`` are masked, and the
-client masks its configured token and the secrets of the call (see :func:`safe_text`). The raw
+client masks its configured token and the secrets of the call (see ``safe_text``). The raw
 data (``body``, ``raw``, ``response``) stays as received. Every error pickles, so it crosses a
-``ProcessPoolExecutor`` or multiprocessing boundary with its message and attributes.
+``ProcessPoolExecutor`` or multiprocessing boundary with its message and attributes; a pickled
+error's httpx request (its own, or its response's) keeps no credential header.
+
+One masking rule, here and in the CLI (``mask_secrets``): a secret of 8 characters or more is
+masked wherever it appears; a shorter one only where it stands alone (not inside a longer word),
+so a short token can never garble a message (``--token e`` must not turn "error" into "***rror").
 """
 
 from __future__ import annotations
 
+import copy
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +39,10 @@ __all__ = [
     "EventParseError",
     "ExecutionError",
     "InternalServerError",
+    "JournalBusy",
+    "JournalError",
+    "JournalMismatch",
+    "KickoffMayHaveStarted",
     "NotFoundError",
     "RateLimitError",
     "ResponseTooLarge",
@@ -68,16 +79,51 @@ def clip(text: str, limit: int = MAX_SERVER_TEXT) -> str:
     return f"{text[:limit]}... [{len(text) - limit} more characters cut]"
 
 
-def safe_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every secret in ``secrets``, every ``Bearer <token>`` and every URL's
-    credentials (``scheme://user:password@``) replaced by ``***``."""
-    for secret in secrets:
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each secret replaced by ``***``: one of 8 characters or more wherever it
+    appears, a shorter one only where it stands alone (a short secret inside other words would
+    garble them). Longest first, so no part of a longer secret is left behind."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         if len(secret) >= _WHOLE_WORD_BELOW:
             text = text.replace(secret, MASK)
-        elif secret:  # a short secret inside other words would garble them: only where it stands alone
+        else:
             text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", MASK, text)
+    return text
+
+
+def safe_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every secret in ``secrets`` (see ``mask_secrets``), every ``Bearer <token>``
+    and every URL's credentials (``scheme://user:password@``) replaced by ``***``."""
+    text = mask_secrets(text, secrets)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+
+# Headers that carry credentials: a pickled error's request keeps none of them.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _scrubbed(value: object) -> object:
+    """``value`` as an error pickles it: an httpx Request without its credential headers, an
+    httpx Response with such a request; anything else unchanged."""
+    httpx = sys.modules.get("httpx")  # an httpx object exists only if httpx is loaded
+    if httpx is None:
+        return value
+    if isinstance(value, httpx.Request):
+        clean = copy.copy(value)  # httpx's own pickling state: the body kept, the stream dropped
+        clean.headers = httpx.Headers(
+            [(k, v) for k, v in value.headers.multi_items() if k.lower() not in _CREDENTIAL_HEADERS]
+        )
+        return clean
+    if isinstance(value, httpx.Response):
+        clean = copy.copy(value)
+        try:
+            request = value.request
+        except RuntimeError:  # a response built by hand carries no request
+            return clean
+        clean.request = _scrubbed(request)
+        return clean
+    return value
 
 
 def _rebuild(cls: type[AmpError], args: tuple[Any, ...]) -> AmpError:
@@ -96,7 +142,8 @@ class AmpError(Exception):
         super().__init__(safe_text(message) if isinstance(message, str) else message, *args)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args), self.__dict__ or None)
+        state = {name: _scrubbed(value) for name, value in self.__dict__.items()}
+        return (_rebuild, (type(self), self.args), state or None)
 
 
 class ConfigurationError(AmpError, ValueError):
@@ -104,7 +151,13 @@ class ConfigurationError(AmpError, ValueError):
 
 
 class APIConnectionError(AmpError):
-    """The request could not be completed: connection refused, reset, DNS failure..."""
+    """The request could not be completed: connection refused, reset, DNS failure...
+
+    ``may_have_started`` is True only for KickoffMayHaveStarted: a kickoff that failed with any
+    other connection error provably never left the machine, so no run started.
+    """
+
+    may_have_started: bool = False
 
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
@@ -113,6 +166,25 @@ class APIConnectionError(AmpError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or pool timeout)."""
+
+
+class KickoffMayHaveStarted(APIConnectionError):
+    """A kickoff's request may have reached AMP, but its answer was lost (the connection
+    dropped, the read timed out, the body could not be decoded): a paid crew run may have
+    started, and only AMP knows its kickoff id. The SDK never retries it (a second kickoff is a
+    second run) and the CLI says so.
+
+    ``correlation_id`` is the value the client put in that kickoff's ``meta`` under
+    ``"crewai_amp_correlation_id"`` (``crewai_amp.CORRELATION_ID_KEY``): AMP echoes ``meta`` in
+    the run's webhooks and shows it in its dashboard, so look for the run there before kicking
+    off again. ``may_have_started`` is True.
+    """
+
+    may_have_started = True
+
+    def __init__(self, message: str, *, correlation_id: str, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.correlation_id = correlation_id
 
 
 class APIStatusError(AmpError):
@@ -242,6 +314,20 @@ class WaitTimeout(AmpError, TimeoutError):
         super().__init__(message)
         self.kickoff_id = kickoff_id
         self.last_status = last_status
+
+
+class JournalError(AmpError):
+    """The ``run_many`` journal file cannot be used: not a journal, unreadable, or unwritable."""
+
+
+class JournalBusy(JournalError):
+    """Another process has the journal open: one batch runs per journal at a time."""
+
+
+class JournalMismatch(JournalError):
+    """The journal was made for other inputs (a different input at the same index) or other
+    kickoff options: resuming with it would mix two batches. Use the same inputs and options,
+    or a new journal."""
 
 
 class WebhookVerificationError(AmpError):

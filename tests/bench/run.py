@@ -290,6 +290,8 @@ _optional("webhooks", "bench_webhook_rows", "rows")
 _optional("waiting", "bench_waiting", "rows")
 _optional("fanout", "bench_fanout", "rows")
 _optional("inbox", "bench_inbox", "rows")
+_optional("run_many", "bench_run_many", "rows")
+_optional("bomb", "bench_bomb", "rows")
 
 
 def render(rows: list[Row]) -> str:

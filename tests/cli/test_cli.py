@@ -352,6 +352,18 @@ def test_output_redacts_secrets_everywhere() -> None:
     assert "***" in text
 
 
+@pytest.mark.parametrize("short", ["e", "a", "r"])
+def test_a_short_token_never_garbles_the_output(capsys: pytest.CaptureFixture[str], short: str) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, _, err = run(capsys, "inputs", "--base-url", url, "--token", short)
+    assert code == 3
+    line = one_error_line(err)
+    assert line.startswith("error: cannot reach AMP at http://127.0.0.1:")
+    assert "***" not in line  # the token appears nowhere as a word of its own
+    output = Output(json_mode=False, stdout=io.StringIO(), stderr=io.StringIO(), secrets=[short])
+    assert output.redact(f"rejected token {short}: retry later") == "rejected token ***: retry later"
+
+
 def test_multiline_messages_become_one_error_line() -> None:
     err = io.StringIO()
     Output(json_mode=False, stdout=io.StringIO(), stderr=err).error(

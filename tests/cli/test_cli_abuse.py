@@ -93,11 +93,11 @@ def test_kickoff_with_stdout_unusable_gives_the_id_on_stderr_and_exits_74(
     code, err = _kickoff_with_stdout(emulator, how)
     assert code == 74, err
     (kid,) = emulator.kickoff_ids  # one crew started, and its id is not lost
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert kid in lines[0]
-    assert f"crewai-amp wait {kid}" in lines[0]
+    notice, error = err.strip().splitlines()  # the id on stderr the moment it was known, then the error
+    assert notice == f"kicked off {kid}; follow it with: crewai-amp wait {kid}"
+    assert error.startswith("error: ")
+    assert kid in error
+    assert f"crewai-amp wait {kid}" in error
     assert "Traceback" not in err and "Exception ignored" not in err
     assert TOKEN not in err
 
@@ -109,7 +109,8 @@ def test_kickoff_json_with_stdout_unusable_gives_a_json_error_with_the_id(
     code, err = _kickoff_with_stdout(emulator, how, "--json")
     assert code == 74, err
     (kid,) = emulator.kickoff_ids
-    (line,) = err.strip().splitlines()
+    notice, line = err.strip().splitlines()
+    assert json.loads(notice)["kickoff_id"] == kid
     error = json.loads(line)["error"]
     assert (error["type"], error["exit_code"], error["kickoff_id"]) == ("OutputError", 74, kid)
 
@@ -155,7 +156,7 @@ def test_kickoff_wait_whose_reader_leaves_after_the_first_line(
         stdout.close()
     (kid,) = emulator.kickoff_ids
     assert code == 74, stderr.getvalue()
-    line = stderr.getvalue().strip()
+    line = stderr.getvalue().strip().splitlines()[-1]
     assert line.startswith(f"error: kicked off {kid}, but cannot write to stdout: ")
     assert f"crewai-amp wait {kid}" in line
 

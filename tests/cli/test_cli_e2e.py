@@ -77,14 +77,21 @@ class Run:
     def json(self) -> Any:
         return json.loads(self.out)
 
-    def error(self) -> dict[str, Any]:
+    def _after_kickoff_notice(self) -> list[str]:
+        """stderr's lines, without the kickoff notice a kickoff writes first."""
         lines = self.err.strip().splitlines()
+        if lines and (lines[0].startswith("kicked off ") or lines[0].startswith('{"notice": "kicked off"')):
+            return lines[1:]
+        return lines
+
+    def error(self) -> dict[str, Any]:
+        lines = self._after_kickoff_notice()
         assert len(lines) == 1, self.err
         body: dict[str, Any] = json.loads(lines[0])["error"]
         return body
 
     def error_line(self) -> str:
-        lines = self.err.strip().splitlines()
+        lines = self._after_kickoff_notice()
         assert len(lines) == 1, self.err
         assert lines[0].startswith("error: "), self.err
         return lines[0]
@@ -156,7 +163,12 @@ def test_kickoff_wait_json_is_one_document(emulator: AmpEmulator, capsys: pytest
         "write",
         "review",
     ]
-    assert run.err == ""
+    (notice,) = run.err.splitlines()  # the id on stderr the moment it was known, and nothing else
+    assert json.loads(notice) == {
+        "notice": "kicked off",
+        "kickoff_id": document["kickoff_id"],
+        "correlation_id": json.loads(notice)["correlation_id"],
+    }
 
 
 def test_kickoff_then_status_then_wait(emulator: AmpEmulator, capsys: pytest.CaptureFixture[str]) -> None:
@@ -409,7 +421,7 @@ def test_on_a_terminal_without_rich_plain_lines_and_a_hint(
     run = cli(capsys, "kickoff", *TRY, "--wait")
     assert run.code == 0, run.err
     assert run.err.count("pip install 'crewai-amp-client[cli]'") == 1
-    assert len(run.err.splitlines()) == 1
+    assert len(run.err.splitlines()) == 2  # the kickoff notice, the hint
     assert any(line.startswith("[") and "completed" in line for line in run.out.splitlines())
     assert FINAL in run.out
 

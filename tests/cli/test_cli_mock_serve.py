@@ -91,3 +91,22 @@ def test_an_unknown_task_is_said_once(capsys: pytest.CaptureFixture[str], flag: 
     assert err.startswith("error: ")
     assert err.count("nosuch") == 1
     assert err.count("research, outline, write, review") == 1
+
+
+@pytest.mark.parametrize("token", ["", "  "])
+def test_an_empty_token_is_a_usage_error(capsys: pytest.CaptureFixture[str], token: str) -> None:
+    assert main(["mock", "serve", "--port", "0", "--token", token]) == 2
+    assert "--token is empty" in capsys.readouterr().err
+
+
+def test_max_body_bytes_bounds_what_the_served_emulator_reads(clis: list[Cli]) -> None:
+    server = start(clis, "mock", "serve", "--port", "0", "--json", "--max-body-bytes", "5000")
+    document = json.loads("\n".join(server.stdout_until("}")))
+    with httpx.Client(base_url=document["base_url"], trust_env=False) as http:
+        answer = http.post(
+            "/kickoff",
+            json={"inputs": {"topic": "x" * 10_000, "target_audience": "devs", "depth": "short"}},
+            headers={"Authorization": f"Bearer {document['token']}"},
+        )
+    assert answer.status_code == 413
+    assert server.stop(signal.SIGTERM) == 0

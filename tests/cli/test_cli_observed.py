@@ -176,7 +176,7 @@ def test_wait_not_found_fails_without_a_resume_waiting_hint(
     error = json.loads(err.splitlines()[-1])["error"]
     assert error["type"] == "RunNotFoundError"
     assert error["kickoff_id"] == KICKOFF_ID
-    assert "resume waiting" not in err
+    assert "keep waiting" not in err and "crewai-amp wait" not in err
 
 
 def test_kickoff_wait_json_returns_the_observed_result(capsys: pytest.CaptureFixture[str], crew: Any) -> None:
@@ -202,5 +202,6 @@ def test_kickoff_wait_through_a_pause_in_json_mode(capsys: pytest.CaptureFixture
     code, out, err = run(capsys, "kickoff", "--input", "topic=AI", "--wait", "--json")
     assert code == 0
     assert json.loads(out)["result"]["output"] == "ok"
-    notices = [json.loads(line) for line in err.splitlines()]
+    kicked, *notices = [json.loads(line) for line in err.splitlines()]
+    assert kicked["notice"] == "kicked off"
     assert [n["task_id"] for n in notices] == ["t-2"]

@@ -104,9 +104,11 @@ def test_mock_serve_json_and_sigterm(clis: list[Cli]) -> None:
         response = http.get("/inputs", headers={"Authorization": f"Bearer {document['token']}"})
         assert response.status_code == 200
         assert http.get("/inputs").status_code == 401
+    # A request is logged once its answer is sent: read both lines before stopping the server.
+    logged = [json.loads(server.stderr_line()) for _ in range(2)]
     assert server.stop(signal.SIGTERM) == 0
     # --json: nothing but JSON on stderr: one request line per request, never the token.
-    logged = [json.loads(line) for line in server.rest(server.err)]
+    assert server.rest(server.err) == []
     assert [entry["request"]["status"] for entry in logged] == [200, 401]
     assert all(entry["request"]["path"] == "/inputs" for entry in logged)
     assert document["token"] not in "\n".join(server.seen_err)
@@ -246,6 +248,8 @@ def test_emulator_webhooks_into_the_listener(
         "review",
     ]
     assert all(event["event"]["kickoff_id"] == kickoff for event in events)
-    assert events[-1]["event"]["meta"] == {"requestId": "walk-1"}
+    meta = events[-1]["event"]["meta"]
+    assert meta.pop("crewai_amp_correlation_id")  # every kickoff carries one (docs/client.md)
+    assert meta == {"requestId": "walk-1"}
     assert listener.stop() == 0
     assert server.stop() == 0

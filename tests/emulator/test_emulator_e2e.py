@@ -175,7 +175,10 @@ def test_signed_webhooks_received_and_verified_by_asgi_app(emulator: AmpEmulator
         server.stop()
     crew = default_crew()
     assert crew_event.status == "completed"
-    assert crew_event.meta == {"requestId": "r-7"}
+    assert crew_event.meta is not None
+    meta = dict(crew_event.meta)
+    assert meta.pop("crewai_amp_correlation_id")  # every kickoff carries one (docs/client.md)
+    assert meta == {"requestId": "r-7"}
     assert crew_event.result is not None
     assert crew_event.result.output == done.result.output
     assert [e.task_id for e in inbox.of(TaskCompletedPayload)] == [task.id for task in crew.tasks]

@@ -31,6 +31,7 @@ from support.client import (
     async_client,
     call,
     json_response,
+    sent_kickoff,
     sync_client,
 )
 
@@ -56,7 +57,10 @@ def factory(request: pytest.FixtureRequest) -> Any:
 
 
 def sent_body(script: Script) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(script.requests[0].content)
+    request = script.requests[0]
+    if request.url.path == "/kickoff":
+        return sent_kickoff(request)
+    body: dict[str, Any] = json.loads(request.content)
     return body
 
 

@@ -5,7 +5,6 @@ polling plan says, and an async wait cancels cleanly. Time is a FakeClock (never
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +38,7 @@ from support.client import (
     async_client,
     call,
     json_response,
+    sent_kickoff,
     sync_client,
 )
 from support.instances import same_data
@@ -350,7 +350,7 @@ def test_run_is_kickoff_then_wait(factory: Factory) -> None:
         ("GET", f"/status/{KICKOFF_ID}"),
         ("GET", f"/status/{KICKOFF_ID}"),
     ]
-    sent = json.loads(script.requests[0].content)
+    sent = sent_kickoff(script.requests[0])
     assert sent["inputs"] == {"topic": "AI"}
     assert sent["meta"] == {"team": "qa"}
     assert sent["crewWebhookUrl"] == "https://hooks.test/crew"

@@ -34,6 +34,9 @@ def examples() -> dict[str, errors.AmpError]:
         "ConfigurationError": errors.ConfigurationError("no token"),
         "APIConnectionError": errors.APIConnectionError("refused", request=request),
         "APITimeoutError": errors.APITimeoutError("slow", request=None),
+        "KickoffMayHaveStarted": errors.KickoffMayHaveStarted(
+            "answer lost", correlation_id="c-1", request=request
+        ),
         "ResponseValidationError": errors.ResponseValidationError(
             "bad body", raw="{oops", status_code=200, response=_response(200)
         ),
@@ -45,6 +48,9 @@ def examples() -> dict[str, errors.AmpError]:
             last_status=StatusUnknown("paused", {"status": "paused", "x": 1}),
         ),
         "WebhookVerificationError": errors.WebhookVerificationError("bad signature"),
+        "JournalError": errors.JournalError("not a journal"),
+        "JournalBusy": errors.JournalBusy("in use"),
+        "JournalMismatch": errors.JournalMismatch("other inputs"),
         "EventParseError": errors.EventParseError("bad event", raw={"a": 1}),
         "RunNotFoundError": errors.RunNotFoundError(
             "no crew run",

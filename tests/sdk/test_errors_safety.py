@@ -258,3 +258,77 @@ def test_a_short_secret_is_masked_where_it_stands_alone_without_garbling_the_mes
     masked = safe_text("GET /status/abc answered 500: token t rejected (attempt 2)", ["t"])
     assert masked == "GET /status/abc answered 500: token *** rejected (attempt 2)"
     assert safe_text("the key is k3y-long-enough!", ["k3y-long-enough!"]) == "the key is ***"
+
+
+# --- the token echoed in a crew error or a status value ---------------------------------------
+
+
+def test_a_crew_error_echoing_the_token_is_masked_in_the_execution_error(factory: Any) -> None:
+    failed = {"status": "error", "error": f"tool call refused: token={TOKEN} is not allowed here"}
+    with pytest.raises(ExecutionError) as caught:
+        call(factory(Script(json_response(failed))), "wait", KICKOFF_ID, timeout=10)
+    assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
+    assert "token=*** is not allowed" in str(caught.value)
+    assert caught.value.status.error == failed["error"]  # the data stays as received
+
+
+def test_a_status_value_echoing_the_token_is_masked_in_the_wait_timeout(factory: Any) -> None:
+    odd = {"status": f"waiting-for-{TOKEN}"}
+    with pytest.raises(WaitTimeout) as caught:
+        call(factory(Script(json_response(odd))), "wait", KICKOFF_ID, timeout=0)
+    assert TOKEN not in str(caught.value)
+    assert "waiting-for-***" in str(caught.value)
+
+
+# --- pickled errors carry no credential header ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [json_response({"error": "nope"}, 404), httpx.ReadError("reset")],
+    ids=["APIStatusError", "APIConnectionError"],
+)
+def test_a_pickled_error_keeps_no_authorization_header(factory: Any, answer: Any) -> None:
+    import pickle
+
+    with pytest.raises(AmpError) as caught:
+        call(factory(Script(answer), max_retries=0), "status", KICKOFF_ID)
+    error: Any = caught.value
+
+    def request_of(err: Any) -> httpx.Request:
+        return err.response.request if isinstance(err, APIStatusError) else err.request
+
+    data = pickle.dumps(error)
+    assert TOKEN.encode() not in data
+    copy = pickle.loads(data)  # noqa: S301 - the test's own bytes
+    assert "authorization" not in request_of(copy).headers
+    assert request_of(copy).url == request_of(error).url
+    assert str(copy) == str(error)
+    # the error in hand is untouched: its request is the one sent
+    assert request_of(error).headers["authorization"] == f"Bearer {TOKEN}"
+
+
+# --- one masking rule ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "masked"),
+    [
+        (
+            "error: cannot reach AMP at http://127.0.0.1:1",
+            "e",
+            "error: cannot reach AMP at http://127.0.0.1:1",
+        ),
+        ("the token is e, refused", "e", "the token is ***, refused"),
+        ("key=abc123; more", "abc123", "key=***; more"),
+        ("abc1234 inside xabc1234y", "abc1234", "*** inside xabc1234y"),
+        ("long-secret-1 inside xlong-secret-1y", "long-secret-1", "*** inside x***y"),
+    ],
+)
+def test_short_secrets_are_masked_only_as_whole_words_long_ones_everywhere(
+    text: str, secret: str, masked: str
+) -> None:
+    from crewai_amp.errors import mask_secrets
+
+    assert mask_secrets(text, [secret]) == masked
+    assert safe_text(text, [secret]) == masked

@@ -4,6 +4,8 @@ call sync and async clients alike."""
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -98,6 +100,20 @@ class Script:
         if isinstance(answer, httpx.Response):  # a fresh copy: a response is read only once
             return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
         return answer(request)
+
+
+CORRELATION_ID_KEY = "crewai_amp_correlation_id"  # documented in docs/client.md
+
+
+def sent_kickoff(request: httpx.Request) -> dict[str, Any]:
+    """A kickoff's JSON body as the caller gave it: the correlation id the client adds to every
+    kickoff's meta checked (a UUID) and taken out, and meta left out if nothing else is in it."""
+    body: dict[str, Any] = json.loads(request.content)
+    meta = body["meta"]
+    uuid.UUID(meta.pop(CORRELATION_ID_KEY))
+    if not meta:
+        del body["meta"]
+    return body
 
 
 def json_response(body: Any, status: int = 200, **kwargs: Any) -> httpx.Response:

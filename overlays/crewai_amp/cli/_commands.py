@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from .._config import ENV_BASE_URL, ENV_TOKEN
+from .._operations import CORRELATION_ID_KEY
 from ._errors import (
     CREW_ERROR,
-    INTERRUPTED,
     OK,
     OUTPUT_FAILED,
     Failure,
@@ -27,6 +28,7 @@ from ._output import Output, OutputFailed
 from ._parser import DEFAULT_TIMEOUT, load_inputs_file
 from ._progress import display_for
 from ._render import PAUSED, render_final, render_status, status_document, view_of
+from ._signals import exit_code
 
 if TYPE_CHECKING:
     from .._client import AmpClient
@@ -56,7 +58,7 @@ def _wait_command(args: argparse.Namespace, kickoff_id: str) -> str:
 
 
 def _resume_waiting(args: argparse.Namespace, kickoff_id: str) -> str:
-    return f"resume waiting with: {_wait_command(args, kickoff_id)}"
+    return f"keep waiting with: {_wait_command(args, kickoff_id)}"
 
 
 def _announce_pause(args: argparse.Namespace, out: Output, kickoff_id: str, task_id: str | None) -> None:
@@ -97,7 +99,9 @@ def run_kickoff(args: argparse.Namespace, out: Output) -> int:
     if args.timeout is not None and not args.wait:
         raise UsageError("--timeout only applies with --wait")
     inputs = _kickoff_inputs(args)
-    meta = dict(args.meta) or None
+    meta = dict(args.meta)
+    # Chosen here, so an interrupted kickoff can still name it.
+    correlation_id = meta.setdefault(CORRELATION_ID_KEY, str(uuid.uuid4()))
     with connect(args, out) as client:
         started = time.monotonic()
         try:
@@ -108,15 +112,27 @@ def run_kickoff(args: argparse.Namespace, out: Output) -> int:
                 step_webhook_url=args.step_webhook,
                 crew_webhook_url=args.crew_webhook,
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             raise Failure(
-                "interrupted before AMP confirmed the kickoff; the crew may or may not have started",
-                INTERRUPTED,
+                "interrupted before AMP confirmed the kickoff; a paid crew run may have started",
+                exit_code(exc),
                 "Interrupted",
+                hint=f"look for meta {CORRELATION_ID_KEY}={correlation_id} in AMP's webhooks or dashboard "
+                "before kicking off again",
+                details={"correlation_id": correlation_id, "may_have_started": True},
             ) from None
         kickoff_id = kickoff.kickoff_id
         try:
+            _announce_kickoff(args, out, kickoff_id, correlation_id)
             return _after_kickoff(client, kickoff_id, started, args, out)
+        except KeyboardInterrupt as exc:  # a signal at any point once the id is known
+            raise Failure(
+                f"stopped; the crew {kickoff_id} keeps running",
+                exit_code(exc),
+                "Interrupted",
+                hint=_resume_waiting(args, kickoff_id),
+                details={"kickoff_id": kickoff_id},
+            ) from None
         except OutputFailed as exc:
             # A crew is running (and paid for) that only this id can find: stderr gets it.
             raise Failure(
@@ -132,6 +148,20 @@ def run_kickoff(args: argparse.Namespace, out: Output) -> int:
             raise failure from None
 
 
+def _announce_kickoff(args: argparse.Namespace, out: Output, kickoff_id: str, correlation_id: str) -> None:
+    """The kickoff id on stderr, the moment it is known and before anything else is written:
+    whatever happens next (a signal, a closed stdout), the paid run can be found."""
+    try:
+        if out.json_mode:
+            out.stderr_json(
+                {"notice": "kicked off", "kickoff_id": kickoff_id, "correlation_id": correlation_id}
+            )
+        else:
+            out.note(f"kicked off {kickoff_id}; follow it with: {_wait_command(args, kickoff_id)}")
+    except (OSError, ValueError):  # no stderr (closed): stdout still gets the id
+        pass
+
+
 def _after_kickoff(
     client: AmpClient, kickoff_id: str, started: float, args: argparse.Namespace, out: Output
 ) -> int:
@@ -140,7 +170,6 @@ def _after_kickoff(
             out.document({"kickoff_id": kickoff_id})
         else:
             out.print(kickoff_id)
-            out.note(f"follow it with: {_wait_command(args, kickoff_id)}")
         return OK
     if not out.json_mode:
         out.print(f"kicked off {kickoff_id}")
@@ -200,10 +229,10 @@ def _wait(
                 display.update(exc.status)
                 raise
             display.update(final)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         raise Failure(
             f"stopped waiting for {kickoff_id}; the crew keeps running",
-            INTERRUPTED,
+            exit_code(exc),
             "Interrupted",
             hint=_resume_waiting(args, kickoff_id),
             details={"kickoff_id": kickoff_id},

@@ -4,6 +4,7 @@
 1 the crew ended in error       4 timeout (gave up waiting)
 2 usage error                   74 stdout could not be written (closed, full); a kickoff id goes to stderr
 130 interrupted (Ctrl-C)        70 internal error (a bug)
+143 / 129 stopped by SIGTERM / SIGHUP, handled as Ctrl-C (see _signals)
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from ..errors import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     ExecutionError,
+    JournalError,
+    KickoffMayHaveStarted,
     ResponseValidationError,
     WaitTimeout,
 )
 from ._output import OutputFailed
+from ._signals import exit_code
 
 __all__ = [
     "API_ERROR",
@@ -137,6 +142,16 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
             hint,
             details={"status_code": exc.status_code, "body": exc.body},
         )
+    if isinstance(exc, KickoffMayHaveStarted):
+        return Failure(
+            str(exc),
+            API_ERROR,
+            "KickoffMayHaveStarted",
+            hint="do not simply run it again: a second kickoff is a second paid run",
+            details={"correlation_id": exc.correlation_id, "may_have_started": True},
+        )
+    if isinstance(exc, (JournalError, ConfigurationError)):  # what the command line gave is wrong
+        return Failure(str(exc), USAGE, type(exc).__name__)
     if isinstance(exc, APIConnectionError):
         where = ""
         if exc.request is not None:
@@ -156,7 +171,7 @@ def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure
     if isinstance(exc, AmpError):
         return Failure(str(exc), API_ERROR, type(exc).__name__)
     if isinstance(exc, KeyboardInterrupt):
-        return Failure("interrupted", INTERRUPTED, "Interrupted")
+        return Failure("interrupted", exit_code(exc), "Interrupted")
     return Failure(
         f"unexpected {type(exc).__name__}: {exc}",
         INTERNAL,

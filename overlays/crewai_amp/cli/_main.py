@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from ._errors import INTERNAL, OUTPUT_FAILED, Failure, describe
 from ._output import Output, OutputFailed
 from ._parser import parse_args
+from ._signals import interrupts
 
 __all__ = ["main"]
 
@@ -18,6 +19,10 @@ Command = Callable[[argparse.Namespace, Output], int]
 
 def _command(name: str) -> Command:
     """The function behind a command, imported on demand (so --help stays fast)."""
+    if name == "batch":
+        from ._batch import run_batch
+
+        return run_batch
     if name in ("mock serve", "webhooks listen"):
         from . import _servers
 
@@ -41,8 +46,8 @@ def _command(name: str) -> Command:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `crewai-amp` with `argv` (default: sys.argv[1:]) and return the exit code:
     0 success, 1 the crew ended in error, 2 usage error, 3 API or auth error, 4 timeout,
-    74 stdout could not be written, 130 interrupted. Never raises (but SystemExit from
-    --help/--version is turned into its code)."""
+    74 stdout could not be written, 130/143/129 interrupted by SIGINT (Ctrl-C)/SIGTERM/SIGHUP.
+    Never raises (but SystemExit from --help/--version is turned into its code)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     # Before parsing, --json anywhere decides how a usage error is shown.
     out = Output(json_mode="--json" in arguments, stdout=sys.stdout, stderr=sys.stderr)
@@ -56,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.json_mode = bool(getattr(args, "json", False))
         base_url_flag = getattr(args, "base_url", None)
         kickoff_id = getattr(args, "kickoff_id", None)
-        return _command(args.run)(args, out)
+        with interrupts():
+            return _command(args.run)(args, out)
     except OutputFailed as exc:
         _silence_stdout()
         if exc.broken_pipe:  # e.g. `crewai-amp status ID | head -1`: the reader left, nothing lost

@@ -22,13 +22,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
+from ..errors import mask_secrets
+
 if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["RICH_HINT", "Output", "OutputFailed", "escape_controls", "is_terminal"]
 
 RICH_HINT = "hint: install the cli extra for a live progress bar: pip install 'crewai-amp-client[cli]'"
-REDACTED = "***"
 
 # C0 but \t and \n, DEL, C1; and lone surrogates, which no stream can encode.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -92,12 +93,12 @@ class Output:
         """Never write this string (a token, a webhook secret) anywhere."""
         if secret and secret not in self._secrets:
             self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)  # longest first: no partial leftovers
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        """`text` with the secrets masked by the SDK's one rule (`errors.mask_secrets`): a
+        secret of 8 characters or more wherever it appears, a shorter one where it stands
+        alone, so `--token e` never turns "error" into "***rror"."""
+        return mask_secrets(text, self._secrets) if self._secrets else text
 
     def clean(self, text: str) -> str:
         """`text` as it may be shown: secrets blanked, terminal controls escaped (for rich,

@@ -66,6 +66,16 @@ def _kickoff_id(text: str) -> str:
     return text
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def _scale(text: str) -> float:
     try:
         value = float(text)
@@ -184,11 +194,30 @@ against a local emulator. Connection: --base-url/--token or {ENV_BASE_URL}/{ENV_
 _EPILOG = """\
 exit codes: 0 success, 1 the crew ended in error, 2 usage error, 3 API or auth error,
 4 timeout, 74 stdout could not be written (a kickoff id then goes to stderr),
-130 interrupted (Ctrl-C).
+130 interrupted (Ctrl-C), 143 / 129 stopped by SIGTERM / SIGHUP (handled as Ctrl-C).
 
 try it locally:
   crewai-amp mock serve          # in one terminal; prints the exports for the other
   crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait
+"""
+
+_BATCH_DESCRIPTION = """\
+Kick off one run per line of INPUTS.jsonl (a JSON object of inputs per line), --concurrency at
+a time, and write each outcome as a JSON line on stdout as it finishes. Each kickoff id goes to
+stderr the moment AMP answers. With --journal, every kickoff id and outcome is kept in a SQLite
+file: after a crash, Ctrl-C or kill, the same command resumes (finished runs come from the
+journal, started ones are waited on, only the rest are kicked off: nothing is paid for twice).
+"""
+
+_BATCH_EXAMPLE = """\
+example:
+  echo '{"topic": "AI", "target_audience": "devs", "depth": "short"}' >  inputs.jsonl
+  echo '{"topic": "Go", "target_audience": "devs", "depth": "deep"}'  >> inputs.jsonl
+  crewai-amp batch inputs.jsonl --journal runs.db --concurrency 8 > outcomes.jsonl
+  crewai-amp batch inputs.jsonl --journal runs.db > outcomes.jsonl   # again: resumes
+
+exit codes: 0 every run completed, 1 some did not (their outcomes say why), 2 bad file or a
+journal made for another batch, 3 API error, 130/143/129 stopped by a signal.
 """
 
 
@@ -312,6 +341,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the task again, with the feedback",
     )
 
+    batch = commands.add_parser(
+        "batch",
+        help="run many inputs from a JSON Lines file, resumable with a journal",
+        description=_BATCH_DESCRIPTION,
+        epilog=_BATCH_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=api,
+    )
+    batch.set_defaults(run="batch")
+    batch.add_argument(
+        "inputs_file", metavar="INPUTS.jsonl", help="one JSON object of inputs per line ('-' reads stdin)"
+    )
+    batch.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="a SQLite file keeping every kickoff id and outcome; the same command with it resumes",
+    )
+    batch.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=_positive_int,
+        default=8,
+        help="runs under way at once (default 8)",
+    )
+    batch.add_argument(
+        "--timeout",
+        metavar="S",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"give up waiting for one run after S seconds (default {DEFAULT_TIMEOUT:g})",
+    )
+    batch.add_argument(
+        "--retry-unknown",
+        metavar="INDEXES",
+        nargs="?",
+        const="all",
+        help="kick off again the runs whose kickoff answer was lost (all, or e.g. 3,17): only once "
+        "AMP shows no run with their correlation id",
+    )
+    batch.add_argument(
+        "--meta",
+        metavar="KEY=VALUE",
+        type=key_value,
+        action="append",
+        default=[],
+        help="metadata for every run, echoed back in webhook events (repeatable)",
+    )
+    batch.add_argument("--task-webhook", metavar="URL", help="POST each completed task here")
+    batch.add_argument("--step-webhook", metavar="URL", help="POST each agent step here")
+    batch.add_argument("--crew-webhook", metavar="URL", help="POST each run's final result here")
+
     mock = commands.add_parser("mock", help="a local fake AMP crew (extra 'emulator')", parents=[output])
     mock_commands = mock.add_subparsers(dest="mock_command", metavar="COMMAND", required=True)
     serve = mock_commands.add_parser(
@@ -374,6 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the bearer token to accept (default: a new random one each start)",
     )
     serve.add_argument(
+        "--max-body-bytes",
+        metavar="N",
+        type=_positive_int,
+        default=1024 * 1024,
+        help="the largest request body accepted; a larger one is answered 413 (default 1 MiB)",
+    )
+    serve.add_argument(
         "--print-env",
         action="store_true",
         help="write only the export line to stdout (for `source`/`eval`), the rest to stderr; "
@@ -434,7 +521,7 @@ def _add_inbox(webhook_commands: Any, output: argparse.ArgumentParser) -> None:
     inbox.add_argument(
         "--dead",
         metavar="N",
-        type=_count,
+        type=_positive_int,
         nargs="?",
         const=20,
         help="list the N oldest dead letters (default 20)",
@@ -448,12 +535,6 @@ def _add_inbox(webhook_commands: Any, output: argparse.ArgumentParser) -> None:
     inbox.add_argument(
         "--timeout", type=_positive_seconds, default=5.0, help="seconds to wait for Redis (default 5)"
     )
-
-
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
 
 
 def _basic_credentials(value: str) -> tuple[str, str]:

@@ -72,6 +72,10 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
             raise UsageError(
                 f"the emulator's crew has no task {task_id!r}", hint=f"its tasks are: {', '.join(tasks)}"
             )
+    if args.token is not None and not args.token.strip():
+        raise UsageError(
+            "--token is empty: an empty bearer token would let anyone in", hint="omit it for a random one"
+        )
     crew = default_crew(review=args.review, fail_at=args.fail_at)
     emulator = AmpEmulator(
         crew,
@@ -84,6 +88,7 @@ def run_mock_serve(args: argparse.Namespace, out: Output) -> int:
         failed_state=args.failed_state,
         old_deployment=args.old_deployment,
         not_found_polls=args.not_found_polls,
+        max_body_bytes=args.max_body_bytes,
     )
     try:
         emulator.start()

@@ -227,8 +227,31 @@ def build_app(state: EmulatorState) -> ASGIApp:
     return _Front(app, state)
 
 
+class _BodyTooLarge(HTTPException):
+    """Raised by the body reader once a body passes the limit: the app's HTTPException handler
+    answers 413 (and the connection closes: the rest is never read)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            f"Request body too large: the emulator reads at most {limit} bytes (its max_body_bytes)",
+            headers={"Connection": "close"},
+        )
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 class _Front:
-    """Counts every request, then maybe injects a fault; otherwise hands over untouched."""
+    """Counts every request, refuses a body over the limit (413), then maybe injects a fault;
+    otherwise hands over untouched."""
 
     def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
         self.app = app
@@ -242,6 +265,12 @@ class _Front:
         counters = state.counters
         route = _route_of(scope["path"])
         counters.request(route, kickoff=route == "kickoff" and scope["method"] == "POST")
+        limit = state.max_body_bytes
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:  # refused before a byte of it is read
+            await self._too_large(scope, receive, send, limit)
+            return
+        receive = _bounded(receive, limit)
         faults = state.faults
         if route != "other" and faults.active:
             kind = faults.choose(route, state.rng)
@@ -250,7 +279,10 @@ class _Front:
             if kind is not None:
                 counters.fault(kind)
                 started = time.perf_counter()
-                status = await _inject(kind, self.app, scope, receive, send, state)
+                try:
+                    status = await _inject(kind, self.app, scope, receive, send, state)
+                except _BodyTooLarge:  # read by the fault itself, outside the app
+                    status = await self._too_large(scope, receive, send, limit)
                 if state.on_request is not None:
                     state.on_request(
                         scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
@@ -274,6 +306,29 @@ class _Front:
                 state.on_request(
                     scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
                 )
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> int:
+        refused = _BodyTooLarge(limit)
+        response = error_response(413, refused.detail, headers=dict(refused.headers or {}))
+        self.state.counters.response(413)
+        await response(scope, receive, send)
+        return 413
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises _BodyTooLarge once the body read passes ``limit`` bytes."""
+    read = 0
+
+    async def bounded() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            read += len(message.get("body", b""))
+            if read > limit:
+                raise _BodyTooLarge(limit)
+        return message
+
+    return bounded
 
 
 async def _inject(

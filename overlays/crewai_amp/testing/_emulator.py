@@ -16,7 +16,7 @@ from ._faults import Faults
 from ._runner import dumps
 from ._server import BackgroundServer
 from ._spec import load_spec
-from ._state import EmulatorState, RequestLog
+from ._state import DEFAULT_MAX_BODY_BYTES, EmulatorState, RequestLog
 from ._stats import Stats
 from ._webhook_sender import Auth, BasicAuth, BearerAuth, Signed
 
@@ -68,6 +68,8 @@ class AmpEmulator:
     - `not_found_polls`: each run answers NOT FOUND to its first N status checks (the
       dialect's NOT FOUND: 404 in the spec dialect, 200 `{"state": "NOT FOUND"}` in the
       observed one), as a run not yet visible right after its kickoff does.
+    - `max_body_bytes`: the largest request body accepted (default 1 MiB); a larger one is
+      answered 413 without being read whole (a Content-Length over it, before any of it).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class AmpEmulator:
         failed_state: FailedState = "FAILED",
         old_deployment: bool = False,
         not_found_polls: int = 0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, not {scale!r}")
@@ -104,6 +107,10 @@ class AmpEmulator:
             raise ValueError("give webhook_token or webhook_basic_auth, not both")
         if isinstance(not_found_polls, bool) or not isinstance(not_found_polls, int) or not_found_polls < 0:
             raise ValueError(f"not_found_polls must be a non-negative integer, not {not_found_polls!r}")
+        if token is not None and (not isinstance(token, str) or not token.strip()):
+            raise ValueError("token must be a non-empty string: an empty bearer token would let anyone in")
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be a positive integer, not {max_body_bytes!r}")
         loaded = load_spec(spec)
         speaking = dialect_for(
             dialect, loaded.status_variants(), failed_state=failed_state, old_deployment=old_deployment
@@ -134,6 +141,7 @@ class AmpEmulator:
             webhook_hosts=None if webhook_hosts is None else frozenset(webhook_hosts),
             on_request=on_request,
             not_found_polls=not_found_polls,
+            max_body_bytes=max_body_bytes,
         )
         self._server = BackgroundServer(build_app(self._state), host=host, port=port)
         self._requested_port = port

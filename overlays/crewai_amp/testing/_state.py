@@ -17,7 +17,10 @@ from ._spec import Spec
 from ._stats import Counters
 from ._webhook_sender import Auth, WebhookSender
 
-__all__ = ["EmulatorState", "RequestLog"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "EmulatorState", "RequestLog"]
+
+# The largest request body the emulator reads (a kickoff's inputs are a few KB): more is a 413.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 # Called once per request from the server's thread: method, path (no query), status (0 when
 # the connection was dropped), milliseconds. Never given headers, so never the token.
@@ -45,9 +48,11 @@ class EmulatorState:
         webhook_hosts: frozenset[str] | None,
         on_request: RequestLog | None = None,
         not_found_polls: int = 0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.spec = spec
         self.not_found_polls = not_found_polls
+        self.max_body_bytes = max_body_bytes
         self.dialect = dialect
         self.crew = crew
         self.token = token
