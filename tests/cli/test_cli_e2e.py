@@ -441,7 +441,7 @@ def test_an_api_error_while_waiting_still_reports_the_kickoff_id(
     assert f"crewai-amp wait {kid}" in error["hint"]
     assert run.out == ""
     emulator.faults.clear()
-    run = cli(capsys, "wait", "7c6d8f8e-0d7b-4f57-9c55-3f3a36a3c0a1", "--json")
+    run = cli(capsys, "wait", "7c6d8f8e-0d7b-4f57-9c55-3f3a36a3c0a1", "--not-found-grace", "0", "--json")
     assert run.code == 3
     assert run.error()["kickoff_id"] == "7c6d8f8e-0d7b-4f57-9c55-3f3a36a3c0a1"
     assert "hint" not in run.error()  # an unknown id: no point waiting again

@@ -70,7 +70,7 @@ def _closed_port() -> int:
     [
         ["status", UNKNOWN_ID],
         ["status", "nope"],
-        ["wait", UNKNOWN_ID, "--timeout", "30"],
+        ["wait", UNKNOWN_ID, "--timeout", "30", "--not-found-grace", "0"],
         ["resume", UNKNOWN_ID, "--task", "write", "--feedback", "ok", "--approve"],
         ["resume", "nope", "--task", "write", "--feedback", "ok", "--retry"],
     ],
@@ -288,7 +288,7 @@ def _said_twice(line: str, words: int = 5) -> str | None:
     [
         ["inputs", "--token", "wrong-token-1111"],
         ["status", UNKNOWN_ID],
-        ["wait", UNKNOWN_ID],
+        ["wait", UNKNOWN_ID, "--not-found-grace", "0"],
         ["resume", UNKNOWN_ID, "--task", "write", "--feedback", "ok", "--approve"],
         ["kickoff", "--input", "topic=AI"],
         ["kickoff", *TRY, "--wait", "--timeout", "0.001"],
