@@ -5,6 +5,8 @@ specs/ ──generate──▶ generated/ ──build──▶ dist/*.whl ──
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -374,7 +376,9 @@ def compat(session: nox.Session) -> None:
     """The SDK's tests on every Python in COMPAT_PYTHONS found here, then on the lowest declared deps.
 
     Each run installs the built wheel (not the source tree) into its own venv under .nox/.
-    A missing interpreter is skipped with a log line; finding none of them fails.
+    A missing interpreter is skipped with a log line; finding none of them fails. The test runs go
+    $CREWAI_AMP_COMPAT_JOBS at a time (default 3), each logging to .nox/compat-logs/<run>.log; a
+    failed run's log is printed.
     `nox -s compat -- <pytest args>` replaces the default `-x -q`.
     """
     _generate(session, "--if-changed")
@@ -387,12 +391,11 @@ def compat(session: nox.Session) -> None:
             session.warn(f"compat: Python {version} not found on PATH or in pyenv: skipped")
     if not found:
         session.error(f"compat: none of Python {', '.join(COMPAT_PYTHONS)} found; nothing was tested")
-    timings: list[str] = []
     runs = [(f"py{v}", path, "highest") for v, path in found.items()]
     lowest_python = next(iter(found))
     runs.append((f"py{lowest_python}-lowest-direct", found[lowest_python], "lowest-direct"))
+    suites: list[_Suite] = []
     for label, python, resolution in runs:
-        started = time.perf_counter()
         venv = ROOT / ".nox" / f"compat-{label}"
         bin_dir = venv / "bin"
         session.run("uv", "venv", "--quiet", "--allow-existing", "--python", python, str(venv), external=True)
@@ -427,14 +430,57 @@ def compat(session: nox.Session) -> None:
             for path, why in COMPAT_NEEDS_311.items():
                 session.warn(f"compat {label}: leaving out {path}: {why}")
             selected = [*tests_, *(f"--ignore={path}" for path in COMPAT_NEEDS_311)]
-        session.run(
-            str(bin_dir / "python"),
-            "-m",
-            "pytest",
-            *pytest_args,
-            *selected,
-            external=True,
-            env={**env, "CREWAI_AMP_WHEEL": str(wheel)},
+        suites.append(
+            _Suite(
+                label,
+                [str(bin_dir / "python"), "-m", "pytest", *pytest_args, *selected],
+                {**os.environ, **env, "CREWAI_AMP_WHEEL": str(wheel)},
+            )
         )
-        timings.append(f"{label}: {time.perf_counter() - started:.0f}s")
-    session.log("compat passed: " + ", ".join(timings))
+    jobs = _compat_jobs(session)
+    session.log(f"compat: {len(suites)} test runs, {jobs} at a time (CREWAI_AMP_COMPAT_JOBS)")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        finished = list(pool.map(_run_suite, suites))
+    for suite, code, seconds, log in finished:
+        lines = log.read_text("utf-8", "replace").splitlines()
+        if code == 0:
+            session.log(f"compat {suite.label}: {lines[-1] if lines else 'no output'} ({seconds:.0f}s)")
+        else:
+            session.warn(f"compat {suite.label} failed (exit {code}, {seconds:.0f}s); its log, {log}:")
+            print("\n".join(lines[-400:]), flush=True)
+    failed = [suite.label for suite, code, _, _ in finished if code != 0]
+    if failed:
+        session.error(f"compat failed on: {', '.join(failed)}")
+    session.log("compat passed: " + ", ".join(f"{suite.label}: {t:.0f}s" for suite, _, t, _ in finished))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Suite:
+    """One compat test run: its label, the pytest command line in its venv, its environment."""
+
+    label: str
+    argv: list[str]
+    env: dict[str, str]
+
+
+def _compat_jobs(session: nox.Session) -> int:
+    """How many compat runs at once: $CREWAI_AMP_COMPAT_JOBS, else 3. The SDK's tests mostly wait
+    on servers and child processes (about 40 % of one core per run), so three runs share two
+    cores well; their deadlines are generous and none times itself."""
+    value = os.environ.get("CREWAI_AMP_COMPAT_JOBS", "3")
+    if not value.isdigit() or int(value) < 1:
+        session.error(f"CREWAI_AMP_COMPAT_JOBS must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _run_suite(suite: _Suite) -> tuple[_Suite, int, float, Path]:
+    """Run one compat suite with its output in .nox/compat-logs/<label>.log."""
+    logs = ROOT / ".nox" / "compat-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{suite.label}.log"
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out:
+        code = subprocess.run(
+            suite.argv, stdout=out, stderr=subprocess.STDOUT, env=suite.env, check=False
+        ).returncode
+    return suite, code, time.perf_counter() - started, log
