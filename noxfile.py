@@ -6,7 +6,6 @@ specs/ ──generate──▶ generated/ ──build──▶ dist/*.whl ──
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import hashlib
 import os
 import shutil
@@ -14,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import nox
 from packaging.requirements import Requirement
@@ -454,8 +454,7 @@ def compat(session: nox.Session) -> None:
     session.log("compat passed: " + ", ".join(f"{suite.label}: {t:.0f}s" for suite, _, t, _ in finished))
 
 
-@dataclasses.dataclass(frozen=True)
-class _Suite:
+class _Suite(NamedTuple):
     """One compat test run: its label, the pytest command line in its venv, its environment."""
 
     label: str

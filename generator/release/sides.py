@@ -188,9 +188,20 @@ def build_report(
         )
         report = Report(_label(old_arg), _label(new_arg), pairs, changes, current_version, missing)
         notes = overlay_notes(new)
-        report.overlaps = [o.describe() for o in notes.overlaps]
+        already = _overlapping(old) if old.own_overlays else set()
+        report.overlaps = [o.describe() for o in notes.overlaps if (o.overlay, o.at) not in already]
         report.stale_overlays = notes.stale_rules
         return report
+
+
+def _overlapping(side: Side) -> set[tuple[str, str]]:
+    """Where the side's own spec overlays already overlapped its upstream specs: an overlay that
+    was written to patch an upstream definition is no news in a diff; only what a new spec
+    brings to overlap is ("now overlaps")."""
+    try:
+        return {(o.overlay, o.at) for o in overlay_notes(side).overlaps}
+    except ReleaseError:
+        return set()
 
 
 def overlay_notes(side: Side) -> overlay.Notes:

@@ -22,10 +22,10 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from support.noxfile import load_noxfile
 from support.paths import REPO
 
 if str(REPO) not in sys.path:
@@ -391,34 +391,10 @@ class _FakeSession:
         raise AssertionError("reached the build: the guard did not refuse")
 
 
-def _noxfile() -> Any:
-    """The noxfile, imported with a stub `nox` module (the test env does not need nox)."""
-    import importlib.util
-    import types
-
-    stub = types.ModuleType("nox")
-    stub.options = types.SimpleNamespace()  # type: ignore[attr-defined]
-    stub.session = lambda func: func  # type: ignore[attr-defined]
-    stub.Session = object  # type: ignore[attr-defined]
-    saved = sys.modules.get("nox")
-    sys.modules["nox"] = stub
-    try:
-        spec = importlib.util.spec_from_file_location("amp_noxfile", REPO / "noxfile.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        if saved is None:
-            del sys.modules["nox"]
-        else:
-            sys.modules["nox"] = saved
-    return module
-
-
 def test_the_build_never_empties_a_directory_that_is_not_a_dist_dir(tmp_path: Path) -> None:
     # `nox -s publish -- --dist DIR` empties DIR before building: a DIR holding anything else
     # (a typo'd `--dist .`) must be refused, not deleted.
-    noxfile = _noxfile()
+    noxfile = load_noxfile()
     (tmp_path / "notes.txt").write_text("precious", "utf-8")
     with pytest.raises(_SessionError, match="refusing to empty"):
         noxfile._build_dist(_FakeSession(), tmp_path)
@@ -429,14 +405,14 @@ def test_the_build_never_empties_a_directory_that_is_not_a_dist_dir(tmp_path: Pa
 
 
 def test_publish_dist_without_a_directory_is_a_clear_error() -> None:
-    noxfile = _noxfile()
+    noxfile = load_noxfile()
     with pytest.raises(_SessionError, match="--dist needs a directory"):
         noxfile.publish(_FakeSession("--dist"))
 
 
 def test_publish_without_credentials_stops_before_building(monkeypatch: pytest.MonkeyPatch) -> None:
     # It built (and replaced dist/) first, then refused for want of TWINE_* variables.
-    noxfile = _noxfile()
+    noxfile = load_noxfile()
     for name in ("TWINE_REPOSITORY_URL", "TWINE_USERNAME", "TWINE_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TWINE_USERNAME", "__token__")

@@ -20,6 +20,7 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from packaging.requirements import Requirement
+from support.noxfile import load_noxfile
 from support.paths import REPO
 
 if sys.version_info >= (3, 11):
@@ -113,7 +114,7 @@ def test_sha256sums_verify_with_sha256sum_and_a_tampered_file_is_refused(
     dist = tmp_path / "dist"
     dist.mkdir()
     files = [Path(shutil.copy2(p, dist / p.name)) for p in builds[0]]
-    noxfile = _noxfile()
+    noxfile = load_noxfile()
     sums = noxfile.write_checksums(dist)
     lines = sums.read_text("utf-8").splitlines()
     assert sorted(line.split("  ")[1] for line in lines) == sorted(p.name for p in files)
@@ -128,27 +129,3 @@ def test_sha256sums_verify_with_sha256sum_and_a_tampered_file_is_refused(
     with pytest.raises(release.ReleaseError, match="sha256"):
         verify_checksums(dist, files)
     assert hashlib.sha256(wheel.read_bytes()).hexdigest() not in sums.read_text("utf-8")
-
-
-def _noxfile() -> Any:
-    """The noxfile, imported with a stub `nox` module (the test env does not need nox)."""
-    import importlib.util
-    import types
-
-    stub = types.ModuleType("nox")
-    stub.options = types.SimpleNamespace()  # type: ignore[attr-defined]
-    stub.session = lambda func: func  # type: ignore[attr-defined]
-    stub.Session = object  # type: ignore[attr-defined]
-    saved = sys.modules.get("nox")
-    sys.modules["nox"] = stub
-    try:
-        spec = importlib.util.spec_from_file_location("amp_noxfile_artifacts", REPO / "noxfile.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        if saved is None:
-            del sys.modules["nox"]
-        else:
-            sys.modules["nox"] = saved
-    return module
