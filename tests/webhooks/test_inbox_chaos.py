@@ -87,7 +87,9 @@ def handle(event):
         raise RuntimeError(f"{kickoff} cannot be handled yet")
     write("ok", kickoff)
 
-inbox = RedisInbox(url, stream=stream, claim_after=2.0, backoff=0.2, block=0.2, max_attempts=max_attempts)
+# claim_after well above what a loaded machine can stall a worker for (its heartbeat renews
+# every claim_after / 3): a take-over here must mean a dead worker, not a slow one.
+inbox = RedisInbox(url, stream=stream, claim_after=10.0, backoff=0.2, block=0.2, max_attempts=max_attempts)
 inbox.work(on_crew=handle, consumer=name)
 """
 

@@ -172,14 +172,15 @@ async def test_a_handler_slower_than_the_lease_keeps_its_claim(redis_url: str) -
         started.set()
         await finish.wait()
 
-    stores = [RedisDedupe(redis_url, lease=1, prefix="slow:") for _ in range(2)]
+    # A lease well above what a loaded machine can stall the renewals for (every lease / 3).
+    stores = [RedisDedupe(redis_url, lease=3, prefix="slow:") for _ in range(2)]
     first = asgi_app(secret=SECRET, on_task=slow, dedupe=stores[0])
     second = asgi_app(secret=SECRET, on_task=calls.append, dedupe=stores[1], dedupe_wait=0.2)
     running = asyncio.create_task(post_signed(first, "msg_slow"))
     await asyncio.wait_for(started.wait(), 30)
     answers = []
-    for _ in range(4):  # over two seconds: past the first lease twice
-        await asyncio.sleep(0.5)
+    for _ in range(4):  # over six seconds: past the first lease twice
+        await asyncio.sleep(1.5)
         answers.append((await post_signed(second, "msg_slow")).status_code)
     finish.set()
     assert (await running).status_code == 200
