@@ -241,8 +241,7 @@ def redis_client(url_or_client: Any, owner: str, *, asynchronous: bool, **option
 
 
 class RedisDedupe:
-    """Keys shared by every receiver using one Redis (``redis`` extra:
-    ``pip install crewai-amp-client[redis]``).
+    """Keys shared by every receiver using one Redis (the ``redis`` extra).
 
     ``claim`` is one atomic ``SET key pending:<token> NX PX lease``: exactly one receiver wins.
     The claim is a lease: the receiver renews it while the handler runs, so a slow handler keeps
