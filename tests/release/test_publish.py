@@ -398,7 +398,8 @@ def _noxfile() -> Any:
 
     stub = types.ModuleType("nox")
     stub.options = types.SimpleNamespace()  # type: ignore[attr-defined]
-    stub.session = lambda func: func  # type: ignore[attr-defined]
+    # @nox.session and @nox.session(name="docs-browser") alike
+    stub.session = lambda func=None, **_: func or (lambda f: f)  # type: ignore[attr-defined]
     stub.Session = object  # type: ignore[attr-defined]
     saved = sys.modules.get("nox")
     sys.modules["nox"] = stub
