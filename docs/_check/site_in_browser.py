@@ -10,6 +10,8 @@ What it does, on a server it starts on 127.0.0.1 and stops itself:
 - opens every page reachable from the home page by the site's own links, and fails on a console
   error, an uncaught page error, or a same-origin request answered 4xx/5xx;
 - fails on a link to a page of the site that does not exist (every `<a href>` to this origin);
+- fails on a code block wider than its box at 1280 px: it would hide the end of its lines
+  (the expected output in a trailing comment) behind a scroll bar;
 - types each query of QUERIES into the search box and fails when one finds nothing;
 - saves screenshots under `site/_browser/` (the home page, a reference page, each search).
 
@@ -29,10 +31,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, sync_playwright
 
 # What a newcomer searches for first; each must find at least one page.
-QUERIES = ("retry", "proxy", "logging", "FastAPI", "Django", "Flask", "upgrade", "OpenTelemetry")
+QUERIES = (
+    "retry",
+    "proxy",
+    "proxies",
+    "logging",
+    "frameworks",
+    "FastAPI",
+    "Django",
+    "Flask",
+    "upgrade",
+    "upgrading",
+    "OpenTelemetry",
+)
 REFERENCE_PAGE = "reference/client/"
 # Chromium on a machine with no network and no display: no background calls home, no GPU.
 CHROMIUM_ARGS = [
@@ -93,17 +107,28 @@ def _watch(page: Page, findings: Findings, origin: str) -> None:
         if response.url.startswith(origin) and response.status >= 400:
             findings.add(page.url, f"{response.status} for {response.url}")
 
+    def on_request_failed(request: Request) -> None:
+        # ERR_ABORTED is a request cancelled on the browser's side, as leaving a page does to
+        # what it was still loading (the search worker, the favicon); a missing file is an
+        # answer, a 4xx, which on_response reports.
+        if request.failure != "net::ERR_ABORTED":
+            findings.add(page.url, f"request failed: {request.url} ({request.failure})")
+
     page.on("console", on_console)
     page.on("pageerror", lambda error: findings.add(page.url, f"page error: {error}"))
     page.on("response", on_response)
-    page.on(
-        "requestfailed",
-        lambda request: findings.add(page.url, f"request failed: {request.url} ({request.failure})"),
-    )
+    page.on("requestfailed", on_request_failed)
+
+
+# The longest line of each code block that scrolls sideways.
+SCROLLING_CODE = """els => els
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.innerText.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), ""))"""
 
 
 def crawl(page: Page, origin: str, findings: Findings) -> list[str]:
-    """Every page reachable from the home page; broken links are findings."""
+    """Every page reachable from the home page; broken links and code blocks that scroll
+    sideways are findings."""
     seen: set[str] = set()
     queue = [origin]
     while queue:
@@ -117,6 +142,8 @@ def crawl(page: Page, origin: str, findings: Findings) -> list[str]:
             continue
         if not urlsplit(url).path.endswith("/") and not url.endswith(".html"):
             continue  # a file (sitemap, objects.inv...), not a page
+        for line in page.eval_on_selector_all("pre > code", SCROLLING_CODE):
+            findings.add(url, f"code block scrolls sideways ({len(line)} columns): {line[:60]!r}")
         queue.extend(sorted(_same_site_links(page, origin) - seen))
     return sorted(seen)
 

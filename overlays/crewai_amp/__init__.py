@@ -1,8 +1,11 @@
 """crewai_amp: the Python SDK for CrewAI AMP's per-crew API and webhook events.
 
-    from crewai_amp import AmpClient
-    with AmpClient(crew="my-crew", token="...") as client:
-        result = client.run({"topic": "AI"})
+```python
+from crewai_amp import AmpClient
+
+with AmpClient(crew="my-crew", token="...") as client:
+    result = client.run({"topic": "AI"})
+```
 
 Everything but the errors loads on first use (the client, the generated models, the event
 models, the CLI, the emulator), so importing this package costs little more than importing

@@ -42,13 +42,18 @@ _AsyncC = TypeVar("_AsyncC", bound="AsyncAmpClient")
 
 
 class AsyncAmpClient(_Base):
-    """The asynchronous twin of AmpClient: the same methods, awaitable (plus ``run_many``);
+    """The asynchronous twin of [AmpClient][crewai_amp.AmpClient]: the same methods, awaitable;
     ``http_client`` is an ``httpx.AsyncClient``. Cancelling a call cancels it cleanly: nothing
     keeps running.
 
     Any number of concurrent calls share ``max_concurrency`` request slots, first come first
-    served, status checks of started runs before new kickoffs (see ``_limiter``): a
-    ``gather()`` of thousands of ``run()`` needs no semaphore of its own.
+    served, status checks of started runs before new kickoffs: a ``gather()`` of thousands
+    of ``run()`` needs no semaphore of its own.
+
+    ```python
+    async with AsyncAmpClient(crew="my-crew", token="...") as client:
+        result = await client.run({"topic": "AI"})
+    ```
     """
 
     _http: httpx.AsyncClient
@@ -146,12 +151,12 @@ class AsyncAmpClient(_Base):
         return await self._request(inputs_call())
 
     async def kickoff(self, inputs: Mapping[str, Any], **options: Unpack[KickoffOptions]) -> KickoffResponse:
-        """Start a crew run; see AmpClient.kickoff. Never retried once the request may have
-        reached AMP."""
+        """Start a crew run; see [AmpClient.kickoff][crewai_amp.AmpClient.kickoff]. Never
+        retried once the request may have reached AMP."""
         return self._kicked(await self._request(kickoff_call(inputs, options)), options)
 
     async def status(self, kickoff_id: str) -> Status:
-        """The run's current status; see AmpClient.status."""
+        """The run's current status; see [AmpClient.status][crewai_amp.AmpClient.status]."""
         return await self._request(status_call(kickoff_id))
 
     async def wait(
@@ -162,8 +167,8 @@ class AsyncAmpClient(_Base):
         on_status: StatusCallback | None = None,
         not_found_grace: float | None = None,
     ) -> StatusCompleted:
-        """Poll until the run completes; see AmpClient.wait. ``on_status`` may be a plain or an
-        async function."""
+        """Poll until the run completes; see [AmpClient.wait][crewai_amp.AmpClient.wait].
+        ``on_status`` may be a plain or an async function."""
         clock = self._clock
         waiting = self._waiting(kickoff_id, timeout, not_found_grace)
         call = status_call(kickoff_id)
@@ -214,10 +219,11 @@ class AsyncAmpClient(_Base):
         retry_unknown: bool | Collection[int] = False,
         **options: Unpack[KickoffOptions],
     ) -> AsyncGenerator[RunOutcome, None]:
-        """``run()`` for each inputs, ``concurrency`` at a time, yielding a RunOutcome per run
-        as it finishes (``async for outcome in client.run_many(...)``); a run's error is in its
-        outcome, never raised. ``journal``, ``on_kickoff`` (a plain or an async function) and
-        ``retry_unknown``: see AmpClient.run_many. Leaving the loop early (``break``,
+        """``run()`` for each inputs, ``concurrency`` at a time, yielding a
+        [RunOutcome][crewai_amp.RunOutcome] per run as it finishes (``async for outcome in
+        client.run_many(...)``); a run's error is in its outcome, never raised. ``journal``,
+        ``on_kickoff`` (a plain or an async function) and ``retry_unknown``: see
+        [AmpClient.run_many][crewai_amp.AmpClient.run_many]. Leaving the loop early (``break``,
         ``aclose()``, cancellation) or closing the client kicks off nothing more and stops the
         waiting; kickoffs on their way still report their ids."""
         from ._fanout import run_many_async
@@ -234,8 +240,8 @@ class AsyncAmpClient(_Base):
         is_approve: bool,
         **webhook_urls: Unpack[WebhookUrls],
     ) -> ResumeResponse:
-        """Answer a human review; see AmpClient.resume. Never retried once the request may have
-        reached AMP."""
+        """Answer a human review; see [AmpClient.resume][crewai_amp.AmpClient.resume]. Never
+        retried once the request may have reached AMP."""
         urls = self._resume_urls(execution_id, webhook_urls)
         answer = await self._request(resume_call(execution_id, task_id, human_feedback, is_approve, urls))
         return self._resumed(execution_id, urls, answer)

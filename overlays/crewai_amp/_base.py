@@ -224,30 +224,37 @@ class _Base:
 
     @property
     def base_url(self) -> str:
+        """The crew's URL, without a trailing slash (never with credentials)."""
         return self._config.base_url
 
     @property
     def max_retries(self) -> int:
+        """How many times each call may be retried (0: never)."""
         return self._config.max_retries
 
     @property
     def max_concurrency(self) -> int:
+        """The most requests this client has in flight at once."""
         return self._config.max_concurrency
 
     @property
     def max_response_bytes(self) -> int:
+        """The most bytes of body read from one response, on the wire and decoded."""
         return self._config.max_response_bytes
 
     @property
     def timeout(self) -> httpx.Timeout:
+        """The timeout of each request."""
         return self._config.timeout
 
     @property
     def first_request_timeout(self) -> float | None:
+        """The least read timeout until the deployment first answers (None: off)."""
         return self._config.first_request_timeout
 
     @property
     def not_found_grace(self) -> float:
+        """Seconds ``wait()`` and ``run()`` poll through NOT FOUND after a kickoff."""
         return self._config.not_found_grace
 
     def _secrets(self, call: Call[Any]) -> tuple[str, ...]:

@@ -53,10 +53,10 @@ KickoffCallback: TypeAlias = "Callable[[int, str], object]"
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     """One run of ``run_many``: ``inputs`` (and their ``index`` in the list), the ``kickoff_id``
-    (None if there is none: the kickoff failed, or its answer was lost), and ``result`` (the
-    final StatusCompleted) or ``error`` (the exception: ExecutionError, WaitTimeout,
-    KickoffMayHaveStarted, an API error...). ``correlation_id`` is the value sent in the
-    kickoff's meta under ``crewai_amp_correlation_id``."""
+    (None if there is none: the kickoff failed, or its answer was lost), and ``result`` (the final
+    [StatusCompleted][crewai_amp.StatusCompleted]) or ``error`` (the exception: ExecutionError,
+    WaitTimeout, KickoffMayHaveStarted, an API error...). ``correlation_id`` is the value sent in
+    the kickoff's meta under ``crewai_amp_correlation_id``."""
 
     index: int
     inputs: Mapping[str, Any]
@@ -67,6 +67,7 @@ class RunOutcome:
 
     @property
     def ok(self) -> bool:
+        """True when the run completed (``result`` is set), False when ``error`` is."""
         return self.error is None
 
 

@@ -45,8 +45,11 @@ _SyncC = TypeVar("_SyncC", bound="AmpClient")
 class AmpClient(_Base):
     """A client for one AMP crew.
 
-    >>> client = AmpClient(crew="my-crew", token="...")   # or env CREWAI_AMP_BASE_URL / _TOKEN
-    >>> result = client.run({"topic": "AI"})
+    ```python
+    client = AmpClient(crew="my-crew", token="...")  # or CREWAI_AMP_BASE_URL, _TOKEN
+    result = client.run({"topic": "AI"})
+    print(result.result.output)
+    ```
 
     ``timeout`` (default: connect 5 s, read 30 s; a number sets all) bounds each request;
     ``max_retries`` (default 2) bounds the retries of each call; ``max_concurrency`` (default
@@ -151,16 +154,18 @@ class AmpClient(_Base):
         return self._request(inputs_call())
 
     def kickoff(self, inputs: Mapping[str, Any], **options: Unpack[KickoffOptions]) -> KickoffResponse:
-        """Start a crew run; returns its ``kickoff_id``. ``options``: see KickoffOptions. Never
-        retried once the request may have reached AMP (a second kickoff is a second, paid run)."""
+        """Start a crew run; returns its ``kickoff_id``. ``options``: see
+        [KickoffOptions][crewai_amp.KickoffOptions]. Never retried once the request may have
+        reached AMP (a second kickoff is a second, paid run)."""
         return self._kicked(self._request(kickoff_call(inputs, options)), options)
 
     def status(self, kickoff_id: str) -> Status:
-        """The run's current status: StatusRunning, StatusCompleted, StatusError,
-        StatusPendingHumanInput (paused for a human review), or StatusUnknown for a state this SDK
-        does not know. Either dialect gives these types (see raw_body() for the body as sent);
-        ``NOT FOUND`` (a 404, or deployed AMP's 200 ``{"state": "NOT FOUND"}``) raises
-        RunNotFoundError at once."""
+        """The run's current [Status][crewai_amp.Status]: StatusRunning, StatusCompleted,
+        StatusError, StatusPendingHumanInput (paused for a human review), or StatusUnknown for
+        a state this SDK does not know. Either dialect gives these types (see
+        [raw_body][crewai_amp.raw_body] for the body as sent); ``NOT FOUND`` (a 404, or deployed
+        AMP's 200 ``{"state": "NOT FOUND"}``) raises
+        [RunNotFoundError][crewai_amp.errors.RunNotFoundError] at once."""
         return self._request(status_call(kickoff_id))
 
     def wait(
@@ -175,7 +180,8 @@ class AmpClient(_Base):
 
         Checks after ~0.5 s, then backs off with jitter up to 10 s, aiming at the predicted
         finish once the crew reports progress. ``on_status`` sees every status. Raises
-        ExecutionError if the run ends in error, WaitTimeout after ``timeout`` seconds (None:
+        [ExecutionError][crewai_amp.errors.ExecutionError] if the run ends in error,
+        [WaitTimeout][crewai_amp.errors.WaitTimeout] after ``timeout`` seconds (None:
         no limit) — the status checks, their retries and their wait for a free request slot
         included, each given only the time left (at least 1 s). A run paused for human input
         (StatusPendingHumanInput) and statuses the SDK does not know keep it waiting, and
@@ -232,16 +238,18 @@ class AmpClient(_Base):
         **options: Unpack[KickoffOptions],
     ) -> Generator[RunOutcome, None, None]:
         """``run()`` for each inputs, ``concurrency`` at a time (in threads), yielding a
-        RunOutcome per run as it finishes; a run's error is in its outcome, never raised.
+        [RunOutcome][crewai_amp.RunOutcome] per run as it finishes; a run's error is in its
+        outcome, never raised.
 
         ``on_kickoff(index, kickoff_id)`` is called (in the run's thread) the moment AMP
         answers each kickoff. ``journal="runs.db"`` records every kickoff id and outcome in a
         SQLite file, so running the same batch again with it resumes: finished runs come from
         the journal, started runs are waited on, only inputs never sent are kicked off. A
-        kickoff whose answer was lost is a KickoffMayHaveStarted outcome, kicked off again only
-        if its index is in ``retry_unknown`` (True: all). Leaving the loop early, or closing
-        the client, kicks off nothing more; kickoffs on their way still report their ids, and
-        runs left going are logged. See the ``_fanout`` and ``_journal`` modules."""
+        kickoff whose answer was lost is a
+        [KickoffMayHaveStarted][crewai_amp.errors.KickoffMayHaveStarted] outcome, kicked off
+        again only if its index is in ``retry_unknown`` (True: all). Leaving the loop early,
+        or closing the client, kicks off nothing more; kickoffs on their way still report
+        their ids, and runs left going are logged on the ``crewai_amp`` logger."""
         from ._fanout import run_many_sync
 
         return run_many_sync(

@@ -3,13 +3,13 @@ annotations promise.
 
 The generated ``from_dict`` methods build a model from a dict but trust the data: a string where
 an integer belongs, or ``null`` for a string, passes straight through and surprises the caller
-much later. :func:`load` calls ``from_dict`` and then checks every field against the generated
+much later. ``load`` calls ``from_dict`` and then checks every field against the generated
 annotations (read once per class, compiled into small check functions, so a regenerated model is
-checked by its new annotations with no edit here). Problems come back as :class:`ModelError`
+checked by its new annotations with no edit here). Problems come back as ``ModelError``
 naming the field path, e.g. ``result.tasks[0].execution_time: expected a number, got str``.
 
 Forward compatibility: a string the generated enum does not know (AMP added a value) does not
-fail; the field holds an :class:`UnknownEnumValue` instead, a ``str`` that also answers
+fail; the field holds an ``UnknownEnumValue`` instead, a ``str`` that also answers
 ``.value`` like the enum members, so comparisons, ``str()`` and ``to_dict()`` keep working.
 """
 

@@ -33,16 +33,22 @@ __all__ = ["CORRELATION_ID_KEY", "KickoffOptions", "WebhookUrls"]
 
 T = TypeVar("T")
 
-# The key of the correlation id in every kickoff's meta (see KickoffMayHaveStarted).
 CORRELATION_ID_KEY = "crewai_amp_correlation_id"
+"""The key of the correlation id in every kickoff's ``meta``: a new UUID, or the caller's own
+string under this key. AMP echoes ``meta`` in the run's webhooks and dashboard, so a kickoff
+whose answer was lost ([KickoffMayHaveStarted][crewai_amp.errors.KickoffMayHaveStarted]) can
+be found by it."""
 
 
 class WebhookUrls(TypedDict, total=False):
     """Where AMP posts this run's events: after each task, each agent step, and at the end."""
 
     task_webhook_url: str | None
+    """Where AMP posts each finished task (``taskWebhookUrl``)."""
     step_webhook_url: str | None
+    """Where AMP posts each agent step (``stepWebhookUrl``)."""
     crew_webhook_url: str | None
+    """Where AMP posts the run's end (``crewWebhookUrl``)."""
 
 
 class KickoffOptions(WebhookUrls, total=False):
@@ -53,10 +59,18 @@ class KickoffOptions(WebhookUrls, total=False):
     "bearer", "token": ...}}``); their tokens and passwords are masked in every error."""
 
     meta: Mapping[str, Any] | None
+    """Echoed in every event of the run; the client adds its correlation id
+    ([CORRELATION_ID_KEY][crewai_amp.CORRELATION_ID_KEY])."""
     webhooks: StreamingWebhooks | Mapping[str, Any] | None
+    """Stream the run's events in batches: ``{"events": [...], "url": ..., "realtime": bool,
+    "authentication": {...}}``."""
     human_input_webhook: HumanInputWebhook | Mapping[str, Any] | None
+    """Called when the run pauses for a human review: ``{"url": ..., "authentication": ...}``
+    (``humanInputWebhook``)."""
     human_input_webhook_url: str | None
+    """The same as a plain URL (``humanInputWebhookUrl``)."""
     restore_from_state_id: str | uuid.UUID | None
+    """Restart from a saved state, a UUID (``restoreFromStateId``)."""
 
 
 WEBHOOK_URLS = frozenset(WebhookUrls.__annotations__)

@@ -81,10 +81,13 @@ def with_raw_response(  # type: ignore[overload-overlap]
 def with_raw_response(method: Callable[P, R]) -> Callable[P, RawResponse[R]]: ...
 def with_raw_response(method: Callable[P, Any]) -> Callable[P, Any]:
     """``method`` (a client's ``inputs``, ``kickoff``, ``status`` or ``resume``, sync or async)
-    returning a RawResponse: the parsed value and the httpx.Response it came from.
+    returning a [RawResponse][crewai_amp.RawResponse]: the parsed value and the httpx.Response
+    it came from.
 
-        raw = with_raw_response(client.kickoff)({"topic": "AI"})
-        raw.parsed.kickoff_id, raw.status_code, raw.headers
+    ```python
+    raw = with_raw_response(client.kickoff)({"topic": "AI"})
+    print(raw.parsed.kickoff_id, raw.status_code, raw.headers)
+    ```
     """
     if inspect.iscoroutinefunction(method):
         return async_to_raw_response_wrapper(method)

@@ -44,19 +44,25 @@ class RawResponse(Generic[T]):
     ``httpx.Response`` it came from (headers, timing, the exact bytes)."""
 
     parsed: T
+    """What the plain call returns."""
     http_response: httpx.Response
-    retries: int  # how many times the request was retried before this response
+    """The ``httpx.Response`` the value was parsed from."""
+    retries: int
+    """How many times the request was retried before this response."""
 
     @property
     def status_code(self) -> int:
+        """The response's HTTP status code."""
         return self.http_response.status_code
 
     @property
     def headers(self) -> httpx.Headers:
+        """The response's headers."""
         return self.http_response.headers
 
     @property
     def request_id(self) -> str | None:
+        """The response's ``x-request-id`` header, when AMP sends one."""
         value: str | None = self.http_response.headers.get("x-request-id")
         return value
 

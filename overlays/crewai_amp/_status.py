@@ -16,7 +16,7 @@ SDK does not know.
 A body with a ``state`` is read by it; one without is read by its ``status``: a spec variant's
 value, else a state of the table (``{"status": "SUCCESS"}``), else StatusUnknown. Every
 completed status, whatever its shape, has ``result.output`` (the text, or None) and
-``result.output_json`` (the output as JSON, or None). Whatever the dialect, :func:`raw_body`
+``result.output_json`` (the output as JSON, or None). Whatever the dialect, ``raw_body()``
 gives back the body exactly as received.
 """
 
@@ -87,6 +87,7 @@ class StatusUnknown:
 
     @property
     def additional_keys(self) -> list[str]:
+        """The names of every field but ``status``."""
         return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
@@ -97,6 +98,7 @@ class StatusUnknown:
 
 
 Status: TypeAlias = StatusRunning | StatusCompleted | StatusError | StatusPendingHumanInput | StatusUnknown
+"""What ``status()`` returns: one of these, whichever dialect the crew answers in."""
 
 
 def _variants() -> dict[str, type[Any]]:

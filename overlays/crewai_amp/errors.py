@@ -1,4 +1,4 @@
-"""The exceptions this SDK raises. Every one is an :class:`AmpError`.
+"""The exceptions this SDK raises. Every one is an [AmpError][crewai_amp.errors.AmpError].
 
 Nothing else escapes the public API: a malformed response, a tampered webhook or a crew that
 failed each has its own type, and every error keeps the raw data it was built from so nothing
@@ -6,12 +6,12 @@ is lost.
 
 Messages are safe to log: server text in them is capped (``MAX_SERVER_TEXT`` characters, with
 how much was cut), any ``Bearer <token>`` and any URL's ``user:password@`` are masked, and the
-client masks its configured token and the secrets of the call (see ``safe_text``). The raw
-data (``body``, ``raw``, ``response``) stays as received. Every error pickles, so it crosses a
+client masks its configured token and the secrets of the call. The raw data (``body``,
+``raw``, ``response``) stays as received. Every error pickles, so it crosses a
 ``ProcessPoolExecutor`` or multiprocessing boundary with its message and attributes; a pickled
 error's httpx request (its own, or its response's) keeps no credential header.
 
-One masking rule, here and in the CLI (``mask_secrets``): a secret of 8 characters or more is
+One masking rule, here and in the CLI: a secret of 8 characters or more is
 masked wherever it appears; a shorter one only where it stands alone (not inside a longer word),
 so a short token can never garble a message (``--token e`` must not turn "error" into "***rror").
 """
@@ -55,6 +55,8 @@ __all__ = [
 
 
 MAX_SERVER_TEXT = 2048
+"""The most characters of server text an error message carries; the rest is cut, and the
+message says how many characters were (``body`` or ``raw`` keeps it all)."""
 MASK = "***"
 # A credential after "Bearer": anything but a placeholder ("Bearer <token>") or one of the words
 # prose puts after "bearer" ("Invalid bearer token", "bearer authentication is required").

@@ -78,16 +78,21 @@ def test_mock_serve_prints_what_to_do_next_and_serves_until_ctrl_c(
 
 
 def test_the_readme_walkthrough_is_what_mock_serve_prints() -> None:
-    """The README's command-line walkthrough: install with [all], `crewai-amp mock serve`, then
-    exactly the kickoff command mock serve suggests (which the test above runs)."""
+    """The README's command-line walkthrough: install the built wheel with [all], `crewai-amp
+    mock serve`, then the kickoff command mock serve suggests (which the test above runs),
+    its webhooks pointed at `webhooks listen`."""
     from crewai_amp.cli._servers import TRY_KICKOFF
     from support.paths import REPO
 
     readme = (REPO / "README.md").read_text("utf-8")
-    assert "pip install 'crewai-amp-client[all]'" in readme
-    lines = readme.splitlines()
-    assert any(line.startswith("crewai-amp mock serve") for line in lines)
-    assert TRY_KICKOFF in lines
+    assert 'pip install "$(ls dist/crewai_amp_client-*.whl)[all]"' in readme
+    lines = readme.replace("\\\n  ", "").splitlines()  # a command continued with a backslash
+    mock = next(line for line in lines if line.startswith("crewai-amp mock serve"))
+    listen = next(line for line in lines if line.startswith("crewai-amp webhooks listen"))
+    kickoff = next(line for line in lines if line.startswith(TRY_KICKOFF))
+    port = listen.split("--port ")[1].split()[0]
+    assert f"--port {port}" not in mock  # two servers, two ports
+    assert f"--crew-webhook http://127.0.0.1:{port}/" in kickoff
     assert (
         TRY_KICKOFF
         == "crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait"

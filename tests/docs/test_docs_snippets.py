@@ -54,6 +54,21 @@ def test_every_block_runs_or_says_why_not() -> None:
     )
 
 
+# What a docs page shows without a horizontal scroll bar, so that the expected output in a
+# trailing comment stays in sight.
+MAX_COLUMNS = 88
+
+
+def test_every_code_block_fits_in_88_columns() -> None:
+    long = [
+        f"{b.page}:{b.line + n} ({len(line)} columns)"
+        for b in ALL_BLOCKS
+        for n, line in enumerate(b.code.splitlines(), 1)
+        if len(line) > MAX_COLUMNS
+    ]
+    assert not long, f"wrap these lines (a long comment goes on its own line above): {long}"
+
+
 def test_a_marked_block_gives_a_reason() -> None:
     marked = [b for b in ALL_BLOCKS if b.skip_reason is not None]
     assert all(len(b.skip_reason or "") >= 8 for b in marked), [b.where for b in marked]

@@ -1,8 +1,11 @@
 """crewai_amp.testing: a local AMP crew for tests and demos (extra `emulator`).
 
-    from crewai_amp.testing import AmpEmulator
-    with AmpEmulator(scale=0.01) as amp:
-        ...  # amp.base_url, amp.token, amp.webhook_secret
+```python
+from crewai_amp.testing import AmpEmulator
+
+with AmpEmulator(scale=0.01) as amp:
+    print(amp.base_url, amp.token, amp.webhook_secret)
+```
 
 `Crew`, `Task`, `Step` and `default_crew` script what the emulator runs; `Faults` says what
 goes wrong. The server parts (starlette, uvicorn) load on first use of `AmpEmulator`, so this

@@ -27,9 +27,11 @@ class AmpEmulator:
     """A stateful fake AMP crew: the REST spec's operations on a real HTTP server in a
     background thread, scripted crew runs, webhooks, human review and fault injection.
 
-        with AmpEmulator(scale=0.01) as amp:
-            client = AmpClient(base_url=amp.base_url, token=amp.token)
-            result = client.run({"topic": "AI", "target_audience": "devs", "depth": "short"})
+    ```python
+    with AmpEmulator(scale=0.01) as amp:
+        client = AmpClient(base_url=amp.base_url, token=amp.token)
+        result = client.run({"topic": "AI", "target_audience": "devs", "depth": "short"})
+    ```
 
     Arguments (all keyword-only but `crew`):
 
@@ -187,23 +189,27 @@ class AmpEmulator:
 
     @property
     def running(self) -> bool:
+        """Whether the server is serving (between ``start()`` and ``stop()``)."""
         return self._server.running
 
     # --- what a client needs ------------------------------------------------------------
 
     @property
     def port(self) -> int:
+        """The port it listens on (RuntimeError before ``start()``)."""
         if self._server.port is None:
             raise RuntimeError("the emulator is not started")
         return self._server.port
 
     @property
     def base_url(self) -> str:
+        """The URL to give a client: ``http://127.0.0.1:<port>``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
     @property
     def token(self) -> str:
+        """The bearer token it accepts (a fake's: printing it is safe)."""
         return self._state.token
 
     @property
@@ -231,18 +237,22 @@ class AmpEmulator:
 
     @property
     def dialect(self) -> DialectName:
+        """``"spec"`` or ``"observed"``: which dialect it answers and sends webhooks in."""
         return self._state.dialect.name
 
     @property
     def crew(self) -> Crew:
+        """The scripted crew it runs."""
         return self._state.crew
 
     @property
     def scale(self) -> float:
+        """The time scale of its crews (1.0: human pace)."""
         return self._state.scale
 
     @property
     def faults(self) -> Faults:
+        """The fault injection settings; assign new ones at any time."""
         return self._state.faults
 
     @faults.setter

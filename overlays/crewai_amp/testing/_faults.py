@@ -17,6 +17,7 @@ from typing import Literal, get_args
 __all__ = ["ROUTES", "FaultKind", "Faults"]
 
 FaultKind = Literal["error", "rate_limit", "unavailable", "drop"]
+"""What a fault does: answer 500, answer 429, answer 503, or drop the connection after acting."""
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 # The four operations of the spec, by the names used in `Faults.routes` and `stats.requests`.
 ROUTES: frozenset[str] = frozenset({"inputs", "kickoff", "status", "resume"})

@@ -1,17 +1,22 @@
 """pytest plugin: the `amp_emulator` fixture, a running `AmpEmulator` per test.
 
-    def test_my_integration(amp_emulator):
-        client = AmpClient(base_url=amp_emulator.base_url, token=amp_emulator.token)
-        ...
+```python
+def test_my_integration(amp_emulator):
+    client = AmpClient(base_url=amp_emulator.base_url, token=amp_emulator.token)
+    ...
+```
 
 Configure it per test (or per module/class) with the `amp_emulator` marker, whose keyword
 arguments go to `AmpEmulator(...)`:
 
-    @pytest.mark.amp_emulator(crew=default_crew(review=["write"]), scale=0.05)
-    def test_review(amp_emulator): ...
+```python
+@pytest.mark.amp_emulator(crew=default_crew(review=["write"]), scale=0.05)
+def test_review(amp_emulator): ...
 
-    @pytest.mark.amp_emulator(dialect="observed")  # answer as deployed AMP crews do
-    def test_against_deployed_shapes(amp_emulator): ...
+
+@pytest.mark.amp_emulator(dialect="observed")  # answer as deployed AMP crews do
+def test_against_deployed_shapes(amp_emulator): ...
+```
 
 The fixture runs crews at `scale=0.01` unless told otherwise. This module is loaded in every
 pytest run of anyone who installs the package, so it imports nothing beyond pytest at import
@@ -41,8 +46,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def amp_emulator(request: pytest.FixtureRequest) -> Iterator[AmpEmulator]:
-    """A started `crewai_amp.testing.AmpEmulator` on 127.0.0.1 (ephemeral port), stopped after
-    the test. Exposes `.base_url`, `.token`, `.webhook_secret`, `.faults`, `.kickoff_count`."""
+    """A started [AmpEmulator][crewai_amp.testing.AmpEmulator] on 127.0.0.1 (ephemeral port),
+    stopped after the test. Exposes `.base_url`, `.token`, `.webhook_secret`, `.faults`,
+    `.kickoff_count`. The `amp_emulator` marker's keyword arguments go to `AmpEmulator(...)`
+    (the closest marker wins); crews run at `scale=0.01` unless it says otherwise.
+
+    ```python
+    @pytest.mark.amp_emulator(dialect="observed")
+    def test_my_integration(amp_emulator):
+        client = AmpClient(base_url=amp_emulator.base_url, token=amp_emulator.token)
+        assert client.inputs() == ["topic", "target_audience", "depth"]
+    ```
+    """
     try:
         from crewai_amp.testing._emulator import AmpEmulator
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment

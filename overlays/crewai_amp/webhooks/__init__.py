@@ -1,26 +1,29 @@
 """Webhooks: Standard Webhooks signatures, AMP's bearer/basic credentials, typed events, a receiver.
 
-    headers = sign(body, secret="whsec_...")
-    verified = verify(body, headers, secret="whsec_...")   # or [old, new]; .id, .timestamp
-    event = unwrap(body, headers, secret="whsec_...")      # verify, then parse
-    events = parse_stream(body)                            # a streamed batch, in received order
-    app = asgi_app(secret=... | bearer_token=... | basic_auth=(user, pw) | flow_feedback_secret=...,
-                   on_task=..., on_step=..., on_crew=..., on_event=..., dedupe=RedisDedupe(url))
-    inbox = RedisInbox("redis://...")                       # store first, handle after:
-    app = asgi_app(secret=..., inbox=inbox)                 # the receiver only stores
-    inbox.work(on_task=..., on_crew=..., on_flow_feedback=...)   # workers handle (awork: async)
-    respond_feedback(event, "Approved")                     # answer a flow's feedback request
+```python
+headers = sign(body, secret="whsec_...")
+verified = verify(body, headers, secret="whsec_...")  # or [old, new]; .id, .timestamp
+event = unwrap(body, headers, secret="whsec_...")  # verify, then parse
+events = parse_stream(body)  # a streamed batch, in received order
+app = asgi_app(secret="whsec_...", on_task=print, on_crew=print)  # or bearer_token=...
+inbox = RedisInbox("redis://localhost:6379/0")  # store first, handle after:
+app = asgi_app(secret="whsec_...", inbox=inbox)  # the receiver only stores
+inbox.work(on_task=print, on_crew=print)  # workers handle (awork: async)
+respond_feedback(event, "Approved")  # answer a flow's feedback request
+```
 
-Modules: ``_signing`` (Standard Webhooks signatures and credentials), ``_crewai_signing`` (the
-X-CrewAI-Signature of flow feedback notifications), ``_events`` (parsing, from the generated
-registry), ``_handlers`` (which handler gets which event), ``_dedupe`` (the stores), ``_asgi`` and
-``_receiver`` (the ASGI app), ``_inbox``, ``_inbox_core`` and ``_inbox_worker`` (the Redis inbox),
-``_feedback`` (answering a flow's feedback request). pydantic, the event models, the stores and
-the receiver load when first used, so signing and verifying stay cheap to import.
-
-Every malformed input raises :class:`WebhookVerificationError` or :class:`EventParseError`
-with a short reason; secrets never appear in a message.
+pydantic, the event models, the stores and the receiver load when first used, so signing and
+verifying stay cheap to import. Every malformed input raises
+[WebhookVerificationError][crewai_amp.errors.WebhookVerificationError] or
+[EventParseError][crewai_amp.errors.EventParseError] with a short reason; secrets never appear
+in a message.
 """
+
+# Modules: _signing (Standard Webhooks signatures and credentials), _crewai_signing (the
+# X-CrewAI-Signature of flow feedback notifications), _events (parsing, from the generated
+# registry), _handlers (which handler gets which event), _dedupe (the stores), _asgi and
+# _receiver (the ASGI app), _inbox, _inbox_core and _inbox_worker (the Redis inbox), _feedback
+# (answering a flow's feedback request).
 
 from __future__ import annotations
 
@@ -131,13 +134,15 @@ def unwrap(
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> Event:
-    """Verify the signature (see :func:`verify`), then parse the event (see :func:`parse_event`).
+    """Verify the signature (see [verify][crewai_amp.webhooks.verify]), then parse the event
+    (see [parse_event][crewai_amp.webhooks.parse_event]).
 
     A flow's human-feedback notification (signed with `X-CrewAI-Signature`, not Standard
-    Webhooks) is checked with AMP's scheme (see :class:`FeedbackVerifier`; `secret` is the
-    webhook's signing secret from the AMP dashboard) and parsed as a `FlowFeedbackRequestPayload`.
-    A secret string is decoded once and reused on later calls; a :class:`Verifier` (or
-    :class:`FeedbackVerifier`) may be passed instead."""
+    Webhooks) is checked with AMP's scheme (see
+    [FeedbackVerifier][crewai_amp.webhooks.FeedbackVerifier]; `secret` is the webhook's signing
+    secret from the AMP dashboard) and parsed as a `FlowFeedbackRequestPayload`. A secret string
+    is decoded once and reused on later calls; a [Verifier][crewai_amp.webhooks.Verifier] (or a
+    `FeedbackVerifier`) may be passed instead."""
     found = read_headers(headers)
     if "x-crewai-signature" in found and is_feedback_delivery(found):
         if isinstance(secret, Verifier):

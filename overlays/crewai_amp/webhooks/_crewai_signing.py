@@ -130,7 +130,7 @@ class FeedbackVerifier:
         return self.verify_found(body, read_headers(headers), now=now)
 
     def verify_found(self, body: object, found: Mapping[str, str], *, now: float | None = None) -> int:
-        """:meth:`verify` on headers already read by ``read_headers``."""
+        """``verify`` on headers already read by ``read_headers``."""
         stamp = required_header(found, TIMESTAMP_HEADER)
         header = required_header(found, SIGNATURE_HEADER, spaces=True)
         if len(stamp) > MAX_TIMESTAMP_DIGITS or not (stamp.isascii() and stamp.isdigit()):

@@ -1,12 +1,14 @@
 """Dedupe stores: each delivery key handled at most once, while senders deliver at least once.
 
-A store answers four calls (:class:`DedupeStore`): ``claim`` a key before handling it (a token:
-handle it now; False: handled already; None: being handled elsewhere), ``renew`` the claim while
-its handler runs, ``complete`` it once handled, ``release`` it when handling failed (so the
-sender's retry is handled). Each claim has its own token, so a late ``release`` never frees a
-claim another request holds. :class:`MemoryDedupe` serves one process; :class:`RedisDedupe`
-receivers on several replicas sharing one Redis. For nothing to be lost when a handler or a
-replica fails, use the Redis inbox instead (handlers then run after the delivery is stored).
+A store answers four calls ([DedupeStore][crewai_amp.webhooks.DedupeStore]): ``claim`` a key before
+handling it (a token: handle it now; False: handled already; None: being handled elsewhere),
+``renew`` the claim while its handler runs, ``complete`` it once handled, ``release`` it when
+handling failed (so the sender's retry is handled). Each claim has its own token, so a late
+``release`` never frees a claim another request holds.
+[MemoryDedupe][crewai_amp.webhooks.MemoryDedupe] serves one process;
+[RedisDedupe][crewai_amp.webhooks.RedisDedupe] receivers on several replicas sharing one Redis. For
+nothing to be lost when a handler or a replica fails, use the Redis inbox instead (handlers then run
+after the delivery is stored).
 
 Keys stay ``ttl`` seconds after they were handled; the default (3 days and an hour) outlasts
 the Standard Webhooks retry schedule (Svix retries for about 27 hours; others up to 3 days). A
@@ -239,8 +241,7 @@ def redis_client(url_or_client: Any, owner: str, *, asynchronous: bool, **option
 
 
 class RedisDedupe:
-    """Keys shared by every receiver using one Redis (``redis`` extra:
-    ``pip install crewai-amp-client[redis]``).
+    """Keys shared by every receiver using one Redis (the ``redis`` extra).
 
     ``claim`` is one atomic ``SET key pending:<token> NX PX lease``: exactly one receiver wins.
     The claim is a lease: the receiver renews it while the handler runs, so a slow handler keeps

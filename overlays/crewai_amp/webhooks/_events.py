@@ -49,7 +49,12 @@ if TYPE_CHECKING:
         | FlowFeedbackRequestPayload
         | StreamedEventBatch
     )
+    """Every webhook payload model: what [parse_event][crewai_amp.webhooks.parse_event] and
+    [unwrap][crewai_amp.webhooks.unwrap] return (at run time, every message the generated
+    registry lists, so a message added to the spec joins it)."""
     StreamedEvent: TypeAlias = StreamedEventBatchEvent
+    """One event of a streamed batch: ``id``, ``execution_id``, ``timestamp``, ``type`` and
+    ``data`` (see [parse_stream][crewai_amp.webhooks.parse_stream])."""
 
 __all__ = [
     "MAX_ERRORS_SHOWN",
@@ -64,6 +69,8 @@ __all__ = [
 ]
 
 Channel = Literal["task", "step", "crew", "humanInput", "flowFeedback", "stream"]
+"""Where a webhook comes from: the task, step and crew webhook URLs of a kickoff, its
+human-input webhook, a flow's human-feedback notification, or a streamed batch."""
 Body = bytes | bytearray | memoryview | str | Mapping[str, Any]
 MAX_ERRORS_SHOWN = 10  # in the message; ``EventParseError.errors`` keeps them all
 MAX_DEPTH = 200  # pydantic-core's JSON parser refuses deeper nesting ("recursion limit exceeded")
@@ -100,8 +107,9 @@ class Registry:
         return next((m for m in models if self.required[m] <= keys), models[0])
 
     def choose(self, data: Mapping[str, Any]) -> tuple[str, type[BaseModel] | None]:
-        """The channel of a decoded object (see :func:`channel_of`) and its complete message
-        (None when no message of that channel has all its required fields)."""
+        """The channel of a decoded object (see [channel_of][crewai_amp.webhooks.channel_of]) and
+        its complete message (None when no message of that channel has all its required
+        fields)."""
         keys = data.keys()
         hinted: str | None = None
         if "task_id" in keys and not isinstance(data.get("step"), Mapping):
@@ -123,6 +131,9 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
+    """The webhook messages the generated code knows, by AsyncAPI message name and by channel
+    (the table [parse_event][crewai_amp.webhooks.parse_event] and
+    [parse_message][crewai_amp.webhooks.parse_message] read). Built once, on first use."""
     return Registry()
 
 
@@ -212,15 +223,15 @@ def _validate(model: type[BaseModel], data: Any, raw: object) -> BaseModel:
 
 
 def parse_event(body: Body, *, channel: Channel | None = None) -> Event:
-    """Parse a payload into the model of its message (see the module docstring for the choice).
+    """Parse a payload into the model of its message.
 
     Spec shapes: TaskCompletedPayload, StepEventPayload, CrewCompletedPayload. Observed shapes:
     LegacyTaskCompletedPayload, LegacyStepEventPayload, LegacyCrewCompletedPayload, and a
-    StreamedEventBatch (see :func:`parse_stream`). ``channel`` ("task", "step", "crew",
-    "stream") restricts the choice to that channel's messages; without it the channel is
-    inferred (:func:`channel_of`). Unknown fields are kept (``event.model_extra``) and unknown
-    enum values are kept as plain strings. Anything else raises EventParseError (a ValueError)
-    naming every invalid field; ``.errors`` lists them all.
+    StreamedEventBatch (see [parse_stream][crewai_amp.webhooks.parse_stream]). ``channel`` ("task",
+    "step", "crew", "stream") restricts the choice to that channel's messages; without it the
+    channel is inferred ([channel_of][crewai_amp.webhooks.channel_of]). Unknown fields are kept
+    (``event.model_extra``) and unknown enum values are kept as plain strings. Anything else raises
+    EventParseError (a ValueError) naming every invalid field; ``.errors`` lists them all.
     """
     known = registry()
     if channel is not None and (not isinstance(channel, str) or channel not in known.channels):
@@ -275,7 +286,8 @@ def parse_message(body: Body, message: str) -> Any:
 def parse_stream(body: Body) -> list[StreamedEvent]:
     """The events of a streamed delivery ``{"events": [...]}``, in the order received: objects
     with ``id``, ``execution_id``, ``timestamp`` (datetime), ``type`` (any string; types AMP adds
-    later are kept) and ``data``. Order is not guaranteed by AMP: see :func:`sorted_by_time`."""
+    later are kept) and ``data``. Order is not guaranteed by AMP: see
+    [sorted_by_time][crewai_amp.webhooks.sorted_by_time]."""
     batch = parse_event(body, channel="stream")
     return list(cast("StreamedEventBatch", batch).events)
 

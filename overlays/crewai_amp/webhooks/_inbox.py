@@ -257,9 +257,9 @@ class RedisInbox:
         consumer: str | None = None,
         stop: Any = None,
     ) -> None:
-        """The async twin of :meth:`work`: ``async def`` handlers run on this loop, others in a
-        worker thread; ``stop`` may also be an `asyncio.Event`. Cancelling it stops the worker
-        (an entry being handled stays pending and is retried)."""
+        """The async twin of [work][crewai_amp.webhooks.RedisInbox.work]: ``async def`` handlers
+        run on this loop, others in a worker thread; ``stop`` may also be an `asyncio.Event`.
+        Cancelling it stops the worker (an entry being handled stays pending and is retried)."""
         from ._inbox_worker import run_async
 
         handlers = Handlers(
@@ -294,7 +294,7 @@ class RedisInbox:
         return stats_of(*pipe.execute(raise_on_error=False))
 
     async def astats(self) -> InboxStats:
-        """The async twin of :meth:`stats`."""
+        """The async twin of [stats][crewai_amp.webhooks.RedisInbox.stats]."""
         pipe = self.async_client().pipeline(transaction=False)
         for call in self._stats_calls():
             getattr(pipe, call.method)(*call.args)
@@ -308,7 +308,7 @@ class RedisInbox:
         return [DeadLetter.of(i, f) for i, f in self.call(self._dead_call(count))]
 
     async def adead(self, count: int = 100) -> list[DeadLetter]:
-        """The async twin of :meth:`dead`."""
+        """The async twin of [dead][crewai_amp.webhooks.RedisInbox.dead]."""
         return [DeadLetter.of(i, f) for i, f in await self.acall(self._dead_call(count))]
 
     def _replay_call(self, ids: list[str]) -> Call:
@@ -328,7 +328,7 @@ class RedisInbox:
         return moved
 
     async def areplay(self, ids: Iterable[str] | None = None) -> int:
-        """The async twin of :meth:`replay`."""
+        """The async twin of [replay][crewai_amp.webhooks.RedisInbox.replay]."""
         if ids is not None:
             return int(await self.acall(self._replay_call([text(i) for i in ids])) or 0)
         moved = 0

@@ -2,7 +2,7 @@
 inbox (workers handle it) or hand it to a handler in the request, once per delivery key.
 
 No framework needed: add it to Starlette/FastAPI or run it with uvicorn. See
-:class:`WebhookReceiver` (also spelled ``asgi_app``).
+[WebhookReceiver][crewai_amp.webhooks.WebhookReceiver] (also spelled ``asgi_app``).
 """
 
 from __future__ import annotations
@@ -158,15 +158,16 @@ class WebhookReceiver:
     ``on_human_input`` (a crew task waiting for review), ``on_flow_feedback`` (a flow waiting for
     feedback) get single events; a streamed batch goes event by event, in the order received, to
     ``on_events[event.type]`` or else ``on_event``. Events without a handler are acknowledged and
-    dropped. ``async def`` handlers run on the loop, others in a worker thread. Each delivery key
-    is handled at most once, recorded in ``dedupe`` (a :class:`DedupeStore`; default an in-memory
-    :class:`MemoryDedupe` of ``dedupe_size`` keys kept ``dedupe_ttl`` seconds; ``dedupe_size=0``
-    turns dedupe off). The key is the verified ``webhook-id`` (or the ``webhook-id`` header sent
-    with a bearer/basic credential); without one, and for each streamed event, the payload's
-    key (:func:`~crewai_amp.webhooks.delivery_key`). Then: 200 ``{"status": "ok" |
-    "duplicate", ...}``; 500 if a handler raised (logged on the ``crewai_amp.webhooks`` logger; the
-    key is released, so the sender's retry is handled); 409 when another request still handles
-    the same key after ``dedupe_wait`` seconds; 503 when the store is unreachable or slower than
+    dropped. ``async def`` handlers run on the loop, others in a worker thread. Each delivery key is
+    handled at most once, recorded in ``dedupe`` (a [DedupeStore][crewai_amp.webhooks.DedupeStore];
+    default an in-memory [MemoryDedupe][crewai_amp.webhooks.MemoryDedupe] of ``dedupe_size`` keys
+    kept ``dedupe_ttl`` seconds; ``dedupe_size=0`` turns dedupe off). The key is the verified
+    ``webhook-id`` (or the ``webhook-id`` header sent with a bearer/basic credential); without one,
+    and for each streamed event, the payload's key
+    ([delivery_key][crewai_amp.webhooks.delivery_key]). Then: 200 ``{"status": "ok" | "duplicate",
+    ...}``; 500 if a handler raised (logged on the ``crewai_amp.webhooks`` logger; the
+    key is released, so the sender's retry is handled); 409 when another request still handles the
+    same key after ``dedupe_wait`` seconds; 503 when the store is unreachable or slower than
     ``store_timeout``, or the in-memory store is full of fresh signed ids.
 
     Raises ConfigurationError (a ValueError) for an unusable configuration. The repr never
@@ -534,3 +535,5 @@ class WebhookReceiver:
 
 # The documented spelling: `asgi_app(...)` is the receiver's constructor, one signature for both.
 asgi_app = WebhookReceiver
+"""The receiver under the name an ASGI server expects: ``asgi_app(...)`` is
+``WebhookReceiver(...)``, with the same keyword arguments."""

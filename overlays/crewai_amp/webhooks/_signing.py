@@ -52,7 +52,9 @@ Secret = str | bytes
 """One webhook secret: ``"whsec_<base64>"``, bare base64, or the raw key as bytes."""
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
+"""The prefix of a Standard Webhooks secret string (the base64 of the key follows it)."""
 DEFAULT_TOLERANCE = 300
+"""Seconds a signed delivery's timestamp may be from now, either way, and still verify."""
 MAX_SIGNATURE_HEADER = 8192
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds up to the year 33658
 SIGNATURE_B64_LEN = 44  # base64 of a 32-byte HMAC-SHA256 digest, with its one "=" of padding
@@ -70,7 +72,8 @@ HEADERS_READ = frozenset(
 
 
 class Verified(NamedTuple):
-    """What :func:`verify` checked: the message id (dedupe on it) and its Unix timestamp."""
+    """What [verify][crewai_amp.webhooks.verify] checked: the message id (dedupe on it) and its Unix
+    timestamp."""
 
     id: str
     timestamp: int
@@ -218,7 +221,7 @@ class Verifier:
     def sign(
         self, body: bytes | str, *, msg_id: str | None = None, timestamp: int | None = None
     ) -> dict[str, str]:
-        """Headers for ``body`` signed with the first key; see :func:`sign`."""
+        """Headers for ``body`` signed with the first key; see [sign][crewai_amp.webhooks.sign]."""
         if msg_id is None or msg_id == "":
             msg_id = f"msg_{os.urandom(12).hex()}"
         elif not isinstance(msg_id, str):
@@ -231,11 +234,11 @@ class Verifier:
         return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signature}"}
 
     def verify(self, body: bytes | str, headers: Any, *, now: float | None = None) -> Verified:
-        """Check the signature; see :func:`verify`."""
+        """Check the signature; see [verify][crewai_amp.webhooks.verify]."""
         return self.verify_found(body, read_headers(headers), now=now)
 
     def verify_found(self, body: object, found: Mapping[str, str], *, now: float | None = None) -> Verified:
-        """:meth:`verify` on headers already read by :func:`read_headers`."""
+        """``verify`` on headers already read by ``read_headers``."""
         msg_id = found.get("webhook-id", "").strip(OWS)
         stamp = found.get("webhook-timestamp", "").strip(OWS)
         signature_header = found.get("webhook-signature", "").strip(OWS)
@@ -283,9 +286,9 @@ MAX_CACHED_VERIFIERS = 16
 
 
 def verifier_for(secret: Secret | Iterable[Secret] | Verifier, tolerance: float) -> Verifier:
-    """A Verifier for ``secret``; the same one for the same secret again (its keys decoded once,
-    up to MAX_CACHED_VERIFIERS secrets), so a call of :func:`verify` or ``unwrap`` with a secret
-    string costs what a reused Verifier does."""
+    """A Verifier for ``secret``; the same one for the same secret again (its keys decoded once, up
+    to MAX_CACHED_VERIFIERS secrets), so a call of [verify][crewai_amp.webhooks.verify] or
+    ``unwrap`` with a secret string costs what a reused Verifier does."""
     if type(secret) is Verifier:
         return secret
     key = (tuple(secret) if isinstance(secret, (list, tuple)) else secret, tolerance)
@@ -335,10 +338,10 @@ def verify(
 
     ``headers``: a Mapping, httpx/starlette/werkzeug headers, or (name, value) pairs; names are
     case-insensitive. ``secret`` may be a list (key rotation: any one may match) or a
-    :class:`Verifier` (then its own tolerance applies). The signature header may hold several
-    SP-separated ``v1,<base64>`` entries; only canonical base64 counts. The timestamp must be
-    within ``tolerance`` seconds of ``now`` (default: the clock), either way; exactly
-    ``tolerance`` is accepted. Deduplicate on the returned ``.id``, never on the raw header.
+    [Verifier][crewai_amp.webhooks.Verifier] (then its own tolerance applies). The signature header
+    may hold several SP-separated ``v1,<base64>`` entries; only canonical base64 counts. The
+    timestamp must be within ``tolerance`` seconds of ``now`` (default: the clock), either way;
+    exactly ``tolerance`` is accepted. Deduplicate on the returned ``.id``, never on the raw header.
     """
     return verifier_for(secret, tolerance).verify(body, headers, now=now)
 
@@ -358,7 +361,8 @@ def _credential(found: Mapping[str, str], scheme: str) -> str:
 
 
 def verify_bearer_found(found: Mapping[str, str], token: str) -> None:
-    """:func:`verify_bearer` on headers already read by :func:`read_headers`."""
+    """[verify_bearer][crewai_amp.webhooks.verify_bearer] on headers already read by
+    ``read_headers``."""
     if not isinstance(token, str) or not token:
         raise WebhookVerificationError("no bearer token configured")
     given = _credential(found, "bearer")
@@ -368,7 +372,8 @@ def verify_bearer_found(found: Mapping[str, str], token: str) -> None:
 
 
 def verify_basic_found(found: Mapping[str, str], username: str, password: str) -> None:
-    """:func:`verify_basic` on headers already read by :func:`read_headers`."""
+    """[verify_basic][crewai_amp.webhooks.verify_basic] on headers already read by
+    ``read_headers``."""
     if not isinstance(username, str) or not isinstance(password, str) or not (username or password):
         raise WebhookVerificationError("no basic credentials configured")
     given = _credential(found, "basic")
