@@ -281,7 +281,7 @@ class _Base:
         *,
         index: int | None = None,
         parent: object = None,
-    ) -> _tracing.Span | Any:
+    ) -> _tracing.AnySpan:
         """The span of a ``wait()``, a ``run()`` or one run of ``run_many`` (``crewai_amp.<operation>``)."""
 
         def attributes() -> dict[str, str | int]:

@@ -63,7 +63,7 @@ def _known_id(step: StartRun | WaitRun) -> str | None:
     return step.kickoff_id if isinstance(step, WaitRun) else None
 
 
-def _ended(span: _tracing.Span | Any, outcome: RunOutcome | None) -> None:
+def _ended(span: _tracing.AnySpan, outcome: RunOutcome | None) -> None:
     """A run's span ends with its outcome: ``completed``, how it failed, or ``stopped`` (the
     batch stopped before the run ended)."""
     if outcome is None:

@@ -28,6 +28,8 @@ from ._version import __version__
 
 __all__ = [
     "NOOP",
+    "AnySpan",
+    "NoSpan",
     "Span",
     "current_context",
     "error_type",
@@ -93,12 +95,12 @@ def outcome_of(exc: BaseException | None, success: str = "ok") -> str:
     return "error"
 
 
-class _Noop:
+class NoSpan:
     """What ``span()`` gives when nothing records: every method does nothing."""
 
     __slots__ = ()
 
-    def __enter__(self) -> _Noop:
+    def __enter__(self) -> NoSpan:
         return self
 
     def __exit__(
@@ -113,7 +115,8 @@ class _Noop:
         return None
 
 
-NOOP = _Noop()
+NOOP = NoSpan()
+AnySpan: TypeAlias = "Span | NoSpan"
 
 
 class Span:
@@ -193,7 +196,7 @@ def span(
     *,
     client: bool = False,
     parent: Any = None,
-) -> Span | _Noop:
+) -> AnySpan:
     """A span named ``name``, current until closed; ``NOOP`` when nothing would record it.
     ``client``: an outgoing request (kind CLIENT), else INTERNAL. ``parent``: a context from
     ``current_context()`` (another thread's), else the current one."""

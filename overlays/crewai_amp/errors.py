@@ -152,9 +152,10 @@ class AmpError(Exception):
     """Base class of every error raised by crewai_amp. Its message never carries a bearer token
     or URL credentials."""
 
-    # The answer's x-request-id header, for every error built from a response (else None): quote
-    # it to AMP support. The message says it too.
     request_id: str | None = None
+    """The `x-request-id` header of the answer the error was built from (APIStatusError and its
+    subclasses, ResponseValidationError, ResponseTooLarge), for AMP support; the message names
+    it too. None when there was no answer or it sent no request id."""
 
     def __init__(self, message: str = "", *args: object) -> None:
         super().__init__(safe_text(message) if isinstance(message, str) else message, *args)
