@@ -8,14 +8,14 @@ generated models, so a regenerated spec flows through.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import httpx
 
-from . import _deepjson, _retry
+from . import _deepjson, _retry, _tracing
+from ._attempt import Attempt
 from ._body import Body
 from ._config import ClientConfig, seconds
 from ._operations import Call, Operation
@@ -46,8 +46,6 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._status import KickoffResponse, ResumeResponse, Status, StatusCompleted
-
-logger = logging.getLogger("crewai_amp")
 
 T = TypeVar("T")
 StatusCallback: TypeAlias = "Callable[[Status], object]"
@@ -218,6 +216,8 @@ class _Base:
         # deployment is slow to wake). Set once any response arrives.
         self._warm = False
         self._runs = RunMemory()
+        url = httpx.URL(config.base_url)
+        self._server = (url.host, url.port or (443 if url.scheme == "https" else 80))  # for spans
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._config.base_url!r})"
@@ -270,26 +270,37 @@ class _Base:
             kwargs["timeout"] = self._extra_timeout
         return kwargs
 
-    def _log(self, args: dict[str, Any], outcome: object, started: float, attempt: int) -> None:
-        logger.debug(
-            "%s %s -> %s in %.1f ms (retry %d)",
-            args["method"].upper(),
-            args["url"][len(self._config.base_url) :],
-            outcome,
-            (time.perf_counter() - started) * 1000,
-            attempt,
+    def _attempt(self, call: Call[Any], args: dict[str, Any], retries: int) -> Attempt:
+        """The report of one attempt (``retries`` before it): a log record and a span."""
+        return Attempt(
+            call,
+            args,
+            retries + 1,
+            base_url=self._config.base_url,
+            server=self._server,
+            max_retries=self._config.max_retries,
         )
 
-    def _log_retry(self, args: dict[str, Any], reason: object, delay: float, attempt: int) -> None:
-        logger.debug(
-            "retrying %s %s in %.2f s after %s (retry %d of %d)",
-            args["method"].upper(),
-            args["url"][len(self._config.base_url) :],
-            delay,
-            reason,
-            attempt + 1,
-            self._config.max_retries,
-        )
+    def _span(
+        self,
+        operation: str,
+        kickoff_id: str | None = None,
+        *,
+        index: int | None = None,
+        parent: object = None,
+    ) -> _tracing.AnySpan:
+        """The span of a ``wait()``, a ``run()`` or one run of ``run_many`` (``crewai_amp.<operation>``)."""
+
+        def attributes() -> dict[str, str | int]:
+            found: dict[str, str | int] = {_tracing.OPERATION: operation}
+            if kickoff_id is not None:
+                found[_tracing.KICKOFF_ID] = kickoff_id
+            if index is not None:
+                found[_tracing.INDEX] = index
+            return found
+
+        name = "crewai_amp.run" if operation == "run_many" else f"crewai_amp.{operation}"
+        return _tracing.span(name, attributes, parent=parent)
 
     def _slot_timeout(self, call: Call[Any], deadline: float | None) -> float | None:
         """How long a request inside wait() may wait for a free slot: the time left."""
@@ -357,26 +368,16 @@ class _Base:
         ResponseTooLarge at once when Content-Length says more."""
         return Body(response, self._config.max_response_bytes)
 
-    def _after_error(
-        self,
-        call: Call[Any],
-        args: dict[str, Any],
-        exc: httpx.HTTPError,
-        started: float,
-        attempt: int,
-        deadline: float | None = None,
-    ) -> float:
+    def _after_error(self, at: Attempt, exc: httpx.HTTPError, deadline: float | None = None) -> float:
         """Seconds to wait before retrying after a transport error; raises when not retrying."""
-        debug = logger.isEnabledFor(logging.DEBUG)
-        if debug:
-            self._log(args, type(exc).__name__, started, attempt)
+        at.failed(exc)
+        call, attempt = at.call, at.number - 1
         secrets = self._secrets(call)
         if attempt < self._config.max_retries and _retry.should_retry_exception(
             exc, idempotent=call.op.idempotent
         ):
             delay = self._in_time(_retry.backoff(attempt), deadline, lambda: transport_error(exc, secrets))
-            if debug:
-                self._log_retry(args, type(exc).__name__, delay, attempt)
+            at.retry(delay)
             return delay
         if deadline is not None and isinstance(exc, httpx.TimeoutException):
             self._in_time(0.0, deadline, lambda: transport_error(exc, secrets))  # our cap cut it short
@@ -385,19 +386,12 @@ class _Base:
         raise transport_error(exc, secrets) from exc
 
     def _after_response(
-        self,
-        call: Call[Any],
-        args: dict[str, Any],
-        response: httpx.Response,
-        started: float,
-        attempt: int,
-        deadline: float | None = None,
+        self, at: Attempt, response: httpx.Response, deadline: float | None = None
     ) -> float | None:
         """Seconds to wait before retrying this response, or None to keep it."""
         self._warm = True
-        debug = logger.isEnabledFor(logging.DEBUG)
-        if debug:
-            self._log(args, response.status_code, started, attempt)
+        at.found(response.status_code)
+        call, attempt = at.call, at.number - 1
         if attempt < self._config.max_retries and _retry.should_retry_status(
             response.status_code, idempotent=call.op.idempotent
         ):
@@ -405,12 +399,17 @@ class _Base:
             delay = self._in_time(
                 _retry.delay_for(response, attempt), deadline, lambda: status_error(response, secrets)
             )
-            if debug:
-                self._log_retry(args, response.status_code, delay, attempt)
+            at.retry(delay)
             return delay
         return None
 
-    def _parse(self, call: Call[T], response: httpx.Response, attempt: int) -> T:
+    def _parse(self, call: Call[T], at: Attempt, response: httpx.Response) -> T:
+        """The value of a kept response (or its typed error)."""
+        parsed = self._parse_body(call, response, at.number - 1)
+        at.kept(parsed)
+        return parsed
+
+    def _parse_body(self, call: Call[T], response: httpx.Response, attempt: int) -> T:
         if not response.is_success:
             run_id = call.op.run_id
             if response.status_code == 404 and run_id is not None:

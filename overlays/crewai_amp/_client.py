@@ -5,7 +5,6 @@ sleeps and loops."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from functools import cached_property
 from types import TracebackType
@@ -27,6 +26,7 @@ from ._limiter import LimiterTimeout, SyncLimiter
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import RawClient
 from ._responses import RawResponse
+from ._tracing import KICKOFF_ID
 from .errors import ConfigurationError, RunNotFoundError
 
 if TYPE_CHECKING:
@@ -136,16 +136,16 @@ class AmpClient(_Base):
         args = self._prepare(dict(call.kwargs))
         attempt = 0
         while True:
-            started = time.perf_counter()
-            try:
-                response = self._send(call, self._bounded(args, deadline), deadline)
-            except httpx.HTTPError as exc:
-                delay = self._after_error(call, args, exc, started, attempt, deadline)
-            else:
-                retry_in = self._after_response(call, args, response, started, attempt, deadline)
-                if retry_in is None:
-                    return self._parse(call, response, attempt)
-                delay = retry_in
+            with self._attempt(call, args, attempt) as at:
+                try:
+                    response = self._send(call, self._bounded(args, deadline), deadline)
+                except httpx.HTTPError as exc:
+                    delay = self._after_error(at, exc, deadline)
+                else:
+                    retry_in = self._after_response(at, response, deadline)
+                    if retry_in is None:
+                        return self._parse(call, at, response)
+                    delay = retry_in
             self._clock.sleep(delay)
             attempt += 1
 
@@ -193,20 +193,22 @@ class AmpClient(_Base):
         waiting = self._waiting(kickoff_id, timeout, not_found_grace)
         call = status_call(kickoff_id)
         status: Status | None = None
-        while True:
-            try:
-                status = self._request(call, waiting.deadline)
-            except OutOfTime as out:
-                raise waiting.expired(status, out.error) from out.error
-            except RunNotFoundError as missing:
-                clock.sleep(waiting.not_found(missing, clock.monotonic()))
-                continue
-            if on_status is not None:
-                on_status(status)
-            outcome = waiting.after(status, clock.monotonic())
-            if not isinstance(outcome, float):
-                return outcome
-            clock.sleep(outcome)
+        with self._span("wait", kickoff_id) as span:
+            while True:
+                try:
+                    status = self._request(call, waiting.deadline)
+                except OutOfTime as out:
+                    raise waiting.expired(status, out.error) from out.error
+                except RunNotFoundError as missing:
+                    clock.sleep(waiting.not_found(missing, clock.monotonic()))
+                    continue
+                if on_status is not None:
+                    on_status(status)
+                outcome = waiting.after(status, clock.monotonic())
+                if not isinstance(outcome, float):
+                    span.outcome("completed")
+                    return outcome
+                clock.sleep(outcome)
 
     def run(
         self,
@@ -221,10 +223,14 @@ class AmpClient(_Base):
         check_wait_timeout(
             timeout, not_found_grace
         )  # before the kickoff: a bad argument must not start a paid run
-        kicked = self.kickoff(inputs, **options)
-        return self.wait(
-            kicked.kickoff_id, timeout=timeout, on_status=on_status, not_found_grace=not_found_grace
-        )
+        with self._span("run") as span:
+            kicked = self.kickoff(inputs, **options)
+            span.set(KICKOFF_ID, kicked.kickoff_id)
+            result = self.wait(
+                kicked.kickoff_id, timeout=timeout, on_status=on_status, not_found_grace=not_found_grace
+            )
+            span.outcome("completed")
+        return result
 
     def run_many(
         self,

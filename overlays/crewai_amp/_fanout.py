@@ -38,6 +38,7 @@ from collections.abc import AsyncGenerator, Collection, Generator, Iterable, Map
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import _tracing
 from ._batch import Batch, KickoffCallback, RunOutcome, StartRun, Stopped, WaitRun
 
 if TYPE_CHECKING:
@@ -56,6 +57,23 @@ class _Failed:
 
 
 _CLOSED = object()  # wakes a generator waiting for an outcome when the client closes
+
+
+def _known_id(step: StartRun | WaitRun) -> str | None:
+    return step.kickoff_id if isinstance(step, WaitRun) else None
+
+
+def _ended(span: _tracing.AnySpan, outcome: RunOutcome | None) -> None:
+    """A run's span ends with its outcome: ``completed``, how it failed, or ``stopped`` (the
+    batch stopped before the run ended)."""
+    if outcome is None:
+        span.outcome("stopped")
+        return
+    span.set(_tracing.KICKOFF_ID, outcome.kickoff_id)
+    error = outcome.error
+    span.outcome(
+        _tracing.outcome_of(error, "completed"), None if error is None else _tracing.error_type(error)
+    )
 
 
 # --- async --------------------------------------------------------------------------------------
@@ -88,6 +106,14 @@ class _AsyncRuns:
         self.finished.put_nowait(item)
 
     async def _one(
+        self, index: int, inputs: Mapping[str, Any], step: StartRun | WaitRun
+    ) -> RunOutcome | None:
+        with self.client._span("run_many", _known_id(step), index=index) as span:
+            outcome = await self._steps(index, inputs, step)
+            _ended(span, outcome)
+            return outcome
+
+    async def _steps(
         self, index: int, inputs: Mapping[str, Any], step: StartRun | WaitRun
     ) -> RunOutcome | None:
         batch = self.batch
@@ -209,9 +235,18 @@ class _SyncRuns:
         self._stopped = False
 
     def start(self, index: int, inputs: Mapping[str, Any], step: StartRun | WaitRun) -> None:
-        self.futures[self.pool.submit(self._one, index, inputs, step)] = index
+        parent = _tracing.current_context()  # the consumer's: each run's span is its child
+        self.futures[self.pool.submit(self._one, index, inputs, step, parent)] = index
 
-    def _one(self, index: int, inputs: Mapping[str, Any], step: StartRun | WaitRun) -> RunOutcome | None:
+    def _one(
+        self, index: int, inputs: Mapping[str, Any], step: StartRun | WaitRun, parent: object = None
+    ) -> RunOutcome | None:
+        with self.client._span("run_many", _known_id(step), index=index, parent=parent) as span:
+            outcome = self._steps(index, inputs, step)
+            _ended(span, outcome)
+            return outcome
+
+    def _steps(self, index: int, inputs: Mapping[str, Any], step: StartRun | WaitRun) -> RunOutcome | None:
         batch, client = self.batch, self.client
         if isinstance(step, StartRun):
             try:

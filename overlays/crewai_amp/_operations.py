@@ -16,6 +16,7 @@ The generated package (attrs models, the status table) loads on the first call, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
@@ -87,6 +88,7 @@ class Operation(Generic[T]):
     starts_run: bool = False
     # The kickoff id a status check asks about: a 404 to it is a RunNotFoundError for that id.
     run_id: str | None = None
+    name: str = ""  # the client method, as logs and spans name the operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,10 @@ class Call(Generic[T]):
     secrets: tuple[str, ...] = ()
     correlation_id: str | None = None
     before_send: Callable[[], object] | None = None
+    # For logs and spans: the path as the spec writes it, and the run the call concerns when
+    # known before the answer.
+    route: str = ""
+    kickoff_id: str | None = None
 
 
 def _parse_inputs(data: object) -> list[str]:
@@ -138,16 +144,29 @@ def _parse_resume(data: object) -> ResumeResponse:
     return resumed
 
 
-INPUTS = Operation(idempotent=True, parse=_parse_inputs)
-KICKOFF = Operation(idempotent=False, parse=_parse_kickoff, starts_run=True)
-RESUME = Operation(idempotent=False, parse=_parse_resume)
+INPUTS = Operation(idempotent=True, parse=_parse_inputs, name="inputs")
+KICKOFF = Operation(idempotent=False, parse=_parse_kickoff, starts_run=True, name="kickoff")
+RESUME = Operation(idempotent=False, parse=_parse_resume, name="resume")
 
 
 def _status_operation(kickoff_id: str) -> Operation[Status]:
     """GET /status for one run: the parser names the run in a NOT FOUND answer."""
     from ._status import parse_status
 
-    return Operation(idempotent=True, parse=lambda data: parse_status(data, kickoff_id), run_id=kickoff_id)
+    return Operation(
+        idempotent=True, parse=lambda data: parse_status(data, kickoff_id), run_id=kickoff_id, name="status"
+    )
+
+
+@functools.cache
+def _status_route() -> str:
+    """GET /status's path as the spec writes it (``/status/{kickoff_id}``): the generated URL
+    built with the parameter's own ``{name}``, unquoted."""
+    from urllib.parse import unquote
+
+    from crewai_amp_api.api.status import get_kickoff_status
+
+    return unquote(get_kickoff_status._get_kwargs("{kickoff_id}")["url"])
 
 
 def _or_unset(value: Any) -> Any:
@@ -205,7 +224,8 @@ def _state_id(value: object) -> uuid.UUID | Any:
 def inputs_call() -> Call[list[str]]:
     from crewai_amp_api.api.inputs import list_inputs
 
-    return Call(INPUTS, list_inputs._get_kwargs())
+    kwargs = list_inputs._get_kwargs()
+    return Call(INPUTS, kwargs, route=kwargs["url"])
 
 
 def status_call(kickoff_id: str) -> Call[Status]:
@@ -213,7 +233,12 @@ def status_call(kickoff_id: str) -> Call[Status]:
 
     if not isinstance(kickoff_id, str) or not kickoff_id:
         raise ValueError(f"kickoff_id must be a non-empty string, got {kickoff_id!r}")
-    return Call(_status_operation(kickoff_id), get_kickoff_status._get_kwargs(kickoff_id))
+    return Call(
+        _status_operation(kickoff_id),
+        get_kickoff_status._get_kwargs(kickoff_id),
+        route=_status_route(),
+        kickoff_id=kickoff_id,
+    )
 
 
 def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[KickoffResponse]:
@@ -247,7 +272,7 @@ def kickoff_call(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Call[
     secrets = _secrets_of(kwargs["json"].get("webhooks")) + _secrets_of(
         kwargs["json"].get("humanInputWebhook")
     )
-    return Call(KICKOFF, kwargs, secrets, correlation_id)
+    return Call(KICKOFF, kwargs, secrets, correlation_id, route=kwargs["url"])
 
 
 def _with_correlation_id(meta: object) -> tuple[dict[str, Any], str]:
@@ -285,4 +310,5 @@ def resume_call(
         step_webhook_url=_or_unset(urls.get("step_webhook_url")),
         crew_webhook_url=_or_unset(urls.get("crew_webhook_url")),
     )
-    return Call(RESUME, resume_kickoff._get_kwargs(body=body))
+    kwargs = resume_kickoff._get_kwargs(body=body)
+    return Call(RESUME, kwargs, route=kwargs["url"], kickoff_id=execution_id)

@@ -25,6 +25,7 @@ from .errors import (
     ResponseValidationError,
     RunNotFoundError,
     clip,
+    request_id_of,
     safe_text,
     status_error_class,
 )
@@ -63,14 +64,19 @@ class RawResponse(Generic[T]):
     @property
     def request_id(self) -> str | None:
         """The response's ``x-request-id`` header, when AMP sends one."""
-        value: str | None = self.http_response.headers.get("x-request-id")
-        return value
+        return request_id_of(self.http_response)
 
 
 def _sent_path(request: httpx.Request) -> str:
     """The path as sent, escapes included: an id "a/../x" went out as a%2F..%2Fx, and a message
     showing the decoded form would misreport the request."""
     return request.url.raw_path.decode("ascii", "replace").partition("?")[0]
+
+
+def _said(message: str, response: httpx.Response) -> str:
+    """``message``, naming the response's request id when it sent one."""
+    request_id = request_id_of(response)
+    return f"{message} (request id {request_id})" if request_id else message
 
 
 def _request_line(response: httpx.Response) -> str:
@@ -98,7 +104,7 @@ def status_error(response: httpx.Response, secrets: Iterable[str] = (), *, hint:
     if hint:
         message += f"; {hint}"
     return status_error_class(response.status_code)(
-        safe_text(message, secrets),
+        safe_text(_said(message, response), secrets),
         response=response,
         body=body,
         code=said.code,
@@ -213,7 +219,10 @@ def validation_error(
         f"the spec: {clip(problem)}"
     )
     return ResponseValidationError(
-        safe_text(message, secrets), raw=response.text, status_code=response.status_code, response=response
+        safe_text(_said(message, response), secrets),
+        raw=response.text,
+        status_code=response.status_code,
+        response=response,
     )
 
 
@@ -241,7 +250,10 @@ def run_not_found(
     """A 200 ``NOT FOUND`` answer as RunNotFoundError."""
     message = f"{_request_line(response)}answered {response.status_code}: {unknown}; {_NOT_FOUND_HINT}"
     return RunNotFoundError(
-        safe_text(message, secrets), response=response, body=unknown.body, kickoff_id=unknown.kickoff_id
+        safe_text(_said(message, response), secrets),
+        response=response,
+        body=unknown.body,
+        kickoff_id=unknown.kickoff_id,
     )
 
 
@@ -254,7 +266,7 @@ def vanished(missing: RunNotFoundError, last_seen: str) -> RunNotFoundError:
         "input; its humanInputWebhookUrl delivery names the task to resume"
     )
     return RunNotFoundError(
-        message,
+        _said(message, missing.response),
         response=missing.response,
         body=missing.body,
         kickoff_id=missing.kickoff_id,
@@ -271,7 +283,7 @@ def run_not_found_404(
     message = f"{_request_line(response)}answered 404 {response.reason_phrase}".rstrip()
     message += f": {clip(said.text)}" if said.text else f": no crew run {kickoff_id!r}"
     return RunNotFoundError(
-        safe_text(f"{message}; {_NOT_FOUND_HINT}", secrets),
+        safe_text(_said(f"{message}; {_NOT_FOUND_HINT}", response), secrets),
         response=response,
         body=body,
         kickoff_id=kickoff_id,
@@ -306,10 +318,14 @@ def lost_kickoff(
 
 def too_large(response: httpx.Response, limit: int, received: int, *, announced: bool) -> ResponseTooLarge:
     seen = f"Content-Length says {received}" if announced else f"stopped after {received}"
-    return ResponseTooLarge(
+    message = (
         f"{_request_line(response)}answered {response.status_code} with a body over "
-        f"max_response_bytes ({limit} bytes; {seen}); the rest was not read",
+        f"max_response_bytes ({limit} bytes; {seen}); the rest was not read"
+    )
+    return ResponseTooLarge(
+        _said(message, response),
         limit=limit,
         received=received,
         status_code=response.status_code,
+        request_id=request_id_of(response),
     )

@@ -73,6 +73,20 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\r\n]*@")
 # A secret shorter than this is masked only where it stands as a word of its own.
 _WHOLE_WORD_BELOW = 8
 
+# The response header read as the request id of an error (and of RawResponse). AMP documents no
+# request id header; x-request-id is the common convention (gateways and proxies set it), so it
+# is the one read, here and nowhere else.
+REQUEST_ID_HEADER = "x-request-id"
+_MAX_REQUEST_ID = 200  # characters of a request id kept (a header is not a place for prose)
+
+
+def request_id_of(response: httpx.Response | None) -> str | None:
+    """The response's request id (the ``x-request-id`` header), or None when it sends none."""
+    if response is None:
+        return None
+    value = response.headers.get(REQUEST_ID_HEADER, "").strip()
+    return clip(value, _MAX_REQUEST_ID) if value else None
+
 
 def clip(text: str, limit: int = MAX_SERVER_TEXT) -> str:
     """``text`` cut to ``limit`` characters, saying how many were cut."""
@@ -139,6 +153,11 @@ def _rebuild(cls: type[AmpError], args: tuple[Any, ...]) -> AmpError:
 class AmpError(Exception):
     """Base class of every error raised by crewai_amp. Its message never carries a bearer token
     or URL credentials."""
+
+    request_id: str | None = None
+    """The `x-request-id` header of the answer the error was built from (APIStatusError and its
+    subclasses, ResponseValidationError, ResponseTooLarge), for AMP support; the message names
+    it too. None when there was no answer or it sent no request id."""
 
     def __init__(self, message: str = "", *args: object) -> None:
         super().__init__(safe_text(message) if isinstance(message, str) else message, *args)
@@ -215,7 +234,7 @@ class APIStatusError(AmpError):
         self.response = response
         self.status_code = response.status_code
         self.body = body
-        self.request_id: str | None = response.headers.get("x-request-id")
+        self.request_id = request_id_of(response)
         self.code = code
         self.missing_inputs: list[str] = list(missing_inputs)
 
@@ -273,11 +292,14 @@ class ResponseTooLarge(AmpError):
     there. ``limit`` is that setting, ``received`` the bytes read (or announced in
     Content-Length) when it stopped, ``status_code`` the response's status."""
 
-    def __init__(self, message: str, *, limit: int, received: int, status_code: int) -> None:
+    def __init__(
+        self, message: str, *, limit: int, received: int, status_code: int, request_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.limit = limit
         self.received = received
         self.status_code = status_code
+        self.request_id = request_id
 
 
 class ResponseValidationError(AmpError):
@@ -298,6 +320,7 @@ class ResponseValidationError(AmpError):
         self.raw = raw
         self.status_code = status_code
         self.response = response
+        self.request_id = request_id_of(response)
 
 
 class ExecutionError(AmpError):

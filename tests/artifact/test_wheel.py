@@ -39,7 +39,7 @@ def test_the_wheel_carries_three_typed_packages_and_no_repo_clutter() -> None:
     text = zipfile.ZipFile(WHEEL).read(metadata).decode()
     assert "Name: crewai-amp-client" in text
     assert "Requires-Python: >=3.10" in text
-    for extra in ("cli", "emulator", "all"):
+    for extra in ("cli", "emulator", "otel", "all"):
         assert f"Provides-Extra: {extra}" in text
 
 

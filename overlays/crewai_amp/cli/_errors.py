@@ -105,7 +105,15 @@ def resume_command(kickoff_id: str, task_id: str | None, base_url_flag: str | No
 
 
 def describe(exc: BaseException, *, base_url_flag: str | None = None) -> Failure:
-    """The Failure for any exception a command lets through."""
+    """The Failure for any exception a command lets through; an error built from a response
+    gives its request id to --json as ``request_id`` (its message names it already)."""
+    failure = _failure(exc, base_url_flag)
+    if isinstance(exc, AmpError) and exc.request_id:
+        failure.details.setdefault("request_id", exc.request_id)
+    return failure
+
+
+def _failure(exc: BaseException, base_url_flag: str | None) -> Failure:
     if isinstance(exc, Failure):
         return exc
     if isinstance(exc, OutputFailed):

@@ -12,6 +12,9 @@ C0, DEL and C1 are written as `\\u00NN`, so the document stays valid and means t
 
 A failed write to stdout (closed, a reader that left, a full disk) is an `OutputFailed`, so a
 command that must not lose what it was printing (a kickoff id) can still say it on stderr.
+
+While a live display (a progress bar) holds the terminal, `live` is its console: a line for a
+terminal goes through it, and rich prints it on a line of its own above the bar.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class Output:
         self.stderr = stderr
         self._secrets: list[str] = []
         self._rich_missing_said = False
+        self.live: Console | None = None  # the console of a live progress bar (see the module doc)
         for secret in secrets:
             self.add_secret(secret)
 
@@ -128,6 +132,10 @@ class Output:
         if stream is None:  # started with the descriptor closed (`>&-`): Python gives None
             raise OSError(errno.EBADF, "the stream is closed")
         line = self.clean(text) + "\n"
+        live = self.live
+        if live is not None and is_terminal(stream):
+            live.print(line[:-1], markup=False, highlight=False, emoji=False, soft_wrap=True)
+            return
         try:
             stream.write(line)
         except UnicodeEncodeError:  # a terminal whose encoding cannot show every character

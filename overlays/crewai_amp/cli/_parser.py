@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -191,15 +192,52 @@ Kick off CrewAI AMP crews, follow their progress, answer human reviews, and try 
 against a local emulator. Connection: --base-url/--token or {ENV_BASE_URL}/{ENV_TOKEN}.
 """
 
-_EPILOG = """\
+# The inputs of the emulator's crew (`crewai-amp mock serve`), which every example runs against.
+TRY_INPUTS = "--input topic=AI --input target_audience=devs --input depth=short"
+_KICKED = f"id=$(crewai-amp kickoff {TRY_INPUTS})"
+
+_EPILOG = f"""\
 exit codes: 0 success, 1 the crew ended in error, 2 usage error, 3 API or auth error,
 4 timeout, 74 stdout could not be written (a kickoff id then goes to stderr),
 130 interrupted (Ctrl-C), 143 / 129 stopped by SIGTERM / SIGHUP (handled as Ctrl-C).
 
-try it locally:
+Example (against the local emulator):
   crewai-amp mock serve          # in one terminal; prints the exports for the other
-  crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait
+  crewai-amp kickoff {TRY_INPUTS} --wait
 """
+
+# Each command's --help ends with an example that runs against `crewai-amp mock serve` (in
+# another terminal, its exports set): tests/cli check that each one parses as that command.
+_EXAMPLES = {
+    "inputs": "crewai-amp inputs --json",
+    "kickoff": f"crewai-amp kickoff {TRY_INPUTS} --wait --timeout 120",
+    "status": f'{_KICKED}\ncrewai-amp status "$id"',
+    "wait": f'{_KICKED}\ncrewai-amp wait "$id" --timeout 120',
+    "resume": f"""\
+crewai-amp mock serve --review write   # in another terminal: a crew that pauses after "write"
+{_KICKED}
+crewai-amp status "$id"                # until it says: waiting for human input on ...
+crewai-amp resume "$id" --task write --feedback "Looks good" --approve""",
+    "mock": "crewai-amp mock serve --scale 0.1",
+    "mock serve": f"crewai-amp mock serve --port {DEFAULT_MOCK_PORT} --review write --scale 0.1",
+    "webhooks": f"crewai-amp webhooks listen --port {DEFAULT_LISTEN_PORT}",
+    "webhooks listen": f"""\
+crewai-amp webhooks listen --port {DEFAULT_LISTEN_PORT}   # checks $CREWAI_AMP_WEBHOOK_SECRET's signatures
+crewai-amp kickoff {TRY_INPUTS} --crew-webhook http://127.0.0.1:{DEFAULT_LISTEN_PORT}/""",
+    "webhooks inbox": "crewai-amp webhooks inbox --redis redis://127.0.0.1:6379/0 --dead 5",
+}
+
+
+def _example(command: str) -> str:
+    """The epilog of ``command``'s --help: its example, indented."""
+    lines = "\n".join(f"  {line}" for line in _EXAMPLES[command].splitlines())
+    return f"Example:\n{lines}\n"
+
+
+def _wrapped(text: str) -> str:
+    """A description as argparse would wrap it (the help keeps epilogs as written)."""
+    return textwrap.fill(text, 80)
+
 
 _BATCH_DESCRIPTION = """\
 Kick off one run per line of INPUTS.jsonl (a JSON object of inputs per line), --concurrency at
@@ -210,14 +248,14 @@ journal, started ones are waited on, only the rest are kicked off: nothing is pa
 """
 
 _BATCH_EXAMPLE = """\
-example:
+exit codes: 0 every run completed, 1 some did not (their outcomes say why), 2 bad file or a
+journal made for another batch, 3 API error, 130/143/129 stopped by a signal.
+
+Example:
   echo '{"topic": "AI", "target_audience": "devs", "depth": "short"}' >  inputs.jsonl
   echo '{"topic": "Go", "target_audience": "devs", "depth": "deep"}'  >> inputs.jsonl
   crewai-amp batch inputs.jsonl --journal runs.db --concurrency 8 > outcomes.jsonl
   crewai-amp batch inputs.jsonl --journal runs.db > outcomes.jsonl   # again: resumes
-
-exit codes: 0 every run completed, 1 some did not (their outcomes say why), 2 bad file or a
-journal made for another batch, 3 API error, 130/143/129 stopped by a signal.
 """
 
 
@@ -261,7 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help: str, parents: list[_Parser]) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help, parents=parents)
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=help,
+            parents=parents,
+            epilog=_example(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(run=name)
         return sub
 
@@ -392,14 +437,25 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--step-webhook", metavar="URL", help="POST each agent step here")
     batch.add_argument("--crew-webhook", metavar="URL", help="POST each run's final result here")
 
-    mock = commands.add_parser("mock", help="a local fake AMP crew (extra 'emulator')", parents=[output])
+    mock = commands.add_parser(
+        "mock",
+        help="a local fake AMP crew (extra 'emulator')",
+        description="A local fake AMP crew (extra 'emulator').",
+        epilog=_example("mock"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[output],
+    )
     mock_commands = mock.add_subparsers(dest="mock_command", metavar="COMMAND", required=True)
     serve = mock_commands.add_parser(
         "serve",
         help="run the AMP emulator in the foreground until Ctrl-C",
-        description="Run the AMP emulator (a scripted crew following the spec) on 127.0.0.1 "
-        "until Ctrl-C. Prints its URL, token and webhook secret: it is a local fake, so "
-        "printing its token is safe, unlike a real one.",
+        description=_wrapped(
+            "Run the AMP emulator (a scripted crew following the spec) on 127.0.0.1 "
+            "until Ctrl-C. Prints its URL, token and webhook secret: it is a local fake, so "
+            "printing its token is safe, unlike a real one."
+        ),
+        epilog=_example("mock serve"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output],
     )
     serve.set_defaults(run="mock serve")
@@ -467,14 +523,25 @@ def build_parser() -> argparse.ArgumentParser:
         "then serve as usual",
     )
 
-    webhooks = commands.add_parser("webhooks", help="webhook tools", parents=[output])
+    webhooks = commands.add_parser(
+        "webhooks",
+        help="webhook tools",
+        description="Webhook tools: a local receiver, and a Redis inbox's counts and dead letters.",
+        epilog=_example("webhooks"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[output],
+    )
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
     listen = webhook_commands.add_parser(
         "listen",
         help="receive, verify and print webhook events on 127.0.0.1",
-        description="A local webhook receiver: verifies each event (signature or bearer token) "
-        "and prints it; rejects the rest with 401. Point a kickoff's --task-webhook, "
-        "--step-webhook and --crew-webhook at it.",
+        description=_wrapped(
+            "A local webhook receiver: verifies each event (signature or bearer token) "
+            "and prints it; rejects the rest with 401. Point a kickoff's --task-webhook, "
+            "--step-webhook and --crew-webhook at it."
+        ),
+        epilog=_example("webhooks listen"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output],
     )
     listen.set_defaults(run="webhooks listen")
@@ -505,9 +572,13 @@ def _add_inbox(webhook_commands: Any, output: argparse.ArgumentParser) -> None:
     inbox = webhook_commands.add_parser(
         "inbox",
         help="counts of a Redis webhook inbox; list and replay its dead letters",
-        description="What a Redis webhook inbox (RedisInbox) holds: deliveries queued, pending "
-        "(being handled or waiting for a retry), retrying and dead. --dead lists the dead "
-        "letters with their last error; --replay sends them back to the workers.",
+        description=_wrapped(
+            "What a Redis webhook inbox (RedisInbox) holds: deliveries queued, pending "
+            "(being handled or waiting for a retry), retrying and dead. --dead lists the dead "
+            "letters with their last error; --replay sends them back to the workers."
+        ),
+        epilog=_example("webhooks inbox"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output],
     )
     inbox.set_defaults(run="webhooks inbox")

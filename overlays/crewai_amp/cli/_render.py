@@ -76,6 +76,24 @@ class StatusView:
     error: str | None = None
     document: dict[str, Any] = field(default_factory=dict)
     task_id: str | None = None  # the task a paused run waits on
+    # What the platform's progress counts ("task" for crews, "step" for flows) and its counts,
+    # when they are not tasks (a flow's total is null: its steps are counted, never a share).
+    unit: str | None = None
+    completed: int | None = None
+    total: int | None = None
+
+    def counts(self) -> tuple[int | None, int | None, str]:
+        """(done, total, what): a flow's steps, else the crew's tasks."""
+        if self.unit is not None and self.unit != "task":
+            return self.completed, self.total, f"{self.unit}s"
+        return self.completed_tasks, self.total_tasks, "tasks"
+
+    def count_text(self) -> str | None:
+        """`1/4 tasks done`, `3 steps done` (no total), or None when nothing is counted."""
+        done, total, what = self.counts()
+        if done is None or (total is None and what == "tasks"):
+            return None
+        return f"{done}/{total} {what} done" if total is not None else f"{done} {what} done"
 
 
 def _document(status: Any) -> dict[str, Any]:
@@ -114,6 +132,9 @@ def view_of(status: Any) -> StatusView:
         error=_text(getattr(status, "error", None)),
         document=document,
         task_id=_text(getattr(status, "task_id", None)),
+        unit=_text(getattr(progress, "unit", None)),
+        completed=_count(getattr(progress, "completed", None)),
+        total=_count(getattr(progress, "total", None)),
     )
 
 
@@ -123,13 +144,15 @@ def status_document(kickoff_id: str, status: Any) -> dict[str, Any]:
 
 
 def summary(view: StatusView) -> str:
-    """One line: `running: Research AI (1/4 tasks done)`, `completed in 1.23 s`..."""
+    """One line: `running: Research AI (1/4 tasks done)`, a flow's `running: summarize (3 steps
+    done)`, `completed in 1.23 s`..."""
+    counted = view.count_text()
     if view.state == "running":
         line = "running"
         if view.current_task:
             line += f": {view.current_task}"
-        if view.completed_tasks is not None and view.total_tasks is not None:
-            line += f" ({view.completed_tasks}/{view.total_tasks} tasks done)"
+        if counted:
+            line += f" ({counted})"
         return line
     if view.state == "completed":
         line = "completed"
@@ -143,8 +166,8 @@ def summary(view: StatusView) -> str:
         task = view.current_task or view.task_id
         if task:
             line += f" on {task}"
-        if view.completed_tasks is not None and view.total_tasks is not None:
-            line += f" ({view.completed_tasks}/{view.total_tasks} tasks done)"
+        if counted:
+            line += f" ({counted})"
         return line
     if view.state == "error":
         return f"ended in error: {view.error or 'no error message given'}"

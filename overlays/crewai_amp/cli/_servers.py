@@ -20,12 +20,13 @@ from typing import Any
 from .._config import ENV_BASE_URL, ENV_TOKEN, ENV_WEBHOOK_SECRET
 from ._errors import OK, UsageError
 from ._output import Output
+from ._parser import TRY_INPUTS
 from ._render import render_event
 
 __all__ = ["run_mock_serve", "run_webhooks_listen"]
 
 HOST = "127.0.0.1"
-TRY_KICKOFF = "crewai-amp kickoff --input topic=AI --input target_audience=devs --input depth=short --wait"
+TRY_KICKOFF = f"crewai-amp kickoff {TRY_INPUTS} --wait"
 
 
 @contextlib.contextmanager

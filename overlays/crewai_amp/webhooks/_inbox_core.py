@@ -39,6 +39,7 @@ from typing import Any
 from ..errors import EventParseError
 from ._events import parse_event, parse_stream
 from ._handlers import Handler, Handlers
+from ._observe import Handling
 
 __all__ = [
     "Call",
@@ -323,12 +324,24 @@ class Read(Call):
 @dataclass(frozen=True)
 class Handle:
     """Run ``handler(event)``, renewing ``renew`` while it runs; the outcome (None, or the
-    exception it raised) is sent back."""
+    exception it raised) is sent back. ``entry``, ``name`` (the handler's event name),
+    ``attempt`` and ``last`` (a failure dead-letters it) are what the driver reports."""
 
     handler: Handler
     event: Any
     renew: Call
     every: float
+    entry: Entry
+    name: str
+    attempt: int
+    last: bool
+
+    def handling(self) -> Handling:
+        """The report of this handler call (a span, a DEBUG record)."""
+        entry = self.entry
+        return Handling(
+            entry.channel, self.name, entry.key, entry_id=entry.id, attempt=self.attempt, last=self.last
+        )
 
 
 @dataclass(frozen=True)
@@ -349,6 +362,22 @@ def _event_of(entry: Entry) -> tuple[Any, str]:
 
 def _failure_record(attempts: int, error: str) -> str:
     return f"{attempts}|{time.time():.3f}|{error[:MAX_ERROR]}"
+
+
+def _fields(
+    entry: Entry, attempt: int, outcome: str, error: str | None = None, event: str | None = None
+) -> dict[str, Any]:
+    """The extra fields of an inbox log record about an entry (see _observe)."""
+    return {
+        "operation": "webhook.inbox",
+        "channel": entry.channel,
+        "event": event,
+        "delivery_key": entry.key,
+        "entry_id": entry.id,
+        "attempt": attempt,
+        "outcome": outcome,
+        "error_type": error,
+    }
 
 
 def describe(error: BaseException) -> str:
@@ -422,7 +451,13 @@ def worker_loop(config: InboxConfig, consumer: str, handlers: Handlers) -> Gener
         except Exception as exc:  # Redis unreachable or slow: wait, then go on (nothing is lost)
             trouble += 1
             pause = min(0.1 * 2**trouble, 5.0)
-            logger.warning("webhook inbox worker %s: %s; retrying in %.1f s", consumer, describe(exc), pause)
+            logger.warning(
+                "webhook inbox worker %s: %s; retrying in %.1f s",
+                consumer,
+                describe(exc),
+                pause,
+                extra={"operation": "webhook.inbox", "consumer": consumer, "error_type": type(exc).__name__},
+            )
             yield Pause(pause)
             if "NOGROUP" in str(exc):  # a Redis that restarted empty, or a stream deleted by hand
                 group_ready = False
@@ -472,24 +507,34 @@ def _run_one(
         error = (
             f"delivered {deliveries - 1} times without an outcome (a worker stopped); last error: {previous}"
         )
-        logger.error("webhook inbox: dead-lettering %s: %s", where, error)
+        logger.error(
+            "webhook inbox: dead-lettering %s: %s",
+            where,
+            error,
+            extra=_fields(entry, deliveries, "dead_letter"),
+        )
         yield _fail_call(config, consumer, entry, deliveries, error, dead=True)
         return
     try:
         event, name = _event_of(entry)
     except EventParseError as exc:  # it parsed when stored: a model changed since; retrying cannot help
-        logger.error("webhook inbox: dead-lettering %s: %s", where, exc)
+        logger.error(
+            "webhook inbox: dead-lettering %s: %s",
+            where,
+            exc,
+            extra=_fields(entry, deliveries, "dead_letter", "EventParseError"),
+        )
         yield _fail_call(config, consumer, entry, deliveries, f"EventParseError: {exc}", dead=True)
         return
     handler = handlers.for_unit(entry.channel, name)
+    dead = deliveries >= config.max_attempts  # a failure now dead-letters it
     outcome: BaseException | None = None
     if handler is not None:
-        outcome = yield Handle(handler, event, renew, config.claim_after / 3)
+        outcome = yield Handle(handler, event, renew, config.claim_after / 3, entry, name, deliveries, dead)
     if outcome is None:
         done = [config.stream, config.done(entry.key), config.failures]
         yield Call("script", ("succeed", done, [config.group, entry.id, int(config.ttl * 1000)]))
         return
-    dead = deliveries >= config.max_attempts
     error = describe(outcome)
     log = logger.error if dead else logger.warning
     log(
@@ -499,5 +544,6 @@ def _run_one(
         config.max_attempts,
         "; dead-lettered" if dead else "",
         exc_info=outcome,
+        extra=_fields(entry, deliveries, "dead_letter" if dead else "retry", type(outcome).__name__, name),
     )
     yield _fail_call(config, consumer, entry, deliveries, error, dead=dead)

@@ -66,10 +66,13 @@ class _Heartbeat:
             self._current = effect
             self._changed.notify()
         try:
-            call_sync(effect.handler, effect.event)
+            with effect.handling() as handling:
+                try:
+                    call_sync(effect.handler, effect.event)
+                except Exception as exc:
+                    handling.done(exc)
+                    return exc
             return None
-        except Exception as exc:
-            return exc
         finally:
             with self._changed:
                 self._current = None
@@ -119,19 +122,21 @@ def run_blocking(inbox: RedisInbox, handlers: Handlers, consumer: str, stop: Any
 
 
 async def _handle(inbox: RedisInbox, effect: Handle) -> BaseException | None:
-    running = asyncio.ensure_future(call_async(effect.handler, effect.event))
-    try:
-        while not (await asyncio.wait({running}, timeout=effect.every))[0]:
-            try:
-                await inbox.acall(effect.renew)
-            except Exception as exc:
-                logger.warning("webhook inbox: could not renew an entry: %s", describe(exc))
-    finally:
-        if not running.done():
-            running.cancel()
-    error = running.exception()
-    if error is not None and not isinstance(error, Exception):
-        raise error  # KeyboardInterrupt, SystemExit: not the handler's failure to record
+    with effect.handling() as handling:
+        running = asyncio.ensure_future(call_async(effect.handler, effect.event))
+        try:
+            while not (await asyncio.wait({running}, timeout=effect.every))[0]:
+                try:
+                    await inbox.acall(effect.renew)
+                except Exception as exc:
+                    logger.warning("webhook inbox: could not renew an entry: %s", describe(exc))
+        finally:
+            if not running.done():
+                running.cancel()
+        error = running.exception()
+        if error is not None and not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt, SystemExit: not the handler's failure to record
+        handling.done(error)
     return error
 
 

@@ -34,6 +34,7 @@ from ._crewai_signing import SIGNATURE_HEADER, FeedbackVerifier
 from ._dedupe import DEFAULT_TTL, DedupeFull, DedupeStore, MemoryDedupe
 from ._events import Channel, channel_of_event, delivery_key, parse_event, registry
 from ._handlers import Handler, Handlers, call_async
+from ._observe import Delivery, Handling
 from ._signing import (
     DEFAULT_TOLERANCE,
     Secret,
@@ -95,6 +96,20 @@ def _stored_bodies(body: bytes, channel: str) -> list[bytes]:
     if channel != "stream":
         return [body]
     return [json.dumps({"events": [item]}).encode() for item in json.loads(body)["events"]]
+
+
+def _fields(channel: str, units: list[Unit], outcome: str | None, error: str | None) -> dict[str, Any]:
+    """The extra fields of a receiver's log record about these units (see _observe)."""
+    single = units[0] if len(units) == 1 else None
+    return {
+        "operation": "webhook.receive",
+        "channel": channel,
+        "event": single.name if single is not None else None,
+        "delivery_key": single.key if single is not None else None,
+        "events": len(units) if channel == "stream" else None,
+        "outcome": outcome,
+        "error_type": error,
+    }
 
 
 def _check_credentials_config(bearer_token: object, basic_auth: object) -> None:
@@ -362,6 +377,10 @@ class WebhookReceiver:
     # --- one request -------------------------------------------------------------------------
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with Delivery(str(scope.get("method", ""))) as delivery:
+            await self._answer(scope, receive, delivery.send(send), delivery)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, delivery: Delivery) -> None:
         if scope.get("method") != "POST":
             await respond(send, 405, {"error": "method not allowed; use POST"}, [(b"allow", b"POST"), CLOSE])
             return
@@ -397,16 +416,18 @@ class WebhookReceiver:
             return
         channel = channel_of_event(event)
         units = _units(event, channel, msg_id, replay_until)
+        delivery.parsed(channel, [unit.key for unit in units])
 
         # 3. Store it for the workers, or handle it here.
         if self._inbox is not None:
-            await self._enqueue(send, body, channel, units, found)
+            delivery.outcome = await self._enqueue(send, body, channel, units, found)
         else:
-            await self._handle_all(send, channel, units)
+            delivery.outcome = await self._handle_all(send, channel, units)
 
     async def _enqueue(
         self, send: Send, body: bytes, channel: str, units: list[Unit], found: Mapping[str, str]
-    ) -> None:
+    ) -> str:
+        """Store the units and answer; the outcome: queued, duplicate or unavailable."""
         assert self._inbox is not None
         headers = {name: found[name] for name in ("webhook-id", "webhook-timestamp") if name in found}
         items = [
@@ -417,52 +438,69 @@ class WebhookReceiver:
             added = await asyncio.wait_for(self._inbox._aput(items, headers), self._inbox.put_timeout)
         except Exception as exc:  # unreachable or too slow: not stored, so not acknowledged
             logger.warning(
-                "webhook inbox unavailable (%s); answered 503", type(exc).__name__, exc_info=_unexpected(exc)
+                "webhook inbox unavailable (%s); answered 503",
+                type(exc).__name__,
+                exc_info=_unexpected(exc),
+                extra=_fields(channel, units, "unavailable", type(exc).__name__),
             )
             retry = str(max(1, round(self._inbox.put_timeout)))
             await respond(
                 send, 503, {"error": "the webhook inbox is unavailable"}, [(b"retry-after", retry.encode())]
             )
-            return
+            return "unavailable"
         queued = sum(added)
         answer: dict[str, Any] = {"status": "queued" if queued else "duplicate", "channel": channel}
         if channel == "stream":
             answer.update(queued=queued, duplicates=len(added) - queued)
         await respond(send, 200, answer)
+        return str(answer["status"])
 
-    async def _handle_all(self, send: Send, channel: str, units: list[Unit]) -> None:
+    async def _handle_all(self, send: Send, channel: str, units: list[Unit]) -> str:
+        """Handle each unit once and answer; the outcome: ok, duplicate, busy, unavailable or
+        error."""
         handled = duplicates = 0
         for unit in units:
             try:
                 token = await self._claim(unit)
             except DedupeFull as exc:
                 await respond(send, 503, {"error": str(exc)}, [(b"retry-after", b"60")])
-                return
+                return "unavailable"
             except _Busy:
                 error = "this delivery is being handled; retry later"
                 await respond(send, 409, {"error": error}, [(b"retry-after", b"10")])
-                return
+                return "busy"
             except Exception as exc:  # unreachable or too slow: nothing was handled, the sender retries
                 logger.warning(
                     "webhook dedupe store failed to claim %s (%s)",
                     unit.key,
                     type(exc).__name__,
                     exc_info=_unexpected(exc),
+                    extra=_fields(channel, [unit], "unavailable", type(exc).__name__),
                 )
                 await respond(
                     send, 503, {"error": "the dedupe store is unavailable"}, [(b"retry-after", b"10")]
                 )
-                return
+                return "unavailable"
             if token is False:
                 duplicates += 1
                 continue
             try:
-                await self._run(unit, token)
+                with Handling(unit.channel, unit.name, unit.key) as handling:
+                    try:
+                        await self._run(unit, token)
+                    except Exception as exc:
+                        handling.done(exc)
+                        raise
             except Exception as exc:
                 await self._settle(unit, token, handled=False)
-                logger.exception("webhook handler for %s event (key %s) failed", unit.name, unit.key)
+                logger.exception(
+                    "webhook handler for %s event (key %s) failed",
+                    unit.name,
+                    unit.key,
+                    extra=_fields(channel, [unit], "error", type(exc).__name__),
+                )
                 await respond(send, 500, {"error": f"the {unit.name} handler failed ({type(exc).__name__})"})
-                return
+                return "error"
             except BaseException:  # cancelled (the client left, shutdown): the retry must be handled
                 await asyncio.shield(self._settle(unit, token, handled=False))
                 raise
@@ -473,6 +511,7 @@ class WebhookReceiver:
         if channel == "stream":
             answer.update(handled=handled, duplicates=duplicates)
         await respond(send, 200, answer)
+        return status
 
     # --- dedupe ------------------------------------------------------------------------------
 
@@ -503,7 +542,13 @@ class WebhookReceiver:
             await asyncio.wait_for(call(unit.key, token), self.store_timeout)
         except Exception as exc:
             verb = "complete" if handled else "release"
-            logger.error("webhook dedupe store failed to %s %s (%s)", verb, unit.key, type(exc).__name__)
+            logger.error(
+                "webhook dedupe store failed to %s %s (%s)",
+                verb,
+                unit.key,
+                type(exc).__name__,
+                extra=_fields(unit.channel, [unit], "ok" if handled else "error", type(exc).__name__),
+            )
 
     async def _run(self, unit: Unit, token: str | bool) -> None:
         handler = self._handlers.for_unit(unit.channel, unit.name)
@@ -527,10 +572,19 @@ class WebhookReceiver:
         try:
             kept = await asyncio.wait_for(self._dedupe.renew(unit.key, token), self.store_timeout)
         except Exception as exc:
-            logger.warning("webhook dedupe store failed to renew %s (%s)", unit.key, type(exc).__name__)
+            logger.warning(
+                "webhook dedupe store failed to renew %s (%s)",
+                unit.key,
+                type(exc).__name__,
+                extra=_fields(unit.channel, [unit], None, type(exc).__name__),
+            )
             return
         if not kept:
-            logger.warning("the claim on %s lapsed while its handler ran: it may be handled twice", unit.key)
+            logger.warning(
+                "the claim on %s lapsed while its handler ran: it may be handled twice",
+                unit.key,
+                extra=_fields(unit.channel, [unit], None, None),
+            )
 
 
 # The documented spelling: `asgi_app(...)` is the receiver's constructor, one signature for both.
