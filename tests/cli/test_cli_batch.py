@@ -87,16 +87,22 @@ class Batch:
         self._stdout.close()
 
 
-def quiet(amp: AmpEmulator, notices: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
+def quiet(
+    amp: AmpEmulator, notices: list[dict[str, Any]], batch: Batch, concurrency: int
+) -> list[dict[str, Any]]:
     """Stall every status check, so no run finishes and nothing new is kicked off; then read the
-    notices of the kickoffs already on their way, until every kickoff AMP received is journaled."""
+    notices of the kickoffs already on their way, until every kickoff AMP received is journaled
+    and each of the batch's ``concurrency`` runs is stuck in a stalled status check: no kickoff
+    can then be between its journal record and AMP (the rerun would rightly report it unknown)."""
+    before = amp.stats.requests["status"]
     amp.faults = Faults(latency=3600, routes=frozenset({"status"}))
 
     seen = list(notices)
 
     def settled() -> bool:
         stats = amp.stats
-        return stats.kickoffs_received == stats.kickoffs_started == len(seen)
+        stalled = stats.requests["status"] - before
+        return stats.kickoffs_received == stats.kickoffs_started == len(seen) and stalled >= concurrency
 
     def more() -> bool:
         return amp.kickoff_count > len(seen) or settled()
@@ -115,7 +121,7 @@ def test_a_batch_killed_midway_finishes_on_the_rerun_with_each_input_kicked_off_
     inputs, journal = write_inputs(tmp_path, 200), tmp_path / "runs.db"
     first = Batch(amp, tmp_path, batch_command(inputs, journal, "--concurrency", "16"), "first")
     try:
-        notices = quiet(amp, first.kicked_off(100), first)
+        notices = quiet(amp, first.kicked_off(100), first, 16)
         first.proc.send_signal(signal.SIGKILL)  # no handler, no cleanup: only what was committed
         code, before, _ = first.finish()
     finally:
