@@ -180,7 +180,7 @@ class RedisInbox:
                 self._async = _derived(self._sync, asynchronous=True)
         return self._async
 
-    def script(self, name: str, *, asynchronous: bool) -> Any:
+    def _script(self, name: str, *, asynchronous: bool) -> Any:
         """One of the Lua scripts, registered on the client (EVALSHA, loaded on first use)."""
         found = self._scripts.get((asynchronous, name))
         if found is None:
@@ -188,25 +188,25 @@ class RedisInbox:
             found = self._scripts[(asynchronous, name)] = client.register_script(SCRIPTS[name])
         return found
 
-    def call(self, call: Call) -> Any:
+    def _call(self, call: Call) -> Any:
         """Run one Call on the sync client."""
         if call.method == "script":
             name, keys, argv = call.args
-            return self.script(name, asynchronous=False)(keys=keys, args=argv)
+            return self._script(name, asynchronous=False)(keys=keys, args=argv)
         return getattr(self.sync_client(), call.method)(*call.args, **(call.kwargs or {}))
 
-    async def acall(self, call: Call) -> Any:
+    async def _acall(self, call: Call) -> Any:
         """Run one Call on the async client."""
         if call.method == "script":
             name, keys, argv = call.args
-            return await self.script(name, asynchronous=True)(keys=keys, args=argv)
+            return await self._script(name, asynchronous=True)(keys=keys, args=argv)
         return await getattr(self.async_client(), call.method)(*call.args, **(call.kwargs or {}))
 
     # --- the receiver's side -----------------------------------------------------------------
 
     async def _aput(self, items: list[tuple[str, str, bytes]], meta: Mapping[str, str]) -> list[bool]:
         """Store (key, channel, body) entries in one atomic step; for each, whether it was new."""
-        added = await self.acall(self.config.put_call(items, meta))
+        added = await self._acall(self.config.put_call(items, meta))
         return [bool(flag) for flag in added]
 
     # --- workers -------------------------------------------------------------------------------
@@ -305,11 +305,11 @@ class RedisInbox:
 
     def dead(self, count: int = 100) -> list[DeadLetter]:
         """The oldest ``count`` dead letters, oldest first."""
-        return [DeadLetter.of(i, f) for i, f in self.call(self._dead_call(count))]
+        return [DeadLetter.of(i, f) for i, f in self._call(self._dead_call(count))]
 
     async def adead(self, count: int = 100) -> list[DeadLetter]:
         """The async twin of [dead][crewai_amp.webhooks.RedisInbox.dead]."""
-        return [DeadLetter.of(i, f) for i, f in await self.acall(self._dead_call(count))]
+        return [DeadLetter.of(i, f) for i, f in await self._acall(self._dead_call(count))]
 
     def _replay_call(self, ids: list[str]) -> Call:
         return Call("script", ("replay", [self.config.dead, self.config.stream], ids))
@@ -318,10 +318,10 @@ class RedisInbox:
         """Send dead letters back to the stream (all of them, or those ``ids``), each as a new
         entry with fresh attempts; returns how many went back."""
         if ids is not None:
-            return int(self.call(self._replay_call([text(i) for i in ids])) or 0)
+            return int(self._call(self._replay_call([text(i) for i in ids])) or 0)
         moved = 0
-        while page := [text(i) for i, _ in self.call(self._dead_call(REPLAY_PAGE))]:
-            step = int(self.call(self._replay_call(page)) or 0)
+        while page := [text(i) for i, _ in self._call(self._dead_call(REPLAY_PAGE))]:
+            step = int(self._call(self._replay_call(page)) or 0)
             if not step:
                 break
             moved += step
@@ -330,10 +330,10 @@ class RedisInbox:
     async def areplay(self, ids: Iterable[str] | None = None) -> int:
         """The async twin of [replay][crewai_amp.webhooks.RedisInbox.replay]."""
         if ids is not None:
-            return int(await self.acall(self._replay_call([text(i) for i in ids])) or 0)
+            return int(await self._acall(self._replay_call([text(i) for i in ids])) or 0)
         moved = 0
-        while page := [text(i) for i, _ in await self.acall(self._dead_call(REPLAY_PAGE))]:
-            step = int(await self.acall(self._replay_call(page)) or 0)
+        while page := [text(i) for i, _ in await self._acall(self._dead_call(REPLAY_PAGE))]:
+            step = int(await self._acall(self._replay_call(page)) or 0)
             if not step:
                 break
             moved += step

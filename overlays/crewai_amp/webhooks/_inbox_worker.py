@@ -54,7 +54,7 @@ class _Heartbeat:
                 self._changed.wait(current.every)
                 if self._current is current and not self._closed:
                     try:
-                        self._inbox.call(current.renew)
+                        self._inbox._call(current.renew)
                     except Exception as exc:
                         logger.warning("webhook inbox: could not renew an entry: %s", describe(exc))
 
@@ -111,7 +111,7 @@ def run_blocking(inbox: RedisInbox, handlers: Handlers, consumer: str, stop: Any
                 if isinstance(effect, Read) and stopped():
                     return
                 try:
-                    result = inbox.call(effect)
+                    result = inbox._call(effect)
                 except Exception as exc:
                     effect = loop.throw(exc)
                     continue
@@ -127,7 +127,7 @@ async def _handle(inbox: RedisInbox, effect: Handle) -> BaseException | None:
         try:
             while not (await asyncio.wait({running}, timeout=effect.every))[0]:
                 try:
-                    await inbox.acall(effect.renew)
+                    await inbox._acall(effect.renew)
                 except Exception as exc:
                     logger.warning("webhook inbox: could not renew an entry: %s", describe(exc))
         finally:
@@ -165,7 +165,7 @@ async def run_async(inbox: RedisInbox, handlers: Handlers, consumer: str, stop: 
                 if isinstance(effect, Read) and stopped():
                     return
                 try:
-                    result = await inbox.acall(effect)
+                    result = await inbox._acall(effect)
                 except Exception as exc:
                     effect = loop.throw(exc)
                     continue
