@@ -27,10 +27,12 @@ from crewai_amp import (
 )
 from crewai_amp._client import _Clock
 from crewai_amp._polling import FIRST_DELAY, MAX_DELAY, PollPlan
+from crewai_amp._states import STATES
 from support.client import (
     COMPLETED,
     ERROR,
     KICKOFF_ID,
+    REST,
     RUNNING,
     FakeClock,
     Script,
@@ -41,7 +43,7 @@ from support.client import (
     sent_kickoff,
     sync_client,
 )
-from support.instances import same_data
+from support.instances import same_data, unknown_enum_value
 
 FACTORIES = pytest.mark.parametrize("factory", [sync_client, async_client], ids=["sync", "async"])
 Factory = Callable[..., Any]
@@ -57,13 +59,15 @@ def running(done: int, total: int) -> dict[str, Any]:
 
 @FACTORIES
 def test_wait_sees_every_status_and_keeps_waiting_on_unknown(factory: Factory) -> None:
-    script = Script(*statuses(RUNNING, {"status": "paused_for_review"}, RUNNING, COMPLETED))
+    variants = REST["components"]["schemas"]["StatusResponse"]["discriminator"]["mapping"]
+    unknown = unknown_enum_value([*variants, *STATES])  # neither the live spec's nor the vocabulary's
+    script = Script(*statuses(RUNNING, {"status": unknown}, RUNNING, COMPLETED))
     seen: list[Any] = []
     final = call(factory(script), "wait", KICKOFF_ID, on_status=seen.append)
     assert isinstance(final, StatusCompleted)
     assert same_data(final, as_read(COMPLETED))
     assert [type(s) for s in seen] == [StatusRunning, StatusUnknown, StatusRunning, StatusCompleted]
-    assert seen[1].status == "paused_for_review"
+    assert seen[1].status == unknown
     assert len(script.requests) == 4
 
 
