@@ -218,11 +218,18 @@ def test_every_generated_message_parses_by_name() -> None:
 
 
 def test_every_channel_of_the_spec_is_a_parse_channel() -> None:
+    schemas = json.loads(
+        resources.files("crewai_amp_events").joinpath("events.schema.json").read_text("utf-8")
+    )
     for key, names in CHANNELS.items():
         channel = key.removesuffix("Events")
         assert all(name in MESSAGES for name in names)
-        with pytest.raises(EventParseError, match=MESSAGES[names[0]].__name__):
-            parse_event(b'{"x": 1}', channel=channel)  # type: ignore[arg-type]
+        model = MESSAGES[names[0]]
+        ref = {"$ref": f"#/$defs/{model.__name__}"}
+        field, sub = next(iter(instances.resolve(schemas, ref)["properties"].items()))
+        wrong = {**instances.instance(schemas, ref, full=True), field: instances.wrong_value(schemas, sub)}
+        with pytest.raises(EventParseError, match=model.__name__):
+            parse_event(json.dumps(wrong).encode(), channel=channel)  # type: ignore[arg-type]
 
 
 # --- dedupe keys without a webhook-id -------------------------------------------------------------
