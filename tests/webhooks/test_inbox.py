@@ -334,6 +334,10 @@ def test_configuration_is_checked(redis_url: str) -> None:
         inbox.work(on_crew=print, stop=5)
     with pytest.raises(ConfigurationError, match="consumer"):
         inbox.work(on_crew=print, consumer="")
+    with pytest.raises(TypeError, match="work\\(\\) got an unexpected keyword argument 'on_crews'"):
+        inbox.work(on_crews=print)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="awork\\(\\) got an unexpected keyword argument 'on_tsk'"):
+        asyncio.run(inbox.awork(on_tsk=print))  # type: ignore[call-arg]
     assert "s3cret" not in repr(RedisInbox("redis://:s3cret@127.0.0.1:1/0"))
 
 

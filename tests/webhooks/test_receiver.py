@@ -463,6 +463,13 @@ def test_an_unusable_configuration_is_refused(kwargs: dict[str, Any], reason: st
     assert "not base64!" not in str(raised.value)
 
 
+def test_a_misspelt_handler_is_refused_as_python_refuses_an_unknown_keyword() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'on_taks'"):
+        asgi_app(secret=SECRET, on_taks=print)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'max_bodyy'"):
+        WebhookReceiver(secret=SECRET, max_bodyy=5)  # type: ignore[call-arg]
+
+
 def test_the_repr_shows_no_secret() -> None:
     app = asgi_app(secret=[SECRET, OTHER], bearer_token=TOKEN, on_task=print)
     assert isinstance(app, WebhookReceiver)

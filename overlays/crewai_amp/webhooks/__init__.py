@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from ._dedupe import DedupeFull, DedupeStore, MemoryDedupe, RedisDedupe
     from ._events import Event, StreamedEvent
     from ._feedback import arespond_feedback, respond_feedback
+    from ._handlers import EventHandlers
     from ._inbox import DeadLetter, InboxStats, RedisInbox
     from ._receiver import WebhookReceiver, asgi_app
 
@@ -73,6 +74,7 @@ __all__ = [
     "DedupeFull",
     "DedupeStore",
     "Event",
+    "EventHandlers",
     "EventParseError",
     "FeedbackVerifier",
     "InboxStats",
@@ -111,6 +113,7 @@ __getattr__, __dir__ = lazy(
         "DedupeStore": "._dedupe",
         "MemoryDedupe": "._dedupe",
         "RedisDedupe": "._dedupe",
+        "EventHandlers": "._handlers",
         "DeadLetter": "._inbox",
         "InboxStats": "._inbox",
         "RedisInbox": "._inbox",

@@ -6,13 +6,39 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from ..errors import ConfigurationError
 
-__all__ = ["Handler", "Handlers", "call_async", "call_sync"]
+__all__ = ["EventHandlers", "Handler", "Handlers", "call_async", "call_sync"]
 
 Handler = Callable[[Any], Any]
+
+
+class EventHandlers(TypedDict, total=False):
+    """The handlers a [WebhookReceiver][crewai_amp.webhooks.WebhookReceiver] (or ``asgi_app``)
+    and the inbox's workers ([work][crewai_amp.webhooks.RedisInbox.work],
+    [awork][crewai_amp.webhooks.RedisInbox.awork]) take as keyword arguments. Each is called
+    with the parsed event; ``async def`` ones are awaited. An event without a handler is
+    acknowledged and dropped."""
+
+    on_task: Handler | None
+    """A task finished (``TaskCompleted``, or the legacy task shape)."""
+    on_step: Handler | None
+    """An agent step (``StepEvent``)."""
+    on_crew: Handler | None
+    """The crew finished (``CrewCompleted``)."""
+    on_human_input: Handler | None
+    """A task waits for a human review (the ``humanInputWebhookUrl`` notification)."""
+    on_flow_feedback: Handler | None
+    """A flow asks for human feedback (signed with ``X-CrewAI-Signature``)."""
+    on_event: Handler | None
+    """Each streamed event (``{"events": [...]}`` batches) that ``on_events`` does not name."""
+    on_events: Mapping[str, Handler] | None
+    """Streamed events by type name, e.g. ``{"crew_kickoff_completed": handle}``."""
+
+
+_HANDLER_NAMES = frozenset(EventHandlers.__annotations__)
 
 # Handler keyword -> the channel it serves ("event" and on_events serve streamed events).
 CHANNEL_OF = {
@@ -30,25 +56,14 @@ class Handlers:
     ``on_events[name]``, else ``on_event``, for streamed events; ``on_<channel>`` otherwise.
     None: no handler (the event is acknowledged and dropped)."""
 
-    def __init__(
-        self,
-        *,
-        on_task: Handler | None = None,
-        on_step: Handler | None = None,
-        on_crew: Handler | None = None,
-        on_human_input: Handler | None = None,
-        on_flow_feedback: Handler | None = None,
-        on_event: Handler | None = None,
-        on_events: Mapping[str, Handler] | None = None,
-    ) -> None:
+    def __init__(self, where: str, handlers: Mapping[str, Any]) -> None:
+        unknown = sorted(set(handlers) - _HANDLER_NAMES)
+        if unknown:
+            raise TypeError(f"{where} got an unexpected keyword argument {unknown[0]!r}")
         given = {
-            "task": on_task,
-            "step": on_step,
-            "crew": on_crew,
-            "human_input": on_human_input,
-            "flow_feedback": on_flow_feedback,
-            "event": on_event,
+            name.removeprefix("on_"): handlers.get(name) for name in sorted(_HANDLER_NAMES - {"on_events"})
         }
+        on_events = handlers.get("on_events")
         for name, handler in given.items():
             if handler is not None and not callable(handler):
                 raise ConfigurationError(f"on_{name} must be callable")
@@ -61,7 +76,7 @@ class Handlers:
         self.by_channel: dict[str, Handler | None] = {
             channel: given[keyword] for keyword, channel in CHANNEL_OF.items()
         }
-        self.on_event = on_event
+        self.on_event = given["event"]
         self.by_type = by_type
 
     def names(self) -> list[str]:

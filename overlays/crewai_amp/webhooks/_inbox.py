@@ -8,13 +8,16 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ._dedupe import DEFAULT_TTL, redis_client
-from ._handlers import Handler, Handlers
+from ._handlers import EventHandlers, Handlers
 from ._inbox_core import SCRIPTS, Call, DeadLetter, InboxConfig, InboxStats, stats_of, text
 from ._signing import DEFAULT_TOLERANCE
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["DeadLetter", "InboxStats", "RedisInbox"]
 
@@ -214,15 +217,9 @@ class RedisInbox:
     def work(
         self,
         *,
-        on_task: Handler | None = None,
-        on_step: Handler | None = None,
-        on_crew: Handler | None = None,
-        on_human_input: Handler | None = None,
-        on_flow_feedback: Handler | None = None,
-        on_event: Handler | None = None,
-        on_events: Mapping[str, Handler] | None = None,
         consumer: str | None = None,
         stop: Any = None,
+        **handlers: Unpack[EventHandlers],
     ) -> None:
         """Handle stored deliveries until ``stop`` is set (a `threading.Event`, or a callable
         returning True) or the process is interrupted. The handlers are those of `asgi_app`
@@ -231,48 +228,30 @@ class RedisInbox:
         a random suffix); give each worker its own name."""
         from ._inbox_worker import run_blocking
 
-        handlers = Handlers(
-            on_task=on_task,
-            on_step=on_step,
-            on_crew=on_crew,
-            on_human_input=on_human_input,
-            on_flow_feedback=on_flow_feedback,
-            on_event=on_event,
-            on_events=on_events,
-        )
         run_blocking(
-            self, handlers, _name("consumer", default_consumer() if consumer is None else consumer), stop
+            self,
+            Handlers("work()", handlers),
+            _name("consumer", default_consumer() if consumer is None else consumer),
+            stop,
         )
 
     async def awork(
         self,
         *,
-        on_task: Handler | None = None,
-        on_step: Handler | None = None,
-        on_crew: Handler | None = None,
-        on_human_input: Handler | None = None,
-        on_flow_feedback: Handler | None = None,
-        on_event: Handler | None = None,
-        on_events: Mapping[str, Handler] | None = None,
         consumer: str | None = None,
         stop: Any = None,
+        **handlers: Unpack[EventHandlers],
     ) -> None:
         """The async twin of [work][crewai_amp.webhooks.RedisInbox.work]: ``async def`` handlers
         run on this loop, others in a worker thread; ``stop`` may also be an `asyncio.Event`.
         Cancelling it stops the worker (an entry being handled stays pending and is retried)."""
         from ._inbox_worker import run_async
 
-        handlers = Handlers(
-            on_task=on_task,
-            on_step=on_step,
-            on_crew=on_crew,
-            on_human_input=on_human_input,
-            on_flow_feedback=on_flow_feedback,
-            on_event=on_event,
-            on_events=on_events,
-        )
         await run_async(
-            self, handlers, _name("consumer", default_consumer() if consumer is None else consumer), stop
+            self,
+            Handlers("awork()", handlers),
+            _name("consumer", default_consumer() if consumer is None else consumer),
+            stop,
         )
 
     # --- operations ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from ._asgi import (
 from ._crewai_signing import SIGNATURE_HEADER, FeedbackVerifier
 from ._dedupe import DEFAULT_TTL, DedupeFull, DedupeStore, MemoryDedupe
 from ._events import Channel, channel_of_event, delivery_key, parse_event, registry
-from ._handlers import Handler, Handlers, call_async
+from ._handlers import EventHandlers, Handlers, call_async
 from ._observe import Delivery, Handling
 from ._signing import (
     DEFAULT_TOLERANCE,
@@ -47,6 +47,8 @@ from ._signing import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ._inbox import RedisInbox
 
 __all__ = ["WebhookReceiver", "asgi_app"]
@@ -169,7 +171,8 @@ class WebhookReceiver:
     handler runs in the request (workers run them: ``inbox.work(...)``). When Redis is down or
     slower than the inbox's ``put_timeout``: 503 with Retry-After, and nothing is half-written.
 
-    Without an inbox, handlers run in the request: ``on_task``, ``on_step``, ``on_crew``,
+    Without an inbox, handlers ([EventHandlers][crewai_amp.webhooks.EventHandlers]) run in the
+    request: ``on_task``, ``on_step``, ``on_crew``,
     ``on_human_input`` (a crew task waiting for review), ``on_flow_feedback`` (a flow waiting for
     feedback) get single events; a streamed batch goes event by event, in the order received, to
     ``on_events[event.type]`` or else ``on_event``. Events without a handler are acknowledged and
@@ -197,13 +200,6 @@ class WebhookReceiver:
         basic_auth: tuple[str, str] | None = None,
         url_token: str | None = None,
         flow_feedback_secret: str | bytes | Iterable[str | bytes] | None = None,
-        on_task: Handler | None = None,
-        on_step: Handler | None = None,
-        on_crew: Handler | None = None,
-        on_human_input: Handler | None = None,
-        on_flow_feedback: Handler | None = None,
-        on_event: Handler | None = None,
-        on_events: Mapping[str, Handler] | None = None,
         inbox: RedisInbox | None = None,
         channel: Channel | None = None,
         max_body: int = MiB,
@@ -215,6 +211,7 @@ class WebhookReceiver:
         dedupe_wait: float = 10.0,
         store_timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        **handlers: Unpack[EventHandlers],
     ) -> None:
         if all(v is None for v in (secret, bearer_token, basic_auth, url_token, flow_feedback_secret)):
             raise ConfigurationError(
@@ -239,15 +236,7 @@ class WebhookReceiver:
         channels = registry().channels
         if channel is not None and channel not in channels:
             raise ConfigurationError(f"unknown channel {channel!r}; expected one of {', '.join(channels)}")
-        self._handlers = Handlers(
-            on_task=on_task,
-            on_step=on_step,
-            on_crew=on_crew,
-            on_human_input=on_human_input,
-            on_flow_feedback=on_flow_feedback,
-            on_event=on_event,
-            on_events=on_events,
-        )
+        self._handlers = Handlers("WebhookReceiver()", handlers)
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body <= 0:
             raise ConfigurationError("max_body must be a positive number of bytes")
         self.tolerance = _positive("tolerance", tolerance)
