@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 from ._commands import connect
 from ._errors import CREW_ERROR, OK, Failure, UsageError
 from ._output import Output, is_terminal
-from ._parser import _no_constant, _read_stdin, _unencodable_at
 from ._render import status_document
 from ._signals import exit_code
+from ._values import no_constant, read_stdin, unencodable_at
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -47,7 +47,7 @@ def load_jsonl(path: str) -> list[dict[str, Any]]:
     problem is a UsageError naming the line."""
     where = "stdin" if path == "-" else path
     try:
-        text = _read_stdin() if path == "-" else Path(path).read_text(encoding="utf-8")
+        text = read_stdin() if path == "-" else Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"inputs file {where} is not UTF-8 text (byte offset {exc.start})") from None
     except (OSError, ValueError) as exc:
@@ -58,8 +58,8 @@ def load_jsonl(path: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line, parse_constant=_no_constant)
-            bad = _unencodable_at(data, "")
+            data = json.loads(line, parse_constant=no_constant)
+            bad = unencodable_at(data, "")
         except (ValueError, RecursionError) as exc:
             raise UsageError(f"{where}, line {number}: not a JSON object ({exc})") from None
         if not isinstance(data, dict):

@@ -25,10 +25,11 @@ from ._errors import (
     wait_command,
 )
 from ._output import Output, OutputFailed
-from ._parser import DEFAULT_TIMEOUT, load_inputs_file
+from ._parser import DEFAULT_TIMEOUT
 from ._progress import display_for
 from ._render import PAUSED, render_final, render_status, status_document, view_of
 from ._signals import exit_code
+from ._values import load_inputs_file
 
 if TYPE_CHECKING:
     from .._client import AmpClient

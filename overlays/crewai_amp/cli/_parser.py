@@ -1,4 +1,5 @@
-"""Argument parsing for `crewai-amp`: the parser, its value types, and the inputs file.
+"""Argument parsing for `crewai-amp`: the parser, its commands, options and help (the value
+types and the inputs file are in `_values`).
 
 Nothing here talks to AMP or prints: a bad command line becomes a `UsageError` (exit code 2)
 that the entry point renders as one line (or one JSON document with `--json`).
@@ -7,25 +8,30 @@ that the entry point renders as one line (or one JSON document with `--json`).
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import sys
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from .._config import ENV_BASE_URL, ENV_TOKEN, ENV_WEBHOOK_SECRET
 from .._version import __version__
 from ._errors import UsageError
+from ._values import (
+    basic_credentials,
+    check_argv,
+    count,
+    key_value,
+    kickoff_id,
+    port,
+    positive_int,
+    positive_seconds,
+    scale,
+)
 
 __all__ = [
     "DEFAULT_LISTEN_PORT",
     "DEFAULT_MOCK_PORT",
     "DEFAULT_TIMEOUT",
     "build_parser",
-    "key_value",
-    "load_inputs_file",
     "parse_args",
 ]
 
@@ -40,152 +46,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, hint=f"see '{self.prog} --help'")
 
-
-def key_value(text: str) -> tuple[str, str]:
-    """`key=value` (the value may be empty and may contain '=')."""
-    key, sep, value = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    return key, value
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _kickoff_id(text: str) -> str:
-    # An empty id would reach the client's ValueError and be reported as a crewai-amp bug (exit 70).
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expected a kickoff id, got an empty string")
-    return text
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # e.g. 1e999: becomes inf, which no JSON body can carry
-        raise ValueError(f"{text} is out of range for a JSON number")
-    return value
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: undecodable bytes, or a JSON "\udc80"
-        return False
-    return True
-
-
-def _unencodable_at(value: Any, path: str) -> str | None:
-    """Where in `value` (a JSON value) a string holds a lone surrogate, or None."""
-    if isinstance(value, str):
-        return None if _encodable(value) else path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not _encodable(key):
-                return f"{path}, in a key" if path else "a key"
-            found = _unencodable_at(item, f"{path}.{key}" if path else key)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unencodable_at(item, f"{path}[{index}]")
-            if found:
-                return found
-    return None
-
-
-def _read_stdin() -> str:
-    """stdin decoded strictly as UTF-8 (the text layer may be lenient: surrogateescape)."""
-    raw = getattr(sys.stdin, "buffer", None)
-    return raw.read().decode("utf-8") if raw is not None else sys.stdin.read()
-
-
-def load_inputs_file(path: str) -> dict[str, Any]:
-    """The JSON object in `path` (`-` reads stdin). Any problem is a UsageError."""
-    where = "stdin" if path == "-" else path
-    try:
-        text = _read_stdin() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"inputs file {where} is not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset "
-            f"{exc.start} cannot be decoded",
-            hint="save it as UTF-8",
-        ) from None
-    except (OSError, ValueError) as exc:  # ValueError: stdin is closed
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot read inputs file {where}: {reason}") from None
-    try:
-        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except ValueError as exc:  # JSONDecodeError, or NaN/Infinity (no JSON number can hold them)
-        raise UsageError(f"inputs file {where} is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise UsageError(f"inputs file {where} is nested too deeply") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"inputs file {where} must hold a JSON object, not {type(data).__name__}")
-    try:
-        bad = _unencodable_at(data, "")
-    except RecursionError:
-        raise UsageError(f"inputs file {where} is nested too deeply") from None
-    if bad is not None:  # e.g. "\udc80": valid JSON, but no UTF-8 request body can carry it
-        raise UsageError(
-            f"inputs file {where} holds a lone surrogate (not valid Unicode text) at {bad}",
-            hint="give inputs as UTF-8 text",
-        )
-    return data
-
-
-# --- the parser -------------------------------------------------------------------------------
 
 _DESCRIPTION = f"""\
 Kick off CrewAI AMP crews, follow their progress, answer human reviews, and try it all
@@ -340,38 +200,38 @@ def build_parser() -> argparse.ArgumentParser:
     kickoff.add_argument(
         "--timeout",
         metavar="S",
-        type=_positive_seconds,
+        type=positive_seconds,
         help=f"with --wait: give up after S seconds (default {DEFAULT_TIMEOUT:g}); exit code 4",
     )
     kickoff.add_argument(
         "--not-found-grace",
         metavar="S",
-        type=_scale,
+        type=scale,
         help="with --wait: poll through NOT FOUND for S seconds after the kickoff (default 30)",
     )
 
     status = command("status", "show a run's status once (exit code 1 if it ended in error)", api)
-    status.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff id")
+    status.add_argument("kickoff_id", metavar="ID", type=kickoff_id, help="the kickoff id")
 
     wait = command("wait", "wait for a run to finish, with live progress", api)
-    wait.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff id")
+    wait.add_argument("kickoff_id", metavar="ID", type=kickoff_id, help="the kickoff id")
     wait.add_argument(
         "--timeout",
         metavar="S",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"give up after S seconds (default {DEFAULT_TIMEOUT:g}); exit code 4",
     )
     wait.add_argument(
         "--not-found-grace",
         metavar="S",
-        type=_scale,
+        type=scale,
         help="poll through NOT FOUND for S seconds before failing (default 30): a run may not be "
         "visible right after its kickoff",
     )
 
     resume = command("resume", "answer a human review: approve the task or have it redone", api)
-    resume.add_argument("kickoff_id", metavar="ID", type=_kickoff_id, help="the kickoff (execution) id")
+    resume.add_argument("kickoff_id", metavar="ID", type=kickoff_id, help="the kickoff (execution) id")
     resume.add_argument("--task", required=True, metavar="TASK", help="the id of the task under review")
     resume.add_argument("--feedback", required=True, metavar="TEXT", help="the reviewer's feedback")
     decision = resume.add_mutually_exclusive_group(required=True)
@@ -406,14 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--concurrency",
         metavar="N",
-        type=_positive_int,
+        type=positive_int,
         default=8,
         help="runs under way at once (default 8)",
     )
     batch.add_argument(
         "--timeout",
         metavar="S",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"give up waiting for one run after S seconds (default {DEFAULT_TIMEOUT:g})",
     )
@@ -461,13 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run="mock serve")
     serve.add_argument(
         "--port",
-        type=_port,
+        type=port,
         default=DEFAULT_MOCK_PORT,
         help=f"port on 127.0.0.1 (default {DEFAULT_MOCK_PORT}; 0 picks a free one)",
     )
     serve.add_argument(
         "--scale",
-        type=_scale,
+        type=scale,
         default=1.0,
         help="time scale: 1.0 is human pace (about 13 s per run), 0.01 is test speed",
     )
@@ -500,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--not-found-polls",
         metavar="N",
-        type=_count,
+        type=count,
         default=0,
         help="each run answers NOT FOUND to its first N status checks (default 0)",
     )
@@ -512,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-body-bytes",
         metavar="N",
-        type=_positive_int,
+        type=positive_int,
         default=1024 * 1024,
         help="the largest request body accepted; a larger one is answered 413 (default 1 MiB)",
     )
@@ -547,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen.set_defaults(run="webhooks listen")
     listen.add_argument(
         "--port",
-        type=_port,
+        type=port,
         default=DEFAULT_LISTEN_PORT,
         help=f"port on 127.0.0.1 (default {DEFAULT_LISTEN_PORT}; 0 picks a free one)",
     )
@@ -561,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument(
         "--basic",
         metavar="USER:PASSWORD",
-        type=_basic_credentials,
+        type=basic_credentials,
         help="expect HTTP basic authentication with these credentials instead of a signature",
     )
     _add_inbox(webhook_commands, output)
@@ -592,7 +452,7 @@ def _add_inbox(webhook_commands: Any, output: argparse.ArgumentParser) -> None:
     inbox.add_argument(
         "--dead",
         metavar="N",
-        type=_positive_int,
+        type=positive_int,
         nargs="?",
         const=20,
         help="list the N oldest dead letters (default 20)",
@@ -604,39 +464,12 @@ def _add_inbox(webhook_commands: Any, output: argparse.ArgumentParser) -> None:
         help="send dead letters back to the workers: these ids, or all of them",
     )
     inbox.add_argument(
-        "--timeout", type=_positive_seconds, default=5.0, help="seconds to wait for Redis (default 5)"
+        "--timeout", type=positive_seconds, default=5.0, help="seconds to wait for Redis (default 5)"
     )
-
-
-def _basic_credentials(value: str) -> tuple[str, str]:
-    user, colon, password = value.partition(":")
-    if not colon or not user or not password:
-        raise argparse.ArgumentTypeError("expected USER:PASSWORD, both non-empty")
-    return user, password
-
-
-def _check_argv(argv: Sequence[str]) -> None:
-    """UsageError for an argument that is not text: bytes the locale cannot decode reach Python
-    as lone surrogates, which no request can carry. The value is never shown (it may be a token)."""
-    for index, argument in enumerate(argv):
-        if _encodable(argument):
-            continue
-        option = argument.partition("=")[0] if argument.startswith("--") else None
-        previous = argv[index - 1] if index else ""
-        if option and _encodable(option):
-            where = f"the value of {option}"
-        elif previous.startswith("--") and _encodable(previous):
-            where = f"the value of {previous}"
-        else:
-            where = f"argument {index + 1}"
-        hint = "pass UTF-8 text"
-        if "--input" in where:
-            hint += ", or the inputs as a UTF-8 JSON file with --inputs-file"
-        raise UsageError(f"{where} is not valid text: it holds bytes that are not UTF-8", hint=hint)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse `argv`; raises UsageError for a bad command line (SystemExit only for --help and
     --version, which print and succeed)."""
-    _check_argv(argv)
+    check_argv(argv)
     return build_parser().parse_args(list(argv))
