@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, EventParseError, WebhookVerificationError
@@ -31,10 +30,11 @@ from ._asgi import (
     respond,
 )
 from ._crewai_signing import SIGNATURE_HEADER, FeedbackVerifier
-from ._dedupe import DEFAULT_TTL, DedupeFull, DedupeStore, MemoryDedupe
-from ._events import Channel, channel_of_event, delivery_key, parse_event, registry
-from ._handlers import EventHandlers, Handlers, call_async
-from ._observe import Delivery, Handling
+from ._dedupe import DEFAULT_TTL, DedupeStore, MemoryDedupe
+from ._events import Channel, channel_of_event, parse_event, registry
+from ._handlers import EventHandlers, Handlers
+from ._in_request import InRequest, Unit, log_fields, unexpected, units_of
+from ._observe import Delivery
 from ._signing import (
     DEFAULT_TOLERANCE,
     Secret,
@@ -57,61 +57,12 @@ MiB = 1024 * 1024
 logger = logging.getLogger("crewai_amp.webhooks")
 
 
-class _Busy(Exception):
-    """Another receiver is still handling this key after the wait: the sender should retry."""
-
-
-@dataclass
-class Unit:
-    """One event to handle once: a delivery, or one event of a streamed batch."""
-
-    key: str  # "h:" + the delivery's id header, or "p:" + the payload's delivery_key
-    channel: str
-    name: str  # the channel, or a streamed event's type
-    event: Any
-    replay_until: float | None
-
-
-def header_key(msg_id: str) -> str:
-    """Header ids and payload-derived keys live in separate namespaces: an id header spelling
-    another event's payload key never suppresses that event."""
-    return "h:" + msg_id
-
-
-def payload_key(event: Any) -> str:
-    return "p:" + delivery_key(event)
-
-
-def _units(event: Any, channel: str, msg_id: str | None, replay_until: float | None) -> list[Unit]:
-    if channel == "stream":
-        return [
-            Unit(payload_key(item), channel, str(getattr(item, "type", "")), item, replay_until)
-            for item in event.events
-        ]
-    key = header_key(msg_id) if msg_id else payload_key(event)
-    return [Unit(key, channel, channel, event, replay_until)]
-
-
 def _stored_bodies(body: bytes, channel: str) -> list[bytes]:
     """What the inbox stores for each unit: the raw body, or for a streamed batch each event as a
     batch of one (decoded and encoded again, every field and value kept)."""
     if channel != "stream":
         return [body]
     return [json.dumps({"events": [item]}).encode() for item in json.loads(body)["events"]]
-
-
-def _fields(channel: str, units: list[Unit], outcome: str | None, error: str | None) -> dict[str, Any]:
-    """The extra fields of a receiver's log record about these units (see _observe)."""
-    single = units[0] if len(units) == 1 else None
-    return {
-        "operation": "webhook.receive",
-        "channel": channel,
-        "event": single.name if single is not None else None,
-        "delivery_key": single.key if single is not None else None,
-        "events": len(units) if channel == "stream" else None,
-        "outcome": outcome,
-        "error_type": error,
-    }
 
 
 def _check_credentials_config(bearer_token: object, basic_auth: object) -> None:
@@ -130,12 +81,6 @@ def _check_credentials_config(bearer_token: object, basic_auth: object) -> None:
         raise ConfigurationError(
             "basic_auth must be a (username, password) pair of non-empty strings, without ':' in the username"
         )
-
-
-def _unexpected(exc: BaseException) -> bool:
-    """Whether a store failure is more than the store being down or slow (then log its traceback)."""
-    expected = isinstance(exc, (asyncio.TimeoutError, OSError)) or type(exc).__module__.startswith("redis")
-    return not expected
 
 
 def _positive(name: str, value: object) -> float:
@@ -246,9 +191,7 @@ class WebhookReceiver:
         self._basic_auth = basic_auth
         self.channel = channel
         self.max_body = max_body
-        self.dedupe_wait = dedupe_wait
         self._inbox = inbox
-        self._dedupe: DedupeStore | None = dedupe
         if inbox is not None:
             if self._handlers.any() or dedupe is not None:
                 raise ConfigurationError(
@@ -256,16 +199,18 @@ class WebhookReceiver:
                     "give the receiver no handlers and no dedupe store"
                 )
             self._check_ttl(inbox)
-            self._dedupe = None
         elif dedupe is not None:
             self._check_ttl(dedupe)
         elif dedupe_size:
-            self._dedupe = MemoryDedupe(
+            dedupe = MemoryDedupe(
                 max_entries=dedupe_size,
                 ttl=DEFAULT_TTL if dedupe_ttl is None else dedupe_ttl,
                 tolerance=self.tolerance,
                 clock=clock,
             )
+        self._in_request = InRequest(
+            self._handlers, dedupe, store_timeout=self.store_timeout, dedupe_wait=dedupe_wait
+        )
 
     def _check_ttl(self, store: object) -> None:
         ttl = getattr(store, "ttl", None)
@@ -404,14 +349,14 @@ class WebhookReceiver:
             await respond(send, 400, {"error": str(exc)})
             return
         channel = channel_of_event(event)
-        units = _units(event, channel, msg_id, replay_until)
+        units = units_of(event, channel, msg_id, replay_until)
         delivery.parsed(channel, [unit.key for unit in units])
 
         # 3. Store it for the workers, or handle it here.
         if self._inbox is not None:
             delivery.outcome = await self._enqueue(send, body, channel, units, found)
         else:
-            delivery.outcome = await self._handle_all(send, channel, units)
+            delivery.outcome = await self._in_request.handle_all(send, channel, units)
 
     async def _enqueue(
         self, send: Send, body: bytes, channel: str, units: list[Unit], found: Mapping[str, str]
@@ -429,8 +374,8 @@ class WebhookReceiver:
             logger.warning(
                 "webhook inbox unavailable (%s); answered 503",
                 type(exc).__name__,
-                exc_info=_unexpected(exc),
-                extra=_fields(channel, units, "unavailable", type(exc).__name__),
+                exc_info=unexpected(exc),
+                extra=log_fields(channel, units, "unavailable", type(exc).__name__),
             )
             retry = str(max(1, round(self._inbox.put_timeout)))
             await respond(
@@ -443,137 +388,6 @@ class WebhookReceiver:
             answer.update(queued=queued, duplicates=len(added) - queued)
         await respond(send, 200, answer)
         return str(answer["status"])
-
-    async def _handle_all(self, send: Send, channel: str, units: list[Unit]) -> str:
-        """Handle each unit once and answer; the outcome: ok, duplicate, busy, unavailable or
-        error."""
-        handled = duplicates = 0
-        for unit in units:
-            try:
-                token = await self._claim(unit)
-            except DedupeFull as exc:
-                await respond(send, 503, {"error": str(exc)}, [(b"retry-after", b"60")])
-                return "unavailable"
-            except _Busy:
-                error = "this delivery is being handled; retry later"
-                await respond(send, 409, {"error": error}, [(b"retry-after", b"10")])
-                return "busy"
-            except Exception as exc:  # unreachable or too slow: nothing was handled, the sender retries
-                logger.warning(
-                    "webhook dedupe store failed to claim %s (%s)",
-                    unit.key,
-                    type(exc).__name__,
-                    exc_info=_unexpected(exc),
-                    extra=_fields(channel, [unit], "unavailable", type(exc).__name__),
-                )
-                await respond(
-                    send, 503, {"error": "the dedupe store is unavailable"}, [(b"retry-after", b"10")]
-                )
-                return "unavailable"
-            if token is False:
-                duplicates += 1
-                continue
-            try:
-                with Handling(unit.channel, unit.name, unit.key) as handling:
-                    try:
-                        await self._run(unit, token)
-                    except Exception as exc:
-                        handling.done(exc)
-                        raise
-            except Exception as exc:
-                await self._settle(unit, token, handled=False)
-                logger.exception(
-                    "webhook handler for %s event (key %s) failed",
-                    unit.name,
-                    unit.key,
-                    extra=_fields(channel, [unit], "error", type(exc).__name__),
-                )
-                await respond(send, 500, {"error": f"the {unit.name} handler failed ({type(exc).__name__})"})
-                return "error"
-            except BaseException:  # cancelled (the client left, shutdown): the retry must be handled
-                await asyncio.shield(self._settle(unit, token, handled=False))
-                raise
-            await self._settle(unit, token, handled=True)
-            handled += 1
-        status = "duplicate" if duplicates and not handled else "ok"
-        answer: dict[str, Any] = {"status": status, "channel": channel}
-        if channel == "stream":
-            answer.update(handled=handled, duplicates=duplicates)
-        await respond(send, 200, answer)
-        return status
-
-    # --- dedupe ------------------------------------------------------------------------------
-
-    async def _claim(self, unit: Unit) -> str | bool:
-        """A token (handle it; True when there is no store), or False (handled already)."""
-        if self._dedupe is None:
-            return True
-        waited, pause = 0.0, 0.01
-        while True:
-            claim = self._dedupe.claim(unit.key, replay_until=unit.replay_until)
-            token = await asyncio.wait_for(claim, self.store_timeout)
-            if token is not None:
-                return token
-            if waited >= self.dedupe_wait:
-                raise _Busy
-            await asyncio.sleep(pause)
-            waited += pause
-            pause = min(pause * 2, 0.25)
-
-    async def _settle(self, unit: Unit, token: str | bool, *, handled: bool) -> None:
-        # The handler ran: its answer stands even if the store cannot record it (a claim then
-        # lapses after the store's lease, and a later retry may be handled again).
-        if self._dedupe is None or not isinstance(token, str):
-            return
-        store = self._dedupe
-        call = store.complete if handled else store.release
-        try:
-            await asyncio.wait_for(call(unit.key, token), self.store_timeout)
-        except Exception as exc:
-            verb = "complete" if handled else "release"
-            logger.error(
-                "webhook dedupe store failed to %s %s (%s)",
-                verb,
-                unit.key,
-                type(exc).__name__,
-                extra=_fields(unit.channel, [unit], "ok" if handled else "error", type(exc).__name__),
-            )
-
-    async def _run(self, unit: Unit, token: str | bool) -> None:
-        handler = self._handlers.for_unit(unit.channel, unit.name)
-        if handler is None:
-            return  # no handler for this event: acknowledged, nothing to do
-        lease = getattr(self._dedupe, "lease", None)
-        if not isinstance(token, str) or not isinstance(lease, (int, float)) or lease <= 0:
-            await call_async(handler, unit.event)
-            return
-        running = asyncio.ensure_future(call_async(handler, unit.event))
-        try:
-            while not (await asyncio.wait({running}, timeout=lease / 3))[0]:
-                await self._renew(unit, token)
-        finally:
-            if not running.done():
-                running.cancel()
-        running.result()
-
-    async def _renew(self, unit: Unit, token: str) -> None:
-        assert self._dedupe is not None
-        try:
-            kept = await asyncio.wait_for(self._dedupe.renew(unit.key, token), self.store_timeout)
-        except Exception as exc:
-            logger.warning(
-                "webhook dedupe store failed to renew %s (%s)",
-                unit.key,
-                type(exc).__name__,
-                extra=_fields(unit.channel, [unit], None, type(exc).__name__),
-            )
-            return
-        if not kept:
-            logger.warning(
-                "the claim on %s lapsed while its handler ran: it may be handled twice",
-                unit.key,
-                extra=_fields(unit.channel, [unit], None, None),
-            )
 
 
 # The documented spelling: `asgi_app(...)` is the receiver's constructor, one signature for both.
