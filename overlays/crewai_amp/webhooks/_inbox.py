@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError
 from ._dedupe import DEFAULT_TTL, redis_client
 from ._handlers import EventHandlers, Handlers
-from ._inbox_core import SCRIPTS, Call, DeadLetter, InboxConfig, InboxStats, stats_of, text
+from ._inbox_core import Call, DeadLetter, InboxConfig, InboxStats, stats_of, text
+from ._inbox_scripts import SCRIPTS
 from ._signing import DEFAULT_TOLERANCE
 
 if TYPE_CHECKING:
