@@ -1,7 +1,7 @@
 """The Redis inbox's decisions, without I/O: key names, which Lua script (``_inbox_scripts``)
 keeps each step atomic, how entries are read back, and the worker's loop as a generator of
-effects (a Redis call to make, a handler to run, a pause). ``_inbox_worker`` runs that generator twice: blocking, and
-on asyncio; only the I/O is written twice.
+effects (a Redis call to make, a handler to run, a pause). ``_inbox_worker`` runs that
+generator twice: blocking, and on asyncio; only the I/O is written twice.
 
 Layout in Redis, for a stream named S:
 
