@@ -139,6 +139,68 @@ def test_null_progress_events_last_event_and_last_step_are_fine(factory: Factory
     assert raw_body(status) == body
 
 
+# A null where a body has no value (the platform guide shows its fields so) is no value, in every
+# shape: a spec variant's own optional fields, its progress counts, a task result, token counts.
+NULL_FIELDS: dict[str, dict[str, Any]] = {
+    "spec-running": {
+        "status": "running",
+        "current_task": None,
+        "progress": {"completed_tasks": None, "total_tasks": None},
+    },
+    "spec-completed": {
+        "status": "completed",
+        "result": {"output": None, "tasks": None},
+        "execution_time": None,
+        "progress": None,
+    },
+    "spec-task-result": {
+        "status": "completed",
+        "result": {"output": "o", "tasks": [dict.fromkeys(("task_id", "output", "agent", "execution_time"))]},
+    },
+    "spec-error": {"status": "error", "error": None, "execution_time": None},
+    "spec-paused": {"status": "pending_human_input", "task_id": None, "current_task": None, "message": None},
+    "platform-running": platform(
+        "RUNNING", current_task=None, progress=dict.fromkeys(("unit", "completed", "total"))
+    ),
+    "platform-success": platform(
+        "SUCCESS", execution_time=None, usage_metrics=dict.fromkeys(("total_tokens", "prompt_tokens"))
+    ),
+    "platform-paused": platform("PAUSED", task_id=None, message=None),
+    "platform-failed": platform("FAILED", error=None, execution_time=None),
+}
+
+
+@FACTORIES
+@pytest.mark.parametrize("body", list(NULL_FIELDS.values()), ids=list(NULL_FIELDS))
+def test_a_null_in_any_optional_field_is_no_value(factory: Factory, body: dict[str, Any]) -> None:
+    status = status_of(factory, body)
+    kind = {"running": StatusRunning, "completed": StatusCompleted, "error": StatusError}
+    kind |= {
+        "pending_human_input": StatusPendingHumanInput,
+        "RUNNING": StatusRunning,
+        "SUCCESS": StatusCompleted,
+    }
+    kind |= {"PAUSED": StatusPendingHumanInput, "FAILED": StatusError}
+    assert isinstance(status, kind[body.get("state") or body["status"]])
+    assert raw_body(status) == body
+    if isinstance(status, StatusError) and "state" in body:
+        assert status.error  # a failed state always says something: the state when nothing else
+    if isinstance(status, StatusCompleted):
+        assert status.result.output in (None, "o")
+
+
+@FACTORIES
+def test_wait_reads_statuses_full_of_nulls_to_the_end(factory: Factory) -> None:
+    script = Script(
+        json_response(NULL_FIELDS["spec-running"]),
+        json_response(NULL_FIELDS["platform-running"]),
+        json_response(NULL_FIELDS["platform-success"]),
+    )
+    final = call(factory(script), "wait", KICKOFF_ID)
+    assert isinstance(final, StatusCompleted) and final.result.output is None
+    assert final.usage_metrics.total_tokens is None and len(script.requests) == 3
+
+
 @FACTORIES
 def test_result_json_is_the_output_json_and_result_the_text(factory: Factory) -> None:
     text = '{"title": "AI", "score": 0.9}'
