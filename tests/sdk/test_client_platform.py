@@ -388,10 +388,11 @@ def test_a_bad_grace_is_refused_before_any_kickoff(grace: Any) -> None:
     [
         (ERRORS["reference_422"], ["budget", "interests"]),
         (ERRORS["live_422"], ["audience", "topic"]),
+        (ERRORS["reference_422_invalid_inputs_id"], []),
         ({"error": "Validation Error"}, []),
         ("plain text", []),
     ],
-    ids=["documented", "live", "none", "text"],
+    ids=["documented", "live", "invalid-inputs-id", "none", "text"],
 )
 def test_a_422_names_the_missing_inputs(factory: Factory, body: Any, missing: list[str]) -> None:
     answer = json_response(body, 422) if isinstance(body, dict) else httpx.Response(422, text=body)
@@ -426,6 +427,23 @@ def test_the_error_envelope_gives_the_message_and_code_for_any_status(factory: F
     assert "Deployment unavailable" in str(error) and "Quota: Monthly run quota exceeded" in str(error)
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
     assert (copy.code, copy.missing_inputs, str(copy)) == (error.code, [], str(error))
+
+
+@FACTORIES
+def test_the_platform_apis_envelope_is_read_as_documented(factory: Factory) -> None:
+    # crewAIInc/crewAI docs/edge/openapi/platform-v1.yaml: {"errors": [{type, code, title, status,
+    # detail}]}, status an integer and code one of bad_request/not_found/validation_error/internal_error.
+    with pytest.raises(UnprocessableEntityError) as raised:
+        call(factory(Script(json_response(ERRORS["platform_envelope_422"], 422))), "kickoff", {"topic": "AI"})
+    assert (raised.value.code, raised.value.missing_inputs) == ("validation_error", [])
+    assert "Validation error: The request is invalid." in str(raised.value)
+    # A 404 to a status check in this envelope is NOT FOUND: polled through the grace, then raised.
+    clock = FakeClock()
+    missing = json_response(ERRORS["platform_envelope_404"], 404)
+    with pytest.raises(RunNotFoundError) as not_found:
+        call(factory(Script(missing), clock), "wait", KICKOFF_ID, not_found_grace=10)
+    assert (not_found.value.code, not_found.value.kickoff_id) == ("not_found", KICKOFF_ID)
+    assert clock.now - 1000.0 >= 10
 
 
 @FACTORIES
@@ -537,6 +555,15 @@ def test_resume_of_a_run_this_client_did_not_start_sends_only_what_is_passed(fac
     call(factory(script), "resume", "someone-elses-run", "t-1", "ok", True)
     (body,) = resume_bodies(script)
     assert not {"taskWebhookUrl", "stepWebhookUrl", "crewWebhookUrl"} & set(body)
+
+
+@FACTORIES
+@pytest.mark.parametrize("name", ["reference_resumed", "reference_retrying"])
+def test_the_documented_resume_answers_parse(factory: Factory, name: str) -> None:
+    # The API reference's POST /resume examples (crewAIInc/crewAI docs/edge/enterprise-api.en.yaml).
+    answer = EXAMPLES["resume"][name]
+    resumed = call(factory(Script(json_response(answer))), "resume", KICKOFF_ID, "research_task", "ok", False)
+    assert (resumed.status, resumed.message) == (answer["status"], answer["message"])
 
 
 @FACTORIES
