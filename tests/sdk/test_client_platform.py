@@ -778,3 +778,77 @@ def test_a_refused_resume_says_why(factory: Factory, name: str, kind: type, said
         call(factory(Script(json_response(ERRORS[name], code))), "resume", KICKOFF_ID, "t-1", "ok", True)
     assert said in str(raised.value)
     assert not isinstance(raised.value, RunNotFoundError)  # the run id is not a status check's
+
+
+# --- the reference client's reading, as an oracle ---------------------------------------------------
+
+# Bodies in every documented shape and spelling: the SDK must mean what the reference client
+# (crewAIInc/skills, references/python-client.md; tests/support/reference_client.py) reads.
+ORACLE_BODIES: list[dict[str, Any]] = [
+    *(
+        platform(state, result="out", status=message)
+        for state in ("SUCCESS", "success", " Success ", "COMPLETED")
+        for message in (None, "done")
+    ),
+    *(
+        platform(state, status="ValueError: boom")
+        for state in ("FAILED", "failed", "FAILURE", "Failure", "ERROR", "REVOKED", "revoked")
+    ),
+    platform("FAILED", error="the error", status="the message", result="the result"),
+    platform("FAILED", result="only a result"),
+    *(platform(state) for state in ("PAUSED", "paused", " Paused")),
+    *(
+        platform(state, status=STATUS["live_running_message"])
+        for state in ("PENDING", "STARTED", "RUNNING", "running", "QUEUED", "CANCELLING")
+    ),
+    platform("SUCCESS", result="text", result_json={"a": 1}),
+    platform("SUCCESS", result="[1]", result_json=[1]),
+    platform("SUCCESS", result="", result_json=None),
+    platform("SUCCESS", result=None, result_json=None),
+    platform("SUCCESS", result={"output": "o", "tasks": []}),
+    platform("SUCCESS", result={"raw": "no output key"}),
+    {"state": "", "status": "completed", "result": {"output": "o"}},
+    {"state": None, "status": "Completed", "result": "o"},
+    {"state": "", "status": "Task is Running"},
+    {"state": None, "status": "ERROR", "error": "e"},
+    STATUS["reference_running"],
+    STATUS["reference_completed"],
+    STATUS["reference_error"],
+    STATUS["live_failed"],
+    {"status": "completed", "result": {"output": "o"}, "result_json": {"b": 2}},
+    {"status": "SUCCESS", "result": "o"},
+    {"status": "paused"},
+]
+
+
+def _same_result(reference: Any, status: StatusCompleted) -> bool:
+    """The reference's result (result_json as sent, else the text or object) against the SDK's
+    (output_json, else output): equal, the SDK's being the parsed form of JSON text, or the
+    text of a structured result."""
+    ours = status.result.output_json if status.result.output_json is not None else status.result.output
+    if reference == ours:
+        return True
+    if isinstance(reference, str) and not isinstance(ours, str):
+        return bool(json.loads(reference) == ours)
+    return isinstance(reference, dict) and status.result.output_json == reference
+
+
+@FACTORIES
+@pytest.mark.parametrize("body", ORACLE_BODIES, ids=[json.dumps(body)[:60] for body in ORACLE_BODIES])
+def test_the_sdk_means_what_the_reference_client_reads(factory: Factory, body: dict[str, Any]) -> None:
+    from crewai_amp import StatusUnknown
+    from support import reference_client as reference
+
+    state = reference.state_of(body)
+    status = status_of(factory, body)
+    if state in reference.SUCCESS:
+        assert isinstance(status, StatusCompleted)
+        assert _same_result(reference.result_of(body), status)
+    elif state in reference.FAILURE:
+        assert isinstance(status, StatusError)
+        assert status.error == reference.failure_reason(body)
+    elif state in reference.PAUSED:
+        assert isinstance(status, StatusPendingHumanInput)
+    else:  # the reference keeps polling: so does wait(), on a running or unknown status
+        assert isinstance(status, (StatusRunning, StatusUnknown))
+    assert raw_body(status) == body
