@@ -852,3 +852,26 @@ def test_the_sdk_means_what_the_reference_client_reads(factory: Factory, body: d
     else:  # the reference keeps polling: so does wait(), on a running or unknown status
         assert isinstance(status, (StatusRunning, StatusUnknown))
     assert raw_body(status) == body
+
+
+UNKNOWN = {"new_field": {"nested": [1, None]}, "priority": None, "reviewer": "ana"}
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    "body",
+    [
+        platform("RUNNING", **UNKNOWN),
+        platform("SUCCESS", result="ok", **UNKNOWN),
+        platform("FAILED", status="boom", **UNKNOWN),
+        platform("PAUSED", **UNKNOWN),
+        {**STATUS["reference_running"], **UNKNOWN},
+        {**STATUS["reference_completed"], **UNKNOWN},
+        {**STATUS["reference_error"], **UNKNOWN},
+    ],
+    ids=["running", "success", "failed", "paused", "spec-running", "spec-completed", "spec-error"],
+)
+def test_unknown_fields_are_kept_in_every_shape(factory: Factory, body: dict[str, Any]) -> None:
+    status = status_of(factory, body)
+    assert {key: status.additional_properties[key] for key in UNKNOWN} == UNKNOWN
+    assert raw_body(status) == body
