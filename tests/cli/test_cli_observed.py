@@ -205,3 +205,72 @@ def test_kickoff_wait_through_a_pause_in_json_mode(capsys: pytest.CaptureFixture
     kicked, *notices = [json.loads(line) for line in err.splitlines()]
     assert kicked["notice"] == "kicked off"
     assert [n["task_id"] for n in notices] == ["t-2"]
+
+
+# --- the platform guide's body (crewAIInc/skills, references/api-contract.md) ----------------------
+
+
+def platform(state: str, **fields: Any) -> dict[str, Any]:
+    """A platform-guide status body: every documented field null unless given."""
+    names = ("status", "result", "result_json", "usage_metrics", "progress", "last_event", "events")
+    names += ("events_count", "events_by_type", "triggered_by", "execution_origin", "last_step")
+    return {"state": state, **dict.fromkeys((*names, "last_executed_task", "flow_id", "source")), **fields}
+
+
+@pytest.mark.parametrize(
+    ("progress", "shown"),
+    [
+        (
+            {"unit": "step", "completed": 3, "total": None, "remaining": None, "current": "draft"},
+            "running: draft (3 steps done)",
+        ),
+        (
+            {"unit": "task", "completed": 1, "total": 3, "remaining": 2, "current": "research"},
+            "running: research (1/3 tasks done)",
+        ),
+        (None, "running"),
+    ],
+    ids=["flow", "crew", "old-deployment"],
+)
+def test_status_of_a_platform_run_shows_its_progress(
+    capsys: pytest.CaptureFixture[str], crew: Any, progress: Any, shown: str
+) -> None:
+    crew(json_response(platform("RUNNING", status="Task is Running", progress=progress)))
+    code, out, _ = run(capsys, "status", KICKOFF_ID)
+    assert (code, out.strip()) == (0, shown)
+
+
+@pytest.mark.parametrize(
+    "result_json", [{"title": "AI"}, [1, 2], '{"title": "AI"}'], ids=["object", "array", "text"]
+)
+def test_status_json_of_a_platform_success_has_the_parsed_result_json(
+    capsys: pytest.CaptureFixture[str], crew: Any, result_json: Any
+) -> None:
+    usage = {"total_tokens": 12, "prompt_tokens": None, "cost": 0.1}  # a null count, an unknown key
+    crew(json_response(platform("SUCCESS", result="text", result_json=result_json, usage_metrics=usage)))
+    code, out, _ = run(capsys, "status", KICKOFF_ID, "--json")
+    document = json.loads(out)
+    assert (code, document["status"], document["result"]["output"]) == (0, "completed", "text")
+    assert document["result"]["output_json"] == (
+        json.loads(result_json) if isinstance(result_json, str) else result_json
+    )
+    assert document["usage_metrics"] == usage and document["state"] == "SUCCESS"
+
+
+def test_kickoff_wait_reads_a_platform_run_through_not_found_to_the_end(
+    capsys: pytest.CaptureFixture[str], crew: Any
+) -> None:
+    not_found = observed("NOT FOUND", status="Task not found or Invalid kickoff id")
+    crew(
+        kickoff_then(
+            not_found,
+            platform("PENDING", status="Task is pending"),
+            platform(
+                "RUNNING", current_task=None, progress={"unit": "task", "completed": None, "total": None}
+            ),
+            platform("SUCCESS", result=None, result_json={"ok": True}, execution_time=None),
+        )
+    )
+    code, out, _ = run(capsys, "kickoff", "--input", "topic=AI", "--wait", "--json")
+    assert code == 0
+    assert json.loads(out)["result"] == {"output": '{"ok": true}', "output_json": {"ok": True}}

@@ -10,7 +10,11 @@ defaults.
   null, inputs a name -> string map), polled until SUCCESS, FAILED, FAILURE or NOT FOUND;
 - crewai-tools' InvokeCrewAIAutomationTool (crewAIInc/crewAI,
   lib/crewai-tools/src/crewai_tools/tools/invoke_crewai_automation_tool): a kickoff of
-  ``{"inputs": ...}``, then ``state.lower()`` compared with "success" and "failed".
+  ``{"inputs": ...}``, then ``state.lower()`` compared with "success" and "failed";
+- AMP's reference client (crewAIInc/skills, skills/call-deployed-crew/references/python-client.md,
+  its rules in tests/support/reference_client.py), in both dialects: inputs checked against
+  ``GET /inputs``, values stringified, ``state`` else ``status`` lower-cased, a few 404s
+  tolerated, the result from ``result_json`` else ``result``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from typing import Any
 
 import httpx
 import pytest
-from crewai_amp.testing import AmpEmulator, default_crew
+from crewai_amp import AmpClient, StatusPendingHumanInput
+from crewai_amp.testing import AmpEmulator, Crew, Task, default_crew
 from pydantic import BaseModel
+from support import reference_client as reference
 from support.emulator import INPUTS, SCALE
 
 OUTPUT = "Final report on AI for devs"
@@ -159,3 +165,74 @@ def test_failure_is_the_opt_in_that_the_automation_tool_does_not_read() -> None:
     with observed(crew=default_crew(fail_at="outline"), failed_state="FAILURE") as amp:
         answer = crewai_tools(amp, INPUTS, max_polling_time=60)
     assert answer == "Error: Crew did not complete within 60 seconds"
+
+
+# --- AMP's reference client ------------------------------------------------------------------------
+
+DIALECTS = pytest.mark.parametrize("dialect", ["observed", "spec"])
+
+
+def emulator(dialect: str, **options: Any) -> AmpEmulator:
+    return AmpEmulator(dialect=dialect, scale=SCALE, **options)  # type: ignore[arg-type]
+
+
+def reference_client(amp: AmpEmulator) -> reference.ReferenceClient:
+    return reference.ReferenceClient(amp.base_url, amp.token, pace=SCALE)
+
+
+@DIALECTS
+@pytest.mark.parametrize("options", [{}, {"not_found_polls": 2}], ids=["plain", "not-found-first"])
+def test_the_reference_client_reads_the_output(dialect: str, options: dict[str, Any]) -> None:
+    # In the observed dialect NOT FOUND is a 200 the reference polls through as "in progress";
+    # in the spec dialect a 404, within its grace of 3.
+    with emulator(dialect, **options) as amp, reference_client(amp) as client:
+        result = client.run({**INPUTS, "depth": 3})  # a number, sent as JSON text
+    assert isinstance(result, str) and result.startswith(f"{OUTPUT} (3)")
+
+
+def test_the_reference_client_reads_an_old_deployment_and_result_json() -> None:
+    crew = Crew(
+        inputs=("topic",), tasks=(Task(id="t", agent="A", output='{"topic": "{topic}"}', duration=1.0),)
+    )
+    with observed(crew=crew, old_deployment=True) as amp, reference_client(amp) as client:
+        assert client.run({"topic": "AI"}) == {"topic": "AI"}
+
+
+@DIALECTS
+def test_the_reference_client_sees_a_failing_crew_fail(dialect: str) -> None:
+    with (
+        emulator(dialect, crew=default_crew(fail_at="write")) as amp,
+        reference_client(amp) as client,
+        pytest.raises(reference.RunFailed) as raised,
+    ):
+        client.run(INPUTS)
+    assert FAILURE_TEXT in str(raised.value)
+
+
+def test_the_reference_client_reads_failure_as_failed() -> None:
+    with (
+        observed(crew=default_crew(fail_at="write"), failed_state="FAILURE") as amp,
+        reference_client(amp) as client,
+        pytest.raises(reference.RunFailed) as raised,
+    ):
+        client.run(INPUTS)
+    assert "ended failure" in str(raised.value)
+
+
+def test_the_reference_client_stops_at_a_pause_and_the_sdk_resumes_it() -> None:
+    with observed(crew=default_crew(review=["write"])) as amp, reference_client(amp) as client:
+        kickoff_id = client.kickoff(INPUTS, client.inputs())
+        with pytest.raises(reference.RunPaused):
+            client.wait(kickoff_id)
+        with AmpClient(base_url=amp.base_url, token=amp.token) as sdk:
+            paused = sdk.status(kickoff_id)
+            assert isinstance(paused, StatusPendingHumanInput) and isinstance(paused.task_id, str)
+            sdk.resume(kickoff_id, paused.task_id, "ok", True)
+        assert client.wait(kickoff_id)["state"] == "SUCCESS"
+
+
+def test_the_reference_client_refuses_missing_inputs_before_any_kickoff() -> None:
+    with observed() as amp, reference_client(amp) as client:
+        with pytest.raises(reference.ReferenceClientError, match="missing required inputs"):
+            client.run({"topic": "AI"})
+        assert amp.kickoff_ids == []

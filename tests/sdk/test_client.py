@@ -260,7 +260,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
         {"status": "running", "progress": {"completed_tasks": "2"}},
         {"status": "running", "progress": [2, 5]},
         {"status": "running", "progress": {"completed_tasks": True}},
-        {"status": "running", "current_task": None},
+        {"status": "running", "current_task": 5},
         {"status": "completed", "result": []},
         {"status": "completed", "result": {"tasks": {}}},
         {"status": "completed", "result": {"tasks": [["t-1"]]}},

@@ -139,6 +139,68 @@ def test_null_progress_events_last_event_and_last_step_are_fine(factory: Factory
     assert raw_body(status) == body
 
 
+# A null where a body has no value (the platform guide shows its fields so) is no value, in every
+# shape: a spec variant's own optional fields, its progress counts, a task result, token counts.
+NULL_FIELDS: dict[str, dict[str, Any]] = {
+    "spec-running": {
+        "status": "running",
+        "current_task": None,
+        "progress": {"completed_tasks": None, "total_tasks": None},
+    },
+    "spec-completed": {
+        "status": "completed",
+        "result": {"output": None, "tasks": None},
+        "execution_time": None,
+        "progress": None,
+    },
+    "spec-task-result": {
+        "status": "completed",
+        "result": {"output": "o", "tasks": [dict.fromkeys(("task_id", "output", "agent", "execution_time"))]},
+    },
+    "spec-error": {"status": "error", "error": None, "execution_time": None},
+    "spec-paused": {"status": "pending_human_input", "task_id": None, "current_task": None, "message": None},
+    "platform-running": platform(
+        "RUNNING", current_task=None, progress=dict.fromkeys(("unit", "completed", "total"))
+    ),
+    "platform-success": platform(
+        "SUCCESS", execution_time=None, usage_metrics=dict.fromkeys(("total_tokens", "prompt_tokens"))
+    ),
+    "platform-paused": platform("PAUSED", task_id=None, message=None),
+    "platform-failed": platform("FAILED", error=None, execution_time=None),
+}
+
+
+@FACTORIES
+@pytest.mark.parametrize("body", list(NULL_FIELDS.values()), ids=list(NULL_FIELDS))
+def test_a_null_in_any_optional_field_is_no_value(factory: Factory, body: dict[str, Any]) -> None:
+    status = status_of(factory, body)
+    kind = {"running": StatusRunning, "completed": StatusCompleted, "error": StatusError}
+    kind |= {
+        "pending_human_input": StatusPendingHumanInput,
+        "RUNNING": StatusRunning,
+        "SUCCESS": StatusCompleted,
+    }
+    kind |= {"PAUSED": StatusPendingHumanInput, "FAILED": StatusError}
+    assert isinstance(status, kind[body.get("state") or body["status"]])
+    assert raw_body(status) == body
+    if isinstance(status, StatusError) and "state" in body:
+        assert status.error  # a failed state always says something: the state when nothing else
+    if isinstance(status, StatusCompleted):
+        assert status.result.output in (None, "o")
+
+
+@FACTORIES
+def test_wait_reads_statuses_full_of_nulls_to_the_end(factory: Factory) -> None:
+    script = Script(
+        json_response(NULL_FIELDS["spec-running"]),
+        json_response(NULL_FIELDS["platform-running"]),
+        json_response(NULL_FIELDS["platform-success"]),
+    )
+    final = call(factory(script), "wait", KICKOFF_ID)
+    assert isinstance(final, StatusCompleted) and final.result.output is None
+    assert final.usage_metrics.total_tokens is None and len(script.requests) == 3
+
+
 @FACTORIES
 def test_result_json_is_the_output_json_and_result_the_text(factory: Factory) -> None:
     text = '{"title": "AI", "score": 0.9}'
@@ -326,10 +388,11 @@ def test_a_bad_grace_is_refused_before_any_kickoff(grace: Any) -> None:
     [
         (ERRORS["reference_422"], ["budget", "interests"]),
         (ERRORS["live_422"], ["audience", "topic"]),
+        (ERRORS["reference_422_invalid_inputs_id"], []),
         ({"error": "Validation Error"}, []),
         ("plain text", []),
     ],
-    ids=["documented", "live", "none", "text"],
+    ids=["documented", "live", "invalid-inputs-id", "none", "text"],
 )
 def test_a_422_names_the_missing_inputs(factory: Factory, body: Any, missing: list[str]) -> None:
     answer = json_response(body, 422) if isinstance(body, dict) else httpx.Response(422, text=body)
@@ -364,6 +427,23 @@ def test_the_error_envelope_gives_the_message_and_code_for_any_status(factory: F
     assert "Deployment unavailable" in str(error) and "Quota: Monthly run quota exceeded" in str(error)
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
     assert (copy.code, copy.missing_inputs, str(copy)) == (error.code, [], str(error))
+
+
+@FACTORIES
+def test_the_platform_apis_envelope_is_read_as_documented(factory: Factory) -> None:
+    # crewAIInc/crewAI docs/edge/openapi/platform-v1.yaml: {"errors": [{type, code, title, status,
+    # detail}]}, status an integer and code one of bad_request/not_found/validation_error/internal_error.
+    with pytest.raises(UnprocessableEntityError) as raised:
+        call(factory(Script(json_response(ERRORS["platform_envelope_422"], 422))), "kickoff", {"topic": "AI"})
+    assert (raised.value.code, raised.value.missing_inputs) == ("validation_error", [])
+    assert "Validation error: The request is invalid." in str(raised.value)
+    # A 404 to a status check in this envelope is NOT FOUND: polled through the grace, then raised.
+    clock = FakeClock()
+    missing = json_response(ERRORS["platform_envelope_404"], 404)
+    with pytest.raises(RunNotFoundError) as not_found:
+        call(factory(Script(missing), clock), "wait", KICKOFF_ID, not_found_grace=10)
+    assert (not_found.value.code, not_found.value.kickoff_id) == ("not_found", KICKOFF_ID)
+    assert clock.now - 1000.0 >= 10
 
 
 @FACTORIES
@@ -475,6 +555,15 @@ def test_resume_of_a_run_this_client_did_not_start_sends_only_what_is_passed(fac
     call(factory(script), "resume", "someone-elses-run", "t-1", "ok", True)
     (body,) = resume_bodies(script)
     assert not {"taskWebhookUrl", "stepWebhookUrl", "crewWebhookUrl"} & set(body)
+
+
+@FACTORIES
+@pytest.mark.parametrize("name", ["reference_resumed", "reference_retrying"])
+def test_the_documented_resume_answers_parse(factory: Factory, name: str) -> None:
+    # The API reference's POST /resume examples (crewAIInc/crewAI docs/edge/enterprise-api.en.yaml).
+    answer = EXAMPLES["resume"][name]
+    resumed = call(factory(Script(json_response(answer))), "resume", KICKOFF_ID, "research_task", "ok", False)
+    assert (resumed.status, resumed.message) == (answer["status"], answer["message"])
 
 
 @FACTORIES
@@ -689,3 +778,100 @@ def test_a_refused_resume_says_why(factory: Factory, name: str, kind: type, said
         call(factory(Script(json_response(ERRORS[name], code))), "resume", KICKOFF_ID, "t-1", "ok", True)
     assert said in str(raised.value)
     assert not isinstance(raised.value, RunNotFoundError)  # the run id is not a status check's
+
+
+# --- the reference client's reading, as an oracle ---------------------------------------------------
+
+# Bodies in every documented shape and spelling: the SDK must mean what the reference client
+# (crewAIInc/skills, references/python-client.md; tests/support/reference_client.py) reads.
+ORACLE_BODIES: list[dict[str, Any]] = [
+    *(
+        platform(state, result="out", status=message)
+        for state in ("SUCCESS", "success", " Success ", "COMPLETED")
+        for message in (None, "done")
+    ),
+    *(
+        platform(state, status="ValueError: boom")
+        for state in ("FAILED", "failed", "FAILURE", "Failure", "ERROR", "REVOKED", "revoked")
+    ),
+    platform("FAILED", error="the error", status="the message", result="the result"),
+    platform("FAILED", result="only a result"),
+    *(platform(state) for state in ("PAUSED", "paused", " Paused")),
+    *(
+        platform(state, status=STATUS["live_running_message"])
+        for state in ("PENDING", "STARTED", "RUNNING", "running", "QUEUED", "CANCELLING")
+    ),
+    platform("SUCCESS", result="text", result_json={"a": 1}),
+    platform("SUCCESS", result="[1]", result_json=[1]),
+    platform("SUCCESS", result="", result_json=None),
+    platform("SUCCESS", result=None, result_json=None),
+    platform("SUCCESS", result={"output": "o", "tasks": []}),
+    platform("SUCCESS", result={"raw": "no output key"}),
+    {"state": "", "status": "completed", "result": {"output": "o"}},
+    {"state": None, "status": "Completed", "result": "o"},
+    {"state": "", "status": "Task is Running"},
+    {"state": None, "status": "ERROR", "error": "e"},
+    STATUS["reference_running"],
+    STATUS["reference_completed"],
+    STATUS["reference_error"],
+    STATUS["live_failed"],
+    {"status": "completed", "result": {"output": "o"}, "result_json": {"b": 2}},
+    {"status": "SUCCESS", "result": "o"},
+    {"status": "paused"},
+]
+
+
+def _same_result(reference: Any, status: StatusCompleted) -> bool:
+    """The reference's result (result_json as sent, else the text or object) against the SDK's
+    (output_json, else output): equal, the SDK's being the parsed form of JSON text, or the
+    text of a structured result."""
+    ours = status.result.output_json if status.result.output_json is not None else status.result.output
+    if reference == ours:
+        return True
+    if isinstance(reference, str) and not isinstance(ours, str):
+        return bool(json.loads(reference) == ours)
+    return isinstance(reference, dict) and status.result.output_json == reference
+
+
+@FACTORIES
+@pytest.mark.parametrize("body", ORACLE_BODIES, ids=[json.dumps(body)[:60] for body in ORACLE_BODIES])
+def test_the_sdk_means_what_the_reference_client_reads(factory: Factory, body: dict[str, Any]) -> None:
+    from crewai_amp import StatusUnknown
+    from support import reference_client as reference
+
+    state = reference.state_of(body)
+    status = status_of(factory, body)
+    if state in reference.SUCCESS:
+        assert isinstance(status, StatusCompleted)
+        assert _same_result(reference.result_of(body), status)
+    elif state in reference.FAILURE:
+        assert isinstance(status, StatusError)
+        assert status.error == reference.failure_reason(body)
+    elif state in reference.PAUSED:
+        assert isinstance(status, StatusPendingHumanInput)
+    else:  # the reference keeps polling: so does wait(), on a running or unknown status
+        assert isinstance(status, (StatusRunning, StatusUnknown))
+    assert raw_body(status) == body
+
+
+UNKNOWN = {"new_field": {"nested": [1, None]}, "priority": None, "reviewer": "ana"}
+
+
+@FACTORIES
+@pytest.mark.parametrize(
+    "body",
+    [
+        platform("RUNNING", **UNKNOWN),
+        platform("SUCCESS", result="ok", **UNKNOWN),
+        platform("FAILED", status="boom", **UNKNOWN),
+        platform("PAUSED", **UNKNOWN),
+        {**STATUS["reference_running"], **UNKNOWN},
+        {**STATUS["reference_completed"], **UNKNOWN},
+        {**STATUS["reference_error"], **UNKNOWN},
+    ],
+    ids=["running", "success", "failed", "paused", "spec-running", "spec-completed", "spec-error"],
+)
+def test_unknown_fields_are_kept_in_every_shape(factory: Factory, body: dict[str, Any]) -> None:
+    status = status_of(factory, body)
+    assert {key: status.additional_properties[key] for key in UNKNOWN} == UNKNOWN
+    assert raw_body(status) == body

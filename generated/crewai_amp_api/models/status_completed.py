@@ -26,7 +26,7 @@ T = TypeVar("T", bound="StatusCompleted")
 class StatusCompleted:
     status: StatusCompletedStatus
     result: None | StatusCompletedResult | Unset = UNSET
-    execution_time: float | Unset = UNSET
+    execution_time: float | None | Unset = UNSET
     """ Total execution time in seconds. """
     usage_metrics: None | Unset | UsageMetrics = UNSET
     triggered_by: None | TriggeredBy | Unset = UNSET
@@ -64,7 +64,11 @@ class StatusCompleted:
         else:
             result = self.result
 
-        execution_time = self.execution_time
+        execution_time: float | None | Unset
+        if isinstance(self.execution_time, Unset):
+            execution_time = UNSET
+        else:
+            execution_time = self.execution_time
 
         usage_metrics: dict[str, Any] | None | Unset
         if isinstance(self.usage_metrics, Unset):
@@ -192,7 +196,14 @@ class StatusCompleted:
 
         result = _parse_result(d.pop("result", UNSET))
 
-        execution_time = d.pop("execution_time", UNSET)
+        def _parse_execution_time(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        execution_time = _parse_execution_time(d.pop("execution_time", UNSET))
 
         def _parse_usage_metrics(data: object) -> None | Unset | UsageMetrics:
             if data is None:

@@ -21,7 +21,7 @@ T = TypeVar("T", bound="StatusCompletedResult")
 class StatusCompletedResult:
     output: None | str | Unset = UNSET
     """ Final aggregated crew output. """
-    tasks: list[TaskResult] | Unset = UNSET
+    tasks: list[TaskResult] | None | Unset = UNSET
     output_json: Any | Unset = UNSET
     """ The final output as JSON (the platform's result_json), or null. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -33,12 +33,17 @@ class StatusCompletedResult:
         else:
             output = self.output
 
-        tasks: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.tasks, Unset):
+        tasks: list[dict[str, Any]] | None | Unset
+        if isinstance(self.tasks, Unset):
+            tasks = UNSET
+        elif isinstance(self.tasks, list):
             tasks = []
-            for tasks_item_data in self.tasks:
-                tasks_item = tasks_item_data.to_dict()
-                tasks.append(tasks_item)
+            for tasks_type_0_item_data in self.tasks:
+                tasks_type_0_item = tasks_type_0_item_data.to_dict()
+                tasks.append(tasks_type_0_item)
+
+        else:
+            tasks = self.tasks
 
         output_json = self.output_json
 
@@ -69,14 +74,27 @@ class StatusCompletedResult:
 
         output = _parse_output(d.pop("output", UNSET))
 
-        _tasks = d.pop("tasks", UNSET)
-        tasks: list[TaskResult] | Unset = UNSET
-        if _tasks is not UNSET:
-            tasks = []
-            for tasks_item_data in _tasks:
-                tasks_item = TaskResult.from_dict(tasks_item_data)
+        def _parse_tasks(data: object) -> list[TaskResult] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                tasks_type_0 = []
+                _tasks_type_0 = data
+                for tasks_type_0_item_data in _tasks_type_0:
+                    tasks_type_0_item = TaskResult.from_dict(tasks_type_0_item_data)
 
-                tasks.append(tasks_item)
+                    tasks_type_0.append(tasks_type_0_item)
+
+                return tasks_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[TaskResult] | None | Unset, data)
+
+        tasks = _parse_tasks(d.pop("tasks", UNSET))
 
         output_json = d.pop("output_json", UNSET)
 

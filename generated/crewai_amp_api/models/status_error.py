@@ -24,9 +24,9 @@ T = TypeVar("T", bound="StatusError")
 @_attrs_define
 class StatusError:
     status: StatusErrorStatus
-    error: str | Unset = UNSET
+    error: None | str | Unset = UNSET
     """ Human-readable error message. """
-    execution_time: float | Unset = UNSET
+    execution_time: float | None | Unset = UNSET
     usage_metrics: None | Unset | UsageMetrics = UNSET
     triggered_by: None | TriggeredBy | Unset = UNSET
     execution_origin: None | str | Unset = UNSET
@@ -54,9 +54,17 @@ class StatusError:
 
         status = self.status.value
 
-        error = self.error
+        error: None | str | Unset
+        if isinstance(self.error, Unset):
+            error = UNSET
+        else:
+            error = self.error
 
-        execution_time = self.execution_time
+        execution_time: float | None | Unset
+        if isinstance(self.execution_time, Unset):
+            execution_time = UNSET
+        else:
+            execution_time = self.execution_time
 
         usage_metrics: dict[str, Any] | None | Unset
         if isinstance(self.usage_metrics, Unset):
@@ -166,9 +174,23 @@ class StatusError:
         d = dict(src_dict)
         status = StatusErrorStatus(d.pop("status"))
 
-        error = d.pop("error", UNSET)
+        def _parse_error(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        execution_time = d.pop("execution_time", UNSET)
+        error = _parse_error(d.pop("error", UNSET))
+
+        def _parse_execution_time(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        execution_time = _parse_execution_time(d.pop("execution_time", UNSET))
 
         def _parse_usage_metrics(data: object) -> None | Unset | UsageMetrics:
             if data is None:

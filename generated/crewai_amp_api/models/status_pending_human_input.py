@@ -26,12 +26,12 @@ T = TypeVar("T", bound="StatusPendingHumanInput")
 @_attrs_define
 class StatusPendingHumanInput:
     status: StatusPendingHumanInputStatus
-    task_id: str | Unset = UNSET
+    task_id: None | str | Unset = UNSET
     """ The task awaiting human feedback (the `task_id` to pass to POST /resume). """
-    current_task: str | Unset = UNSET
+    current_task: None | str | Unset = UNSET
     """ Name or id of the task awaiting review. """
     progress: None | StatusPendingHumanInputProgress | Unset = UNSET
-    message: str | Unset = UNSET
+    message: None | str | Unset = UNSET
     """ What the crew asks the reviewer. """
     usage_metrics: None | Unset | UsageMetrics = UNSET
     triggered_by: None | TriggeredBy | Unset = UNSET
@@ -61,9 +61,17 @@ class StatusPendingHumanInput:
 
         status = self.status.value
 
-        task_id = self.task_id
+        task_id: None | str | Unset
+        if isinstance(self.task_id, Unset):
+            task_id = UNSET
+        else:
+            task_id = self.task_id
 
-        current_task = self.current_task
+        current_task: None | str | Unset
+        if isinstance(self.current_task, Unset):
+            current_task = UNSET
+        else:
+            current_task = self.current_task
 
         progress: dict[str, Any] | None | Unset
         if isinstance(self.progress, Unset):
@@ -73,7 +81,11 @@ class StatusPendingHumanInput:
         else:
             progress = self.progress
 
-        message = self.message
+        message: None | str | Unset
+        if isinstance(self.message, Unset):
+            message = UNSET
+        else:
+            message = self.message
 
         usage_metrics: dict[str, Any] | None | Unset
         if isinstance(self.usage_metrics, Unset):
@@ -179,9 +191,23 @@ class StatusPendingHumanInput:
         d = dict(src_dict)
         status = StatusPendingHumanInputStatus(d.pop("status"))
 
-        task_id = d.pop("task_id", UNSET)
+        def _parse_task_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        current_task = d.pop("current_task", UNSET)
+        task_id = _parse_task_id(d.pop("task_id", UNSET))
+
+        def _parse_current_task(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        current_task = _parse_current_task(d.pop("current_task", UNSET))
 
         def _parse_progress(
             data: object,
@@ -202,7 +228,14 @@ class StatusPendingHumanInput:
 
         progress = _parse_progress(d.pop("progress", UNSET))
 
-        message = d.pop("message", UNSET)
+        def _parse_message(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        message = _parse_message(d.pop("message", UNSET))
 
         def _parse_usage_metrics(data: object) -> None | Unset | UsageMetrics:
             if data is None:

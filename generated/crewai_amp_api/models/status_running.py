@@ -24,7 +24,7 @@ T = TypeVar("T", bound="StatusRunning")
 @_attrs_define
 class StatusRunning:
     status: StatusRunningStatus
-    current_task: str | Unset = UNSET
+    current_task: None | str | Unset = UNSET
     """ Name or id of the task currently executing. """
     progress: None | StatusRunningProgress | Unset = UNSET
     usage_metrics: None | Unset | UsageMetrics = UNSET
@@ -53,7 +53,11 @@ class StatusRunning:
 
         status = self.status.value
 
-        current_task = self.current_task
+        current_task: None | str | Unset
+        if isinstance(self.current_task, Unset):
+            current_task = UNSET
+        else:
+            current_task = self.current_task
 
         progress: dict[str, Any] | None | Unset
         if isinstance(self.progress, Unset):
@@ -161,7 +165,14 @@ class StatusRunning:
         d = dict(src_dict)
         status = StatusRunningStatus(d.pop("status"))
 
-        current_task = d.pop("current_task", UNSET)
+        def _parse_current_task(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        current_task = _parse_current_task(d.pop("current_task", UNSET))
 
         def _parse_progress(data: object) -> None | StatusRunningProgress | Unset:
             if data is None:

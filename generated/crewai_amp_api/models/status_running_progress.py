@@ -15,8 +15,8 @@ T = TypeVar("T", bound="StatusRunningProgress")
 
 @_attrs_define
 class StatusRunningProgress:
-    completed_tasks: int | Unset = UNSET
-    total_tasks: int | Unset = UNSET
+    completed_tasks: int | None | Unset = UNSET
+    total_tasks: int | None | Unset = UNSET
     unit: None | str | Unset = UNSET
     """ task for crews, step for flows. """
     completed: int | None | Unset = UNSET
@@ -33,9 +33,17 @@ class StatusRunningProgress:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        completed_tasks = self.completed_tasks
+        completed_tasks: int | None | Unset
+        if isinstance(self.completed_tasks, Unset):
+            completed_tasks = UNSET
+        else:
+            completed_tasks = self.completed_tasks
 
-        total_tasks = self.total_tasks
+        total_tasks: int | None | Unset
+        if isinstance(self.total_tasks, Unset):
+            total_tasks = UNSET
+        else:
+            total_tasks = self.total_tasks
 
         unit: None | str | Unset
         if isinstance(self.unit, Unset):
@@ -122,9 +130,24 @@ class StatusRunningProgress:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        completed_tasks = d.pop("completed_tasks", UNSET)
 
-        total_tasks = d.pop("total_tasks", UNSET)
+        def _parse_completed_tasks(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        completed_tasks = _parse_completed_tasks(d.pop("completed_tasks", UNSET))
+
+        def _parse_total_tasks(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        total_tasks = _parse_total_tasks(d.pop("total_tasks", UNSET))
 
         def _parse_unit(data: object) -> None | str | Unset:
             if data is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,21 +15,37 @@ T = TypeVar("T", bound="TaskResult")
 
 @_attrs_define
 class TaskResult:
-    task_id: str | Unset = UNSET
-    agent: str | Unset = UNSET
+    task_id: None | str | Unset = UNSET
+    agent: None | str | Unset = UNSET
     """ Agent role that executed the task. """
-    output: str | Unset = UNSET
-    execution_time: float | Unset = UNSET
+    output: None | str | Unset = UNSET
+    execution_time: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        task_id = self.task_id
+        task_id: None | str | Unset
+        if isinstance(self.task_id, Unset):
+            task_id = UNSET
+        else:
+            task_id = self.task_id
 
-        agent = self.agent
+        agent: None | str | Unset
+        if isinstance(self.agent, Unset):
+            agent = UNSET
+        else:
+            agent = self.agent
 
-        output = self.output
+        output: None | str | Unset
+        if isinstance(self.output, Unset):
+            output = UNSET
+        else:
+            output = self.output
 
-        execution_time = self.execution_time
+        execution_time: float | None | Unset
+        if isinstance(self.execution_time, Unset):
+            execution_time = UNSET
+        else:
+            execution_time = self.execution_time
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -48,13 +64,42 @@ class TaskResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        task_id = d.pop("task_id", UNSET)
 
-        agent = d.pop("agent", UNSET)
+        def _parse_task_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        output = d.pop("output", UNSET)
+        task_id = _parse_task_id(d.pop("task_id", UNSET))
 
-        execution_time = d.pop("execution_time", UNSET)
+        def _parse_agent(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        agent = _parse_agent(d.pop("agent", UNSET))
+
+        def _parse_output(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        output = _parse_output(d.pop("output", UNSET))
+
+        def _parse_execution_time(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        execution_time = _parse_execution_time(d.pop("execution_time", UNSET))
 
         task_result = cls(
             task_id=task_id,
