@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._base import check_wait_timeout
 from ._operations import CORRELATION_ID_KEY, KICKOFF_OPTIONS, Call, check_options, kickoff_call
+from ._responses import refused
 from .errors import (
+    AmpError,
     APIConnectionError,
     APIStatusError,
     ConfigurationError,
@@ -34,6 +36,8 @@ from .errors import (
     JournalError,
     JournalMismatch,
     KickoffMayHaveStarted,
+    ResponseTooLarge,
+    clauses,
 )
 
 if TYPE_CHECKING:
@@ -99,10 +103,22 @@ class Stopped(Exception):
 
 def _refused(exc: BaseException) -> bool:
     """Whether a kickoff's exception proves no run started: it never reached AMP, or AMP
-    refused it (4xx)."""
+    refused it (a 4xx, whether its body could be read or not). A 2xx whose body could not be
+    read is a KickoffMayHaveStarted (see ``_base``), never a refusal."""
     if isinstance(exc, APIConnectionError):
         return not exc.may_have_started
-    return isinstance(exc, APIStatusError) and 400 <= exc.status_code < 500
+    if isinstance(exc, (APIStatusError, ResponseTooLarge)):
+        return refused(exc.status_code)
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    """How a kickoff that may have started a run failed, as the journal keeps it: the error it
+    would have been, for a KickoffMayHaveStarted (the rest of its message is advice, which the
+    rerun's error gives again)."""
+    cause = exc.__cause__ if isinstance(exc, KickoffMayHaveStarted) else None
+    shown = cause if isinstance(cause, AmpError) else exc
+    return f"{type(shown).__name__}: {shown}"
 
 
 def _retry_set(retry_unknown: object) -> bool | frozenset[int]:
@@ -254,10 +270,13 @@ class Batch:
         stored = self._journal.outcome(index).get("error")
         reason = stored if isinstance(stored, str) else "the process stopped while the kickoff was being sent"
         error = KickoffMayHaveStarted(
-            f"inputs #{index}: the kickoff may have started a paid crew run, but its answer was lost "
-            f"({reason}); look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks "
-            f"or dashboard, and only if there is no such run kick it off again (run_many "
-            f"retry_unknown=[{index}], crewai-amp batch --retry-unknown {index})",
+            clauses(
+                f"inputs #{index}: the kickoff may have started a paid crew run, but no kickoff id came "
+                f"back ({reason.rstrip(' .;')})",
+                f"look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks or "
+                f"dashboard, and only if there is no such run kick it off again (run_many "
+                f"retry_unknown=[{index}], crewai-amp batch --retry-unknown {index})",
+            ),
             correlation_id=entry.correlation_id,
         )
         return RunOutcome(index, inputs, None, error=error, correlation_id=entry.correlation_id)
@@ -340,7 +359,7 @@ class Batch:
             if _refused(exc) or isinstance(exc, NotSent):
                 self._journal.not_started(index)
             else:
-                self._journal.unknown(index, f"{type(exc).__name__}: {exc}")
+                self._journal.unknown(index, _reason(exc))
         if isinstance(exc, NotSent) or not isinstance(exc, Exception):
             return None
         return RunOutcome(index, inputs, None, error=exc, correlation_id=correlation_id)

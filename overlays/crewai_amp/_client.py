@@ -27,7 +27,7 @@ from ._operations import Call, inputs_call, kickoff_call, resume_call, status_ca
 from ._raw import RawClient
 from ._responses import RawResponse
 from ._tracing import KICKOFF_ID
-from .errors import ConfigurationError, RunNotFoundError
+from .errors import ConfigurationError, ResponseTooLarge, RunNotFoundError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -141,6 +141,8 @@ class AmpClient(_Base):
                     response = self._send(call, self._bounded(args, deadline), deadline)
                 except httpx.HTTPError as exc:
                     delay = self._after_error(at, exc, deadline)
+                except ResponseTooLarge as exc:
+                    self._too_large(at, exc)
                 else:
                     retry_in = self._after_response(at, response, deadline)
                     if retry_in is None:

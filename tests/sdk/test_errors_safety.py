@@ -16,6 +16,7 @@ from crewai_amp import (
     AsyncAmpClient,
     ConfigurationError,
     ExecutionError,
+    KickoffMayHaveStarted,
     ResponseTooLarge,
     ResponseValidationError,
     WaitTimeout,
@@ -241,8 +242,9 @@ def test_a_body_within_the_limit_is_read_whole(factory: Any) -> None:
 
 def test_a_too_large_kickoff_answer_is_not_retried(factory: Any) -> None:
     script = Script(httpx.Response(200, content=b"{" + b" " * 10_000 + b"}"))
-    with pytest.raises(ResponseTooLarge):
+    with pytest.raises(KickoffMayHaveStarted) as caught:  # AMP accepted it: a run may have started
         call(factory(script, max_response_bytes=100), "kickoff", {"topic": "AI"})
+    assert isinstance(caught.value.__cause__, ResponseTooLarge)
     assert len(script.requests) == 1
 
 
