@@ -79,7 +79,7 @@ def _sent_path(request: httpx.Request) -> str:
 def _said(message: str, response: httpx.Response) -> str:
     """``message``, naming the response's request id when it sent one."""
     request_id = request_id_of(response)
-    return f"{message} (request id {request_id})" if request_id else message
+    return f"{clauses(message)} (request id {request_id})" if request_id else message
 
 
 def _request_of(response: httpx.Response) -> httpx.Request | None:
@@ -108,10 +108,8 @@ def status_error(response: httpx.Response, secrets: Iterable[str] = (), *, hint:
     message = f"{_request_line(response)}answered {response.status_code} {response.reason_phrase}".rstrip()
     if said.text:
         message += f": {clip(said.text)}"
-    if hint:
-        message += f"; {hint}"
     return status_error_class(response.status_code)(
-        safe_text(_said(message, response), secrets),
+        safe_text(_said(clauses(message, hint), response), secrets),
         response=response,
         body=body,
         code=said.code,
@@ -163,7 +161,7 @@ class ErrorBody:
         missing = _missing(body, parts)
         if missing and not any(name in "; ".join(parts) for name in missing):
             parts.append(f"missing inputs: {', '.join(missing)}")
-        return cls(text="; ".join(parts), code=code, missing_inputs=missing)
+        return cls(text=clauses(*parts), code=code, missing_inputs=missing)
 
 
 def _str(value: object) -> str | None:
@@ -195,7 +193,7 @@ def _problems(detail: object) -> str | None:
             said.append(f"{'.'.join(names)}: {problem['msg']}" if names else problem["msg"])
     if len(detail) > _SHOWN and said:
         said.append(f"and {len(detail) - _SHOWN} more")
-    return "; ".join(said) or None
+    return clauses(*said) or None
 
 
 def _missing(body: dict[str, object], parts: list[str]) -> tuple[str, ...]:
@@ -255,7 +253,7 @@ def run_not_found(
     response: httpx.Response, unknown: UnknownRun, secrets: Iterable[str] = ()
 ) -> RunNotFoundError:
     """A 200 ``NOT FOUND`` answer as RunNotFoundError."""
-    message = f"{_request_line(response)}answered {response.status_code}: {unknown}; {_NOT_FOUND_HINT}"
+    message = clauses(f"{_request_line(response)}answered {response.status_code}: {unknown}", _NOT_FOUND_HINT)
     return RunNotFoundError(
         safe_text(_said(message, response), secrets),
         response=response,
@@ -290,7 +288,7 @@ def run_not_found_404(
     message = f"{_request_line(response)}answered 404 {response.reason_phrase}".rstrip()
     message += f": {clip(said.text)}" if said.text else f": no crew run {kickoff_id!r}"
     return RunNotFoundError(
-        safe_text(_said(f"{message}; {_NOT_FOUND_HINT}", response), secrets),
+        safe_text(_said(clauses(message, _NOT_FOUND_HINT), response), secrets),
         response=response,
         body=body,
         kickoff_id=kickoff_id,
