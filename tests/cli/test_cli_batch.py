@@ -7,8 +7,10 @@ counters are what prove each input was kicked off once)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -278,3 +280,29 @@ def test_the_installed_module_runs_batch(amp: AmpEmulator, tmp_path: Path) -> No
     assert len(result.stdout.splitlines()) == 2
     assert "kicked off #0: " in result.stderr and "kicked off #1: " in result.stderr
     assert result.stderr.splitlines()[-1] == "2 runs: 2 completed"
+
+
+@pytest.mark.parametrize("json_mode", [False, True], ids=["prose", "json"])
+@pytest.mark.parametrize("damage", ["truncated", "a-row-not-utf8", "not-sqlite", "a-folder"])
+def test_a_journal_that_cannot_be_used_exits_2_with_one_clear_line(
+    capsys: pytest.CaptureFixture[str], amp: AmpEmulator, tmp_path: Path, damage: str, json_mode: bool
+) -> None:
+    inputs, journal = write_inputs(tmp_path, 3), tmp_path / "runs.db"
+    connection = ["--base-url", amp.base_url, "--token", amp.token, *(["--json"] if json_mode else [])]
+    assert cli(capsys, "batch", str(inputs), "--journal", str(journal), *connection).code == 0
+    if damage == "truncated":
+        journal.write_bytes(journal.read_bytes()[:5000])
+    elif damage == "a-row-not-utf8":
+        with contextlib.closing(sqlite3.connect(journal)) as db, db:
+            db.execute("UPDATE runs SET correlation_id = CAST(x'ff' AS TEXT) WHERE idx = 1")
+    elif damage == "not-sqlite":
+        journal.write_text("index,kickoff_id\n0,abc\n")
+    else:
+        journal = tmp_path
+    run = cli(capsys, "batch", str(inputs), "--journal", str(journal), *connection)  # no traceback
+    assert run.code == 2 and run.out == "" and amp.kickoff_count == 3
+    if json_mode:
+        error = run.error()
+        assert error["type"] == "JournalError" and str(journal) in error["message"]
+    else:
+        assert str(journal) in run.error_line()
