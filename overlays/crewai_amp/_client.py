@@ -257,7 +257,10 @@ class AmpClient(_Base):
         [KickoffMayHaveStarted][crewai_amp.errors.KickoffMayHaveStarted] outcome, kicked off
         again only if its index is in ``retry_unknown`` (True: all). Leaving the loop early,
         or closing the client, kicks off nothing more; kickoffs on their way still report
-        their ids, and runs left going are logged on the ``crewai_amp`` logger."""
+        their ids, and runs left going are logged on the ``crewai_amp`` logger. An
+        ``on_kickoff`` that raises, or a journal that cannot be written, stops the batch the
+        same way, raising that error once the kickoff id it concerns was given to on_kickoff
+        (or the journal) and logged."""
         from ._fanout import run_many_sync
 
         return run_many_sync(

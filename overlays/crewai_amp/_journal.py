@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -49,6 +50,8 @@ from ._version import __version__
 from .errors import JournalBusy, JournalError, JournalMismatch, clip
 
 __all__ = ["Entry", "Journal", "digest"]
+
+logger = logging.getLogger("crewai_amp")
 
 FORMAT = "crewai-amp-journal/1"
 OUTCOMES_PER_COMMIT = 256
@@ -243,10 +246,10 @@ class Journal:
                     self._db.executemany(
                         "UPDATE runs SET state = ?, outcome = ? WHERE idx = ?", self._outcomes
                     )
-                    self._outcomes.clear()
                 for sql, parameters in statements:
                     self._db.execute(sql, parameters)
                 self._db.execute("COMMIT")
+                self._outcomes.clear()  # written: until then they wait for the next commit
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -293,10 +296,18 @@ class Journal:
             self._commit([])
 
     def close(self) -> None:
-        """Write the outcomes still waiting, and release the file. Idempotent."""
+        """Write the outcomes still waiting, and release the file. Idempotent. Outcomes that
+        cannot be written are logged, not raised (a rerun asks AMP for those runs again): closing
+        must not hide the error that ended the batch."""
         try:
             if self._outcomes and not self._closed:
                 self._commit([])
+        except JournalError as exc:
+            logger.warning(
+                "run_many: %d outcomes were not journaled (%s); a rerun asks AMP again",
+                len(self._outcomes),
+                exc,
+            )
         finally:
             with self._lock:
                 self._closed = True

@@ -6,9 +6,12 @@ always reaches the user (on_kickoff, the error, the log), and a rerun finishes t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,9 @@ import pytest
 from crewai_amp import (
     AmpClient,
     AsyncAmpClient,
+    JournalBusy,
     JournalError,
+    KickoffMayHaveStarted,
     RunOutcome,
 )
 from crewai_amp.testing import AmpEmulator
@@ -195,3 +200,195 @@ def test_an_unreadable_outcome_is_asked_of_amp_again(amp: AmpEmulator, tmp_path:
     again = run_sync(amp, journal, BATCH[:3])
     assert all(o.ok for o in again) and amp.kickoff_count == sent
     assert amp.stats.requests["status"] > asked  # the run whose outcome was unreadable
+
+
+# --- a journal write that fails mid-batch -------------------------------------------------------------
+
+
+def failing_writes(monkeypatch: pytest.MonkeyPatch, statement: str, *, after: int = 0) -> None:
+    """Journal statements starting with ``statement`` fail as on a full disk, after ``after``
+    that succeed."""
+    done = 0
+
+    def check(sql: str) -> None:
+        nonlocal done
+        if sql.startswith(statement):
+            done += 1
+            if done > after:
+                raise sqlite3.OperationalError("database or disk is full")
+
+    class Failing(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            check(sql)
+            return super().execute(sql, *args)
+
+        def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            check(sql)
+            return super().executemany(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, **{**k, "factory": Failing}))
+
+
+def recorder(seen: list[tuple[int, str]], asynchronous: bool) -> Any:
+    """An on_kickoff that keeps what it is given (a coroutine function for the async client)."""
+
+    def keep(index: int, kickoff_id: str) -> None:
+        seen.append((index, kickoff_id))
+
+    async def keep_async(index: int, kickoff_id: str) -> None:
+        await asyncio.sleep(0)
+        keep(index, kickoff_id)
+
+    return keep_async if asynchronous else keep
+
+
+def test_a_kickoff_id_the_journal_cannot_record_still_reaches_the_user(
+    amp: AmpEmulator,
+    run: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="crewai_amp")
+    journal, seen = tmp_path / "runs.db", []
+    with monkeypatch.context() as patch:
+        failing_writes(patch, "UPDATE runs SET state = 'started'")
+        with pytest.raises(JournalError) as caught:
+            run(amp, journal, BATCH[:3], concurrency=1, on_kickoff=recorder(seen, run is run_async))
+    (kicked,) = amp.kickoff_ids  # the batch stopped: nothing more was kicked off
+    assert amp.kickoff_count == 1
+    assert seen == [(0, kicked)]  # on_kickoff has it (awaited, for an async callback)
+    assert f"inputs #0 kicked off as {kicked}" in str(caught.value)  # the error names it
+    assert kicked in caplog.text  # and the log
+    again = run(amp, journal, BATCH[:3], concurrency=1)  # the journal knows only it was being sent
+    assert isinstance(again[0].error, KickoffMayHaveStarted) and all(o.ok for o in again[1:])
+    assert amp.kickoff_count == 3
+
+
+def test_a_kickoff_the_journal_cannot_record_as_sending_is_not_sent_and_stops_the_batch(
+    amp: AmpEmulator,
+    run: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="crewai_amp")
+    journal = tmp_path / "runs.db"
+    with monkeypatch.context() as patch:
+        failing_writes(patch, "INSERT OR REPLACE INTO runs", after=1)
+        with pytest.raises(JournalError, match="inputs #1 was not kicked off"):
+            run(amp, journal, BATCH[:3], concurrency=1)
+    assert amp.kickoff_count == 1
+    assert "may have started" not in caplog.text  # it was never sent, and the log does not say otherwise
+    assert rows(journal) == {0: ("done", amp.kickoff_ids[0])}
+    assert all(o.ok for o in run(amp, journal, BATCH[:3])) and amp.kickoff_count == 3
+
+
+def test_outcomes_the_journal_cannot_write_are_asked_of_amp_again(
+    amp: AmpEmulator,
+    run: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="crewai_amp")
+    journal = tmp_path / "runs.db"
+    with monkeypatch.context() as patch:
+        failing_writes(patch, "UPDATE runs SET state = ?, outcome = ?")  # written last, at the close
+        (first,) = run(amp, journal, BATCH[:1])
+    assert first.ok  # not hidden by an error at the close
+    assert "1 outcomes were not journaled" in caplog.text
+    assert rows(journal) == {0: ("started", first.kickoff_id)}
+    (again,) = run(amp, journal, BATCH[:1])
+    assert again.ok and again.kickoff_id == first.kickoff_id and amp.kickoff_count == 1
+
+
+# --- the batch stopped by Ctrl-C, or by its on_kickoff --------------------------------------------------
+
+
+def test_ctrl_c_in_a_sync_batch_loses_no_id_and_a_rerun_kicks_each_input_off_once(
+    amp: AmpEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal, seen = tmp_path / "runs.db", []
+    consumer = threading.current_thread()
+    real_wait = concurrent.futures.wait
+    calls = 0
+
+    def wait(*args: Any, **kwargs: Any) -> Any:  # Ctrl-C lands while the batch waits for a run
+        nonlocal calls
+        if threading.current_thread() is consumer:
+            calls += 1
+            if calls == 3:
+                raise KeyboardInterrupt
+        return real_wait(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(concurrent.futures, "wait", wait)
+        with pytest.raises(KeyboardInterrupt):
+            run_sync(amp, journal, on_kickoff=recorder(seen, False))
+    started = set(amp.kickoff_ids)
+    assert 1 <= len(started) < len(BATCH) and amp.kickoff_count == len(started)
+    assert {kickoff_id for _, kickoff_id in seen} == started  # every kickoff AMP took was reported
+    recorded = rows(journal)
+    assert {kickoff_id for _, kickoff_id in recorded.values()} == started  # and journaled
+    assert {state for state, _ in recorded.values()} <= {"started", "done"}
+
+    again = run_sync(amp, journal)
+    assert sorted(o.index for o in again) == list(range(len(BATCH))) and all(o.ok for o in again)
+    assert amp.kickoff_count == len(BATCH)  # each input kicked off once, over both runs
+    assert {o.kickoff_id for o in again} == set(amp.kickoff_ids)
+
+
+def test_an_on_kickoff_that_raises_stops_the_batch_and_loses_no_run(
+    amp: AmpEmulator, run: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="crewai_amp")
+    journal, seen = tmp_path / "runs.db", []
+
+    def on_kickoff(index: int, kickoff_id: str) -> None:
+        seen.append((index, kickoff_id))
+        if index == 1:
+            raise RuntimeError("the caller's store is down")
+
+    with pytest.raises(RuntimeError, match="store is down"):  # the caller's own error, as raised
+        run(amp, journal, on_kickoff=on_kickoff)
+    failed = dict(seen)[1]
+    assert rows(journal)[1][1] == failed  # journaled before on_kickoff was called
+    assert failed in caplog.text and "on_kickoff" in caplog.text
+    sent = amp.kickoff_count
+    assert sent < len(BATCH)  # nothing more was kicked off once it raised
+    again = run(amp, journal)
+    assert all(o.ok for o in again) and amp.kickoff_count == len(BATCH)
+    assert next(o for o in again if o.index == 1).kickoff_id == failed  # waited on, not sent again
+
+
+def test_an_async_on_kickoff_for_the_sync_client_is_refused_up_front(
+    amp: AmpEmulator, tmp_path: Path
+) -> None:
+    from crewai_amp import ConfigurationError
+
+    async def on_kickoff(index: int, kickoff_id: str) -> None:
+        return None
+
+    with pytest.raises(ConfigurationError, match="on_kickoff"):
+        run_sync(amp, tmp_path / "runs.db", on_kickoff=on_kickoff)
+    assert amp.kickoff_count == 0
+
+
+# --- one batch per journal ----------------------------------------------------------------------------
+
+
+def test_a_second_batch_on_a_journal_in_use_in_this_process_is_refused(
+    amp: AmpEmulator, tmp_path: Path
+) -> None:
+    journal = tmp_path / "runs.db"
+    with AmpClient(base_url=amp.base_url, token=amp.token) as client:
+        first = client.run_many(BATCH, concurrency=1, timeout=60, journal=journal)
+        assert next(first).ok  # the first batch holds the journal
+        sent = amp.kickoff_count
+        with pytest.raises(JournalBusy, match="another run_many"):
+            next(client.run_many(BATCH, concurrency=1, timeout=60, journal=journal))
+        assert amp.kickoff_count == sent
+        rest = list(first)
+    assert len(rest) == len(BATCH) - 1 and all(o.ok for o in rest)
