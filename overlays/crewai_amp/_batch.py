@@ -17,16 +17,15 @@ before it would be), the waiting stops, and ``close()`` logs the runs left going
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._base import check_wait_timeout
+from ._kickoff_ids import deliver
 from ._operations import CORRELATION_ID_KEY, KICKOFF_OPTIONS, Call, check_options, kickoff_call
 from ._responses import refused
 from .errors import (
@@ -325,74 +324,12 @@ class Batch:
         return replace(call, before_send=before_send)
 
     def kicked_off(self, index: int, kickoff_id: str) -> Awaitable[None] | None:
-        """AMP answered: the journal records the id, then on_kickoff is given it, even when
-        the journal could not record it. Raises, once on_kickoff has the id, what ends the
-        batch: a journal that could not record it, or on_kickoff's own exception (see
-        ``_reporting``). An async on_kickoff's coroutine comes back, wrapped, to be awaited."""
+        """AMP answered: the journal records the id, then on_kickoff is given it (see
+        ``_kickoff_ids.deliver``: what raises, and what comes back for the async fan-out to
+        await)."""
         self.phases[index] = "waiting"
         self.kickoff_ids[index] = kickoff_id
-        unrecorded = self._record(index, kickoff_id)
-        with self._reporting(index, kickoff_id):
-            reported = self._report(index, kickoff_id)
-        if inspect.isawaitable(reported):
-            return self._reported(index, kickoff_id, reported, unrecorded)
-        if unrecorded is not None:
-            raise unrecorded
-        return None
-
-    async def _reported(
-        self, index: int, kickoff_id: str, reported: Awaitable[object], unrecorded: JournalError | None
-    ) -> None:
-        with self._reporting(index, kickoff_id):
-            await reported
-        if unrecorded is not None:
-            raise unrecorded
-
-    def _record(self, index: int, kickoff_id: str) -> JournalError | None:
-        """The journal records the kickoff id; the error to end the batch with if it cannot."""
-        if self._journal is None:
-            return None
-        try:
-            self._journal.started(index, kickoff_id)
-        except JournalError as exc:
-            logger.error(
-                "run_many: inputs #%d kicked off as %s, which the journal could not record: %s",
-                index,
-                kickoff_id,
-                exc,
-            )
-            unrecorded = JournalError(
-                f"inputs #{index} kicked off as {kickoff_id}, which the journal could not record "
-                f"({exc}); run_many stopped: follow that run by its kickoff id"
-            )
-            unrecorded.__cause__ = exc
-            return unrecorded
-        return None
-
-    @contextlib.contextmanager
-    def _reporting(self, index: int, kickoff_id: str) -> Iterator[None]:
-        """on_kickoff's exception ends the batch (the caller's record of kickoff ids failed:
-        nothing more is kicked off); the id it was given is logged first, in case it kept
-        nothing. The journal has the id already."""
-        try:
-            yield
-        except Exception as exc:
-            logger.error(
-                "run_many: on_kickoff raised %s for inputs #%d, kicked off as %s; run_many stops",
-                type(exc).__name__,
-                index,
-                kickoff_id,
-            )
-            raise
-
-    def _report(self, index: int, kickoff_id: str) -> object:
-        if self.closed:  # an answer that came after closing stopped waiting for it
-            logger.warning(
-                "run_many was stopped: inputs #%d kicked off as %s, which keeps running on AMP unwatched",
-                index,
-                kickoff_id,
-            )
-        return None if self.on_kickoff is None else self.on_kickoff(index, kickoff_id)
+        return deliver(index, kickoff_id, self._journal, self.on_kickoff, closed=self.closed)
 
     def waiting(self, index: int, step: WaitRun) -> None:
         self.phases[index] = "waiting"

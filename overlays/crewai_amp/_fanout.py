@@ -11,9 +11,10 @@ journal has it). Leaving early (``break``, ``aclose()``, cancelling the consumer
 client) kicks off nothing more; kickoffs already on their way are not interrupted: they still
 report their ids (to the journal and on_kickoff; closing waits for them, at most the kickoff's
 own request timeout), and the ids of runs left going on AMP are logged (``crewai_amp`` logger,
-WARNING). An on_kickoff that raises, or a journal that cannot record a kickoff, stops the batch
-the same way and is raised to the consumer (see ``Batch.kicked_off``). The waiting stops: the async runs are cancelled, the sync ones (threads cannot be
-cancelled) stop at their next status check.
+WARNING). The waiting stops: the async runs are cancelled, the sync ones (threads cannot be
+cancelled) stop at their next status check. An on_kickoff that raises, or a journal that cannot
+record a kickoff, stops the batch the same way, and its error is raised to the consumer (see
+``_kickoff_ids``).
 
 What each input does, and what is recorded when, is decided in ``_batch``; this module runs
 the plan, in tasks (async) or threads (sync).
