@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from crewai_amp.testing import AmpEmulator, Faults
 from support.cli import child_command, child_env, cli
 from support.cli_servers import LINE_TIMEOUT
 from support.emulator import INPUTS, SCALE, wait_for
+from support.unread import UnreadableKickoffs
 
 TOKEN = "amp-cli-batch-token-7d2e91c4"
 BATCH_TIMEOUT = 600  # a bound on a whole child batch, never a timing assertion
@@ -306,3 +308,33 @@ def test_a_journal_that_cannot_be_used_exits_2_with_one_clear_line(
         assert error["type"] == "JournalError" and str(journal) in error["message"]
     else:
         assert str(journal) in run.error_line()
+
+
+def test_an_unreadable_kickoff_answer_is_reported_unknown_and_retried_only_when_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, amp: AmpEmulator, tmp_path: Path
+) -> None:
+    inputs, journal = write_inputs(tmp_path, 2), tmp_path / "runs.db"
+    transport = UnreadableKickoffs("not-json")  # AMP starts the first run; its answer is unreadable
+    real_client = httpx.Client
+    monkeypatch.setattr(httpx, "Client", lambda *a, **k: real_client(*a, **{**k, "transport": transport}))
+    command = ["batch", str(inputs), "--journal", str(journal), "--concurrency", "1", "--json"]
+    command += ["--base-url", amp.base_url, "--token", amp.token]
+
+    def outcomes(*extra: str) -> tuple[int, dict[int, dict[str, Any]]]:
+        run = cli(capsys, *command, *extra)
+        return run.code, {o["index"]: o for o in map(json.loads, run.out.splitlines())}
+
+    code, first = outcomes()
+    assert code == 1 and first[1]["ok"] and amp.kickoff_count == 2
+    lost = first[0]
+    assert lost["error"]["type"] == "KickoffMayHaveStarted" and lost["error"]["may_have_started"] is True
+    assert f"crewai_amp_correlation_id={lost['correlation_id']}" in lost["error"]["message"]
+    code, again = outcomes()
+    assert code == 1 and amp.kickoff_count == 2  # reported again, not re-sent
+    assert again[0]["correlation_id"] == lost["correlation_id"]
+    assert (
+        "ResponseValidationError" in again[0]["error"]["message"]
+        and "--retry-unknown 0" in again[0]["error"]["message"]
+    )
+    code, retried = outcomes("--retry-unknown", "0")
+    assert code == 0 and amp.kickoff_count == 3 and retried[0]["ok"]
