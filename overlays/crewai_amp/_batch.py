@@ -39,6 +39,7 @@ from .errors import (
     KickoffMayHaveStarted,
     ResponseTooLarge,
     clauses,
+    unended,
 )
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ class Batch:
         error = KickoffMayHaveStarted(
             clauses(
                 f"inputs #{index}: the kickoff may have started a paid crew run, but no kickoff id came "
-                f"back ({reason.rstrip(' .;')})",
+                f"back ({unended(reason)})",
                 f"look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks or "
                 f"dashboard, and only if there is no such run kick it off again (run_many "
                 f"retry_unknown=[{index}], crewai-amp batch --retry-unknown {index})",

@@ -31,6 +31,7 @@ from .errors import (
     request_id_of,
     safe_text,
     status_error_class,
+    unended,
 )
 
 __all__ = ["RawResponse"]
@@ -79,7 +80,7 @@ def _sent_path(request: httpx.Request) -> str:
 def _said(message: str, response: httpx.Response) -> str:
     """``message``, naming the response's request id when it sent one."""
     request_id = request_id_of(response)
-    return f"{clauses(message)} (request id {request_id})" if request_id else message
+    return f"{unended(message)} (request id {request_id})" if request_id else message
 
 
 def _request_of(response: httpx.Response) -> httpx.Request | None:

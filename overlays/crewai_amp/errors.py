@@ -99,12 +99,19 @@ def clip(text: str, limit: int = MAX_SERVER_TEXT) -> str:
 _CLAUSE_END = " \t\r\n.;,:"
 
 
+def unended(text: str) -> str:
+    """``text`` without the punctuation it ends with, for something to follow it: a server's
+    "Not found." or httpx's "...without sending a response." before "; ..." or "(request id ...)"."""
+    return text.rstrip(_CLAUSE_END)
+
+
 def clauses(*parts: str) -> str:
-    """``parts`` as one sentence: each without the punctuation it ended with (a server's
-    "Not found." or an httpx "...without sending a response."), joined with ``"; "``, empty
-    ones left out. Never "response.; the", never "..;"."""
-    kept = (part.rstrip(_CLAUSE_END) for part in parts)
-    return "; ".join(part for part in kept if part)
+    """``parts`` as one sentence, joined with ``"; "``: each but the last without the
+    punctuation it ended with (see ``unended``), so never "response.; the"; the last keeps its
+    own (a server's text stays as it was written); empty ones left out."""
+    kept = [part.strip() for part in parts if part.strip()]
+    head = [unended(part) for part in kept[:-1]]
+    return "; ".join([part for part in head if part] + kept[-1:])
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:

@@ -399,9 +399,9 @@ def test_a_404_with_a_request_id_reads_as_one_sentence(factory: Any) -> None:
 
 
 def test_a_kickoff_refused_with_sentences_reads_as_one(factory: Any) -> None:
-    answer = json_response({"error": "Bad request.", "message": "Inputs are invalid..."}, 400)
+    answer = json_response({"error": "Bad request.", "message": "Inputs are invalid."}, 400)
     with pytest.raises(APIStatusError) as caught:
         call(factory(Script(answer)), "kickoff", {"topic": "AI"})
-    assert (
-        clean(str(caught.value)) == "POST /kickoff answered 400 Bad Request: Bad request; Inputs are invalid"
-    )
+    # The last sentence keeps its period: the server's words, as written.
+    expected = "POST /kickoff answered 400 Bad Request: Bad request; Inputs are invalid."
+    assert clean(str(caught.value)) == expected
