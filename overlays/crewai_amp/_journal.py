@@ -96,6 +96,9 @@ class Entry:
 
 
 STATES = frozenset({"sending", "started", "done", "unknown"})
+_WHAT_IT_IS = (
+    "a journal is a crewai-amp SQLite file this process can read and write, in a folder it can write"
+)
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -141,7 +144,7 @@ class Journal:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
+            raise JournalError(f"cannot open the journal {self.path}: {exc} ({_WHAT_IT_IS})") from None
         try:
             self._open(options_digest)
         except BaseException:
@@ -192,10 +195,7 @@ class Journal:
                 ) from None
             if "malformed" in str(exc):
                 raise _damaged(self.path, exc) from None
-            raise JournalError(
-                f"cannot use {self.path} as a journal: {exc} (a journal is a crewai-amp SQLite file "
-                "this process can read and write, in a folder it can write)"
-            ) from None
+            raise JournalError(f"cannot use {self.path} as a journal: {exc} ({_WHAT_IT_IS})") from None
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -380,7 +380,9 @@ class WaitTimeout(AmpError, TimeoutError):
 
 
 class JournalError(AmpError):
-    """The ``run_many`` journal file cannot be used: not a journal, unreadable, or unwritable."""
+    """The ``run_many`` journal file cannot be used: not a journal, unreadable, unwritable, or
+    damaged (resuming from it could kick off a recorded run again); or a write to it failed
+    mid-batch, which stops the batch (the message names a kickoff id it could not record)."""
 
 
 class JournalBusy(JournalError):
