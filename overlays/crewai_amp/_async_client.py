@@ -26,7 +26,7 @@ from ._limiter import AsyncLimiter, LimiterTimeout
 from ._operations import Call, inputs_call, kickoff_call, resume_call, status_call
 from ._raw import AsyncRawClient
 from ._tracing import KICKOFF_ID
-from .errors import ConfigurationError, RunNotFoundError
+from .errors import ConfigurationError, ResponseTooLarge, RunNotFoundError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -138,6 +138,8 @@ class AsyncAmpClient(_Base):
                     response = await self._send(call, self._bounded(args, deadline), deadline)
                 except httpx.HTTPError as exc:
                     delay = self._after_error(at, exc, deadline)
+                except ResponseTooLarge as exc:
+                    self._too_large(at, exc)
                 else:
                     retry_in = self._after_response(at, response, deadline)
                     if retry_in is None:

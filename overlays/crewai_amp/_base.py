@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar
 
 import httpx
 
@@ -25,10 +25,12 @@ from ._responses import (
     STATUS_5XX_HINT,
     UnknownRun,
     lost_kickoff,
+    refused,
     run_not_found,
     run_not_found_404,
     status_error,
     transport_error,
+    unread_kickoff,
     validation_error,
     vanished,
 )
@@ -38,6 +40,8 @@ from .errors import (
     APITimeoutError,
     ConfigurationError,
     ExecutionError,
+    ResponseTooLarge,
+    ResponseValidationError,
     RunNotFoundError,
     WaitTimeout,
     clip,
@@ -382,8 +386,24 @@ class _Base:
         if deadline is not None and isinstance(exc, httpx.TimeoutException):
             self._in_time(0.0, deadline, lambda: transport_error(exc, secrets))  # our cap cut it short
         if call.correlation_id is not None and _retry.may_have_been_sent(exc):
-            raise lost_kickoff(exc, call.correlation_id, secrets) from exc
+            lost = lost_kickoff(exc, call.correlation_id, secrets)
+            raise lost from lost.__cause__
         raise transport_error(exc, secrets) from exc
+
+    def _too_large(self, at: Attempt, error: ResponseTooLarge) -> NoReturn:
+        """Raises for an answer too large to read (see ``_unread``)."""
+        self._warm = True
+        at.found(error.status_code)
+        self._unread(at.call, error)
+
+    def _unread(self, call: Call[Any], error: ResponseTooLarge | ResponseValidationError) -> NoReturn:
+        """Raises for an answer whose body could not be read: ``error``, but for a kickoff that
+        AMP did not refuse (any status but 4xx) a KickoffMayHaveStarted chained to it, since a
+        paid run may have started whose kickoff id nobody has."""
+        status = error.status_code
+        if call.correlation_id is None or (status is not None and refused(status)):
+            raise error
+        raise unread_kickoff(error, call.correlation_id) from error
 
     def _after_response(
         self, at: Attempt, response: httpx.Response, deadline: float | None = None
@@ -420,7 +440,9 @@ class _Base:
         try:
             parsed = op.parse(_deepjson.loads(response.content))
         except PARSE_ERRORS as exc:
-            raise validation_error(response, exc, self._secrets(call)) from exc
+            invalid = validation_error(response, exc, self._secrets(call))
+            invalid.__cause__ = exc
+            self._unread(call, invalid)
         except UnknownRun as unknown:
             raise run_not_found(response, unknown, self._secrets(call)) from None
         record(response, attempt)

@@ -20,13 +20,16 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._base import check_wait_timeout
+from ._kickoff_ids import deliver
 from ._operations import CORRELATION_ID_KEY, KICKOFF_OPTIONS, Call, check_options, kickoff_call
+from ._responses import refused
 from .errors import (
+    AmpError,
     APIConnectionError,
     APIStatusError,
     ConfigurationError,
@@ -34,6 +37,9 @@ from .errors import (
     JournalError,
     JournalMismatch,
     KickoffMayHaveStarted,
+    ResponseTooLarge,
+    clauses,
+    unended,
 )
 
 if TYPE_CHECKING:
@@ -99,10 +105,22 @@ class Stopped(Exception):
 
 def _refused(exc: BaseException) -> bool:
     """Whether a kickoff's exception proves no run started: it never reached AMP, or AMP
-    refused it (4xx)."""
+    refused it (a 4xx, whether its body could be read or not). A 2xx whose body could not be
+    read is a KickoffMayHaveStarted (see ``_base``), never a refusal."""
     if isinstance(exc, APIConnectionError):
         return not exc.may_have_started
-    return isinstance(exc, APIStatusError) and 400 <= exc.status_code < 500
+    if isinstance(exc, (APIStatusError, ResponseTooLarge)):
+        return refused(exc.status_code)
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    """How a kickoff that may have started a run failed, as the journal keeps it: the error it
+    would have been, for a KickoffMayHaveStarted (the rest of its message is advice, which the
+    rerun's error gives again)."""
+    cause = exc.__cause__ if isinstance(exc, KickoffMayHaveStarted) else None
+    shown = cause if isinstance(cause, AmpError) else exc
+    return f"{type(shown).__name__}: {shown}"
 
 
 def _retry_set(retry_unknown: object) -> bool | frozenset[int]:
@@ -254,10 +272,13 @@ class Batch:
         stored = self._journal.outcome(index).get("error")
         reason = stored if isinstance(stored, str) else "the process stopped while the kickoff was being sent"
         error = KickoffMayHaveStarted(
-            f"inputs #{index}: the kickoff may have started a paid crew run, but its answer was lost "
-            f"({reason}); look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks "
-            f"or dashboard, and only if there is no such run kick it off again (run_many "
-            f"retry_unknown=[{index}], crewai-amp batch --retry-unknown {index})",
+            clauses(
+                f"inputs #{index}: the kickoff may have started a paid crew run, but no kickoff id came "
+                f"back ({unended(reason)})",
+                f"look for meta {CORRELATION_ID_KEY}={entry.correlation_id} in AMP's webhooks or "
+                f"dashboard, and only if there is no such run kick it off again (run_many "
+                f"retry_unknown=[{index}], crewai-amp batch --retry-unknown {index})",
+            ),
             correlation_id=entry.correlation_id,
         )
         return RunOutcome(index, inputs, None, error=error, correlation_id=entry.correlation_id)
@@ -295,36 +316,21 @@ class Batch:
                 raise NotSent
             self.phases[index] = "sending"
             if self._journal is not None:
-                self._journal.sending(index, self._digests[index], correlation_id)
+                try:
+                    self._journal.sending(index, self._digests[index], correlation_id)
+                except JournalError as exc:  # nothing was sent
+                    self.phases[index] = "queued"
+                    raise JournalError(f"inputs #{index} was not kicked off: {exc}") from exc
 
         return replace(call, before_send=before_send)
 
-    def kicked_off(self, index: int, kickoff_id: str) -> object:
-        """AMP answered: the journal first, then on_kickoff (whose result, if awaitable, the
-        async fan-out awaits)."""
+    def kicked_off(self, index: int, kickoff_id: str) -> Awaitable[None] | None:
+        """AMP answered: the journal records the id, then on_kickoff is given it (see
+        ``_kickoff_ids.deliver``: what raises, and what comes back for the async fan-out to
+        await)."""
         self.phases[index] = "waiting"
         self.kickoff_ids[index] = kickoff_id
-        if self._journal is not None:
-            try:
-                self._journal.started(index, kickoff_id)
-            except JournalError:
-                logger.error(
-                    "run_many: inputs #%d kicked off as %s, which the journal could not record",
-                    index,
-                    kickoff_id,
-                )
-                self._report(index, kickoff_id)
-                raise
-        return self._report(index, kickoff_id)
-
-    def _report(self, index: int, kickoff_id: str) -> object:
-        if self.closed:  # an answer that came after closing stopped waiting for it
-            logger.warning(
-                "run_many was stopped: inputs #%d kicked off as %s, which keeps running on AMP unwatched",
-                index,
-                kickoff_id,
-            )
-        return None if self.on_kickoff is None else self.on_kickoff(index, kickoff_id)
+        return deliver(index, kickoff_id, self._journal, self.on_kickoff, closed=self.closed)
 
     def waiting(self, index: int, step: WaitRun) -> None:
         self.phases[index] = "waiting"
@@ -334,13 +340,15 @@ class Batch:
     def kickoff_failed(self, index: int, inputs: Mapping[str, Any], exc: BaseException) -> RunOutcome | None:
         """The outcome of a kickoff that raised (None when it was stopped before being sent);
         the journal learns whether a run may have started."""
+        if isinstance(exc, JournalError):  # it cannot record kickoffs: nothing more is sent
+            raise exc
         sent = self.phases.pop(index, None) == "sending"
         correlation_id = self.correlation_ids.pop(index, None)
         if self._journal is not None and sent and not self.closed:
             if _refused(exc) or isinstance(exc, NotSent):
                 self._journal.not_started(index)
             else:
-                self._journal.unknown(index, f"{type(exc).__name__}: {exc}")
+                self._journal.unknown(index, _reason(exc))
         if isinstance(exc, NotSent) or not isinstance(exc, Exception):
             return None
         return RunOutcome(index, inputs, None, error=exc, correlation_id=correlation_id)

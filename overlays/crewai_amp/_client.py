@@ -27,7 +27,7 @@ from ._operations import Call, inputs_call, kickoff_call, resume_call, status_ca
 from ._raw import RawClient
 from ._responses import RawResponse
 from ._tracing import KICKOFF_ID
-from .errors import ConfigurationError, RunNotFoundError
+from .errors import ConfigurationError, ResponseTooLarge, RunNotFoundError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -141,6 +141,8 @@ class AmpClient(_Base):
                     response = self._send(call, self._bounded(args, deadline), deadline)
                 except httpx.HTTPError as exc:
                     delay = self._after_error(at, exc, deadline)
+                except ResponseTooLarge as exc:
+                    self._too_large(at, exc)
                 else:
                     retry_in = self._after_response(at, response, deadline)
                     if retry_in is None:
@@ -255,7 +257,10 @@ class AmpClient(_Base):
         [KickoffMayHaveStarted][crewai_amp.errors.KickoffMayHaveStarted] outcome, kicked off
         again only if its index is in ``retry_unknown`` (True: all). Leaving the loop early,
         or closing the client, kicks off nothing more; kickoffs on their way still report
-        their ids, and runs left going are logged on the ``crewai_amp`` logger."""
+        their ids, and runs left going are logged on the ``crewai_amp`` logger. An
+        ``on_kickoff`` that raises, or a journal that cannot be written, stops the batch the
+        same way, raising that error once the kickoff id it concerns was given to on_kickoff
+        (or the journal) and logged."""
         from ._fanout import run_many_sync
 
         return run_many_sync(

@@ -12,7 +12,9 @@ client) kicks off nothing more; kickoffs already on their way are not interrupte
 report their ids (to the journal and on_kickoff; closing waits for them, at most the kickoff's
 own request timeout), and the ids of runs left going on AMP are logged (``crewai_amp`` logger,
 WARNING). The waiting stops: the async runs are cancelled, the sync ones (threads cannot be
-cancelled) stop at their next status check.
+cancelled) stop at their next status check. An on_kickoff that raises, or a journal that cannot
+record a kickoff, stops the batch the same way, and its error is raised to the consumer (see
+``_kickoff_ids``).
 
 What each input does, and what is recorded when, is decided in ``_batch``; this module runs
 the plan, in tasks (async) or threads (sync).
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _tracing
 from ._batch import Batch, KickoffCallback, RunOutcome, StartRun, Stopped, WaitRun
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAmpClient
@@ -128,7 +131,7 @@ class _AsyncRuns:
                 return outcome
             kickoff_id = kicked.kickoff_id
             reported = batch.kicked_off(index, kickoff_id)
-            if inspect.isawaitable(reported):
+            if reported is not None:
                 await reported
             if batch.closing:
                 return None
@@ -304,6 +307,11 @@ def run_many_sync(
     retry_unknown: bool | Collection[int] = False,
 ) -> Generator[RunOutcome, None, None]:
     """The outcomes, as an iterator; bad arguments raise here, before any run starts."""
+    if inspect.iscoroutinefunction(on_kickoff):  # a thread cannot await it: it would never run
+        raise ConfigurationError(
+            "AmpClient.run_many calls on_kickoff in the runs' threads: give a plain function "
+            "(AsyncAmpClient.run_many awaits a coroutine function)"
+        )
     batch = Batch(client, inputs_list, concurrency, timeout, options, journal, on_kickoff, retry_unknown)
     return _outcomes_sync(client, batch)
 

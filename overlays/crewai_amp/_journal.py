@@ -13,6 +13,11 @@ the correlation id put in its kickoff's ``meta``, a state, the kickoff id, the o
 A kickoff that provably never reached AMP, or that AMP refused (4xx), leaves no row: a rerun
 kicks it off again. A row carries no token or secret: inputs are stored only as a digest.
 
+A journal is refused (JournalError) when it cannot be written, checked by a write at open so
+nothing is sent first, and when it is damaged: SQLite's structural check at open fails, or a row
+holds what no journal writes. Resuming from a damaged journal could kick off again a run whose
+row was lost, so none is tried; an outcome that cannot be read only makes the rerun ask AMP.
+
 Durability, and why it costs little. Only one write is urgent: the kickoff id, which exists
 nowhere else once the answer is read, so it is committed at once, before on_kickoff or anything
 else runs. The ``sending`` row must be committed before the request leaves, and is committed as
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -40,9 +46,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import JournalBusy, JournalError, JournalMismatch
+from ._version import __version__
+from .errors import JournalBusy, JournalError, JournalMismatch, clip
 
 __all__ = ["Entry", "Journal", "digest"]
+
+logger = logging.getLogger("crewai_amp")
 
 FORMAT = "crewai-amp-journal/1"
 OUTCOMES_PER_COMMIT = 256
@@ -86,10 +95,41 @@ class Entry:
     kickoff_id: str | None
 
 
+STATES = frozenset({"sending", "started", "done", "unknown"})
+_WHAT_IT_IS = (
+    "a journal is a crewai-amp SQLite file this process can read and write, in a folder it can write"
+)
+
+
 def _busy(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(
         word in str(exc).lower() for word in ("locked", "busy")
     )
+
+
+def _damaged(path: str, problem: object) -> JournalError:
+    """The error for a journal whose content cannot be trusted: resuming from it could kick off
+    again a run it recorded, so it is refused."""
+    return JournalError(
+        f"the journal {path} is damaged ({clip(str(problem), 200)}): it cannot be resumed safely. Keep "
+        "it: the kickoff ids it holds may still be read with sqlite3; look for those runs in AMP "
+        "before running the batch again with a new journal, which would kick off every input again"
+    )
+
+
+def _entry(row: tuple[Any, ...]) -> tuple[int, Entry] | None:
+    """A row as (index, Entry), or None if a field has a type or value no journal writes."""
+    index, input_digest, correlation_id, state, kickoff_id = row
+    if (
+        isinstance(index, int)
+        and index >= 0
+        and isinstance(input_digest, str)
+        and isinstance(correlation_id, str)
+        and state in STATES
+        and (kickoff_id is None or (isinstance(kickoff_id, str) and kickoff_id))
+    ):
+        return index, Entry(input_digest, correlation_id, state, kickoff_id)
+    return None
 
 
 class Journal:
@@ -104,7 +144,7 @@ class Journal:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
+            raise JournalError(f"cannot open the journal {self.path}: {exc} ({_WHAT_IT_IS})") from None
         try:
             self._open(options_digest)
         except BaseException:
@@ -122,6 +162,9 @@ class Journal:
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and not {"batch", "runs"} <= tables:
                 raise JournalError(f"{self.path} is an SQLite file, but not a crewai-amp journal")
+            problems = [str(row[0]) for row in self._db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise _damaged(self.path, "; ".join(problems))
             for statement in _SCHEMA:
                 self._db.execute(statement)
             stored = dict(self._db.execute("SELECT key, value FROM batch"))
@@ -138,6 +181,11 @@ class Journal:
                     f"the journal {self.path} was made for a batch with other kickoff options "
                     "(meta, webhooks...); give the same options, or use a new journal"
                 )
+            # A write at every open: a journal that cannot be written (a read-only file or
+            # folder, a full disk) is refused here, before any kickoff is sent.
+            self._db.execute(
+                "INSERT OR REPLACE INTO batch VALUES ('written_by', ?)", (f"crewai-amp {__version__}",)
+            )
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if _busy(exc):
@@ -145,20 +193,40 @@ class Journal:
                     f"the journal {self.path} is in use by another process, or another run_many of "
                     "this one (one batch runs per journal at a time)"
                 ) from None
-            raise JournalError(f"cannot use {self.path} as a journal: {exc}") from None
+            if "malformed" in str(exc):
+                raise _damaged(self.path, exc) from None
+            raise JournalError(f"cannot use {self.path} as a journal: {exc} ({_WHAT_IT_IS})") from None
 
     # --- reading ------------------------------------------------------------------------------
 
     def entries(self) -> dict[int, Entry]:
-        """Every row, by input index."""
+        """Every row, by input index; JournalError if one cannot be read as a journal writes it."""
         with self._lock:
-            rows = self._db.execute("SELECT idx, digest, correlation_id, state, kickoff_id FROM runs")
-            return {index: Entry(*fields) for index, *fields in rows}
+            try:
+                rows = self._db.execute(
+                    "SELECT idx, digest, correlation_id, state, kickoff_id FROM runs"
+                ).fetchall()
+            except sqlite3.Error as exc:  # a text that is not UTF-8, a page that is not a page
+                raise _damaged(self.path, exc) from None
+        entries: dict[int, Entry] = {}
+        for row in rows:
+            read = _entry(row)
+            if read is None:
+                raise _damaged(self.path, f"a row holds {clip(repr(row), 200)}")
+            entries[read[0]] = read[1]
+        return entries
 
     def outcome(self, index: int) -> dict[str, Any]:
-        """The outcome stored for input ``index`` (empty if none or unreadable)."""
+        """The outcome stored for input ``index`` (empty if none or unreadable: the run is then
+        asked about again)."""
         with self._lock:
-            row = self._db.execute("SELECT outcome FROM runs WHERE idx = ?", (index,)).fetchone()
+            try:
+                # As bytes: an outcome that is not UTF-8 text is unreadable, not an sqlite3 error.
+                row = self._db.execute(
+                    "SELECT CAST(outcome AS BLOB) FROM runs WHERE idx = ?", (index,)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise _damaged(self.path, exc) from None
         try:
             stored = json.loads(row[0]) if row and row[0] else {}
         except ValueError:
@@ -178,10 +246,10 @@ class Journal:
                     self._db.executemany(
                         "UPDATE runs SET state = ?, outcome = ? WHERE idx = ?", self._outcomes
                     )
-                    self._outcomes.clear()
                 for sql, parameters in statements:
                     self._db.execute(sql, parameters)
                 self._db.execute("COMMIT")
+                self._outcomes.clear()  # written: until then they wait for the next commit
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -228,10 +296,18 @@ class Journal:
             self._commit([])
 
     def close(self) -> None:
-        """Write the outcomes still waiting, and release the file. Idempotent."""
+        """Write the outcomes still waiting, and release the file. Idempotent. Outcomes that
+        cannot be written are logged, not raised (a rerun asks AMP for those runs again): closing
+        must not hide the error that ended the batch."""
         try:
             if self._outcomes and not self._closed:
                 self._commit([])
+        except JournalError as exc:
+            logger.warning(
+                "run_many: %d outcomes were not journaled (%s); a rerun asks AMP again",
+                len(self._outcomes),
+                exc,
+            )
         finally:
             with self._lock:
                 self._closed = True

@@ -16,7 +16,9 @@ from typing import Generic, TypeVar
 import httpx
 
 from . import _deepjson
+from ._operations import CORRELATION_ID_KEY
 from .errors import (
+    AmpError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -24,10 +26,12 @@ from .errors import (
     ResponseTooLarge,
     ResponseValidationError,
     RunNotFoundError,
+    clauses,
     clip,
     request_id_of,
     safe_text,
     status_error_class,
+    unended,
 )
 
 __all__ = ["RawResponse"]
@@ -76,15 +80,19 @@ def _sent_path(request: httpx.Request) -> str:
 def _said(message: str, response: httpx.Response) -> str:
     """``message``, naming the response's request id when it sent one."""
     request_id = request_id_of(response)
-    return f"{message} (request id {request_id})" if request_id else message
+    return f"{unended(message)} (request id {request_id})" if request_id else message
+
+
+def _request_of(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:  # a response built by hand carries no request
+        return None
 
 
 def _request_line(response: httpx.Response) -> str:
-    try:
-        request = response.request
-    except RuntimeError:  # a response built by hand carries no request
-        return ""
-    return f"{request.method} {clip(_sent_path(request), 200)} "
+    request = _request_of(response)
+    return "" if request is None else f"{request.method} {clip(_sent_path(request), 200)} "
 
 
 # Why a status check can keep failing with 5xx, said in its error (the platform's client rules:
@@ -101,10 +109,8 @@ def status_error(response: httpx.Response, secrets: Iterable[str] = (), *, hint:
     message = f"{_request_line(response)}answered {response.status_code} {response.reason_phrase}".rstrip()
     if said.text:
         message += f": {clip(said.text)}"
-    if hint:
-        message += f"; {hint}"
     return status_error_class(response.status_code)(
-        safe_text(_said(message, response), secrets),
+        safe_text(_said(clauses(message, hint), response), secrets),
         response=response,
         body=body,
         code=said.code,
@@ -156,7 +162,7 @@ class ErrorBody:
         missing = _missing(body, parts)
         if missing and not any(name in "; ".join(parts) for name in missing):
             parts.append(f"missing inputs: {', '.join(missing)}")
-        return cls(text="; ".join(parts), code=code, missing_inputs=missing)
+        return cls(text=clauses(*parts), code=code, missing_inputs=missing)
 
 
 def _str(value: object) -> str | None:
@@ -188,7 +194,7 @@ def _problems(detail: object) -> str | None:
             said.append(f"{'.'.join(names)}: {problem['msg']}" if names else problem["msg"])
     if len(detail) > _SHOWN and said:
         said.append(f"and {len(detail) - _SHOWN} more")
-    return "; ".join(said) or None
+    return clauses(*said) or None
 
 
 def _missing(body: dict[str, object], parts: list[str]) -> tuple[str, ...]:
@@ -248,7 +254,7 @@ def run_not_found(
     response: httpx.Response, unknown: UnknownRun, secrets: Iterable[str] = ()
 ) -> RunNotFoundError:
     """A 200 ``NOT FOUND`` answer as RunNotFoundError."""
-    message = f"{_request_line(response)}answered {response.status_code}: {unknown}; {_NOT_FOUND_HINT}"
+    message = clauses(f"{_request_line(response)}answered {response.status_code}: {unknown}", _NOT_FOUND_HINT)
     return RunNotFoundError(
         safe_text(_said(message, response), secrets),
         response=response,
@@ -283,7 +289,7 @@ def run_not_found_404(
     message = f"{_request_line(response)}answered 404 {response.reason_phrase}".rstrip()
     message += f": {clip(said.text)}" if said.text else f": no crew run {kickoff_id!r}"
     return RunNotFoundError(
-        safe_text(_said(f"{message}; {_NOT_FOUND_HINT}", response), secrets),
+        safe_text(_said(clauses(message, _NOT_FOUND_HINT), response), secrets),
         response=response,
         body=body,
         kickoff_id=kickoff_id,
@@ -302,18 +308,55 @@ def transport_error(exc: httpx.HTTPError, secrets: Iterable[str] = ()) -> APICon
     return kind(safe_text(f"{where}{text}", secrets), request=request)
 
 
+def refused(status_code: int) -> bool:
+    """Whether a kickoff answered with this status provably started no run: AMP refused it
+    (4xx). Any other status (2xx, 3xx, 5xx) may come with a run started."""
+    return 400 <= status_code < 500
+
+
+def _may_have_started(
+    cause: AmpError, correlation_id: str, request: httpx.Request | None, what: str
+) -> KickoffMayHaveStarted:
+    """The error for a kickoff that got no kickoff id back (``what``: how), chained to
+    ``cause``, the error it would otherwise have been."""
+    error = KickoffMayHaveStarted(
+        clauses(
+            str(cause),
+            f"{what}, so a paid crew run may have started: look for meta {CORRELATION_ID_KEY}="
+            f"{correlation_id} in AMP's webhooks or dashboard before kicking off again",
+        ),
+        correlation_id=correlation_id,
+        request=request,
+    )
+    error.request_id = cause.request_id
+    error.__cause__ = cause
+    return error
+
+
 def lost_kickoff(
     exc: httpx.HTTPError, correlation_id: str, secrets: Iterable[str] = ()
 ) -> KickoffMayHaveStarted:
-    """The error for a kickoff whose request may have reached AMP but whose answer was lost."""
+    """The error for a kickoff whose request may have reached AMP but whose answer was lost;
+    its cause is the APIConnectionError the answer was lost with (itself caused by ``exc``)."""
     cause = transport_error(exc, secrets)
-    return KickoffMayHaveStarted(
-        f"{cause}; the kickoff's answer was lost, so a paid crew run may have started: look for "
-        f"meta crewai_amp_correlation_id={correlation_id} in AMP's webhooks or dashboard before "
-        f"kicking off again",
-        correlation_id=correlation_id,
-        request=cause.request,
+    cause.__cause__ = exc
+    return _may_have_started(cause, correlation_id, cause.request, "the kickoff's answer was lost")
+
+
+def unread_kickoff(
+    cause: ResponseTooLarge | ResponseValidationError, correlation_id: str
+) -> KickoffMayHaveStarted:
+    """The error for a kickoff AMP answered, with a status that does not prove it refused (see
+    ``refused``), in a body that could not be read: too large, not JSON, no kickoff id."""
+    response = cause.response
+    request = None if response is None else _request_of(response)
+    accepted = cause.status_code is not None and 200 <= cause.status_code < 300
+    what = (
+        "AMP accepted the kickoff, but no kickoff id could be read from its answer"
+        if accepted
+        else "AMP's answer to the kickoff could not be read"
     )
+    return _may_have_started(cause, correlation_id, request, what)
 
 
 def too_large(response: httpx.Response, limit: int, received: int, *, announced: bool) -> ResponseTooLarge:
@@ -328,4 +371,5 @@ def too_large(response: httpx.Response, limit: int, received: int, *, announced:
         received=received,
         status_code=response.status_code,
         request_id=request_id_of(response),
+        response=response,
     )

@@ -95,6 +95,25 @@ def clip(text: str, limit: int = MAX_SERVER_TEXT) -> str:
     return f"{text[:limit]}... [{len(text) - limit} more characters cut]"
 
 
+# What a clause may end with that reads wrong before "; " or "(request id ...)": "response.;".
+_CLAUSE_END = " \t\r\n.;,:"
+
+
+def unended(text: str) -> str:
+    """``text`` without the punctuation it ends with, for something to follow it: a server's
+    "Not found." or httpx's "...without sending a response." before "; ..." or "(request id ...)"."""
+    return text.rstrip(_CLAUSE_END)
+
+
+def clauses(*parts: str) -> str:
+    """``parts`` as one sentence, joined with ``"; "``: each but the last without the
+    punctuation it ended with (see ``unended``), so never "response.; the"; the last keeps its
+    own (a server's text stays as it was written); empty ones left out."""
+    kept = [part.strip() for part in parts if part.strip()]
+    head = [unended(part) for part in kept[:-1]]
+    return "; ".join([part for part in head if part] + kept[-1:])
+
+
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
     """``text`` with each secret replaced by ``***``: one of 8 characters or more wherever it
     appears, a shorter one only where it stands alone (a short secret inside other words would
@@ -190,10 +209,14 @@ class APITimeoutError(APIConnectionError):
 
 
 class KickoffMayHaveStarted(APIConnectionError):
-    """A kickoff's request may have reached AMP, but its answer was lost (the connection
-    dropped, the read timed out, the body could not be decoded): a paid crew run may have
-    started, and only AMP knows its kickoff id. The SDK never retries it (a second kickoff is a
-    second run) and the CLI says so.
+    """A kickoff's request may have reached AMP, but no kickoff id came back: the answer was
+    lost (the connection dropped, the read timed out, the body could not be decoded), or AMP
+    answered (2xx, 3xx or 5xx) with a body that could not be read (over
+    ``max_response_bytes``, not JSON, no kickoff id). A paid crew run may have started, and only
+    AMP knows its kickoff id. The SDK never retries it (a second kickoff is a second run) and
+    the CLI says so. ``__cause__`` is the error it would otherwise have been (an
+    APIConnectionError, ResponseTooLarge or ResponseValidationError, whose ``raw`` keeps the
+    body as received).
 
     ``correlation_id`` is the value the client put in that kickoff's ``meta`` under
     ``"crewai_amp_correlation_id"`` (``crewai_amp.CORRELATION_ID_KEY``): AMP echoes ``meta`` in
@@ -290,22 +313,37 @@ class InternalServerError(APIStatusError):
 class ResponseTooLarge(AmpError):
     """A response body is larger than the client's ``max_response_bytes``; reading stopped
     there. ``limit`` is that setting, ``received`` the bytes read (or announced in
-    Content-Length) when it stopped, ``status_code`` the response's status."""
+    Content-Length) when it stopped, ``status_code`` the response's status, ``response`` the
+    response (its headers; its body was not kept).
+
+    A kickoff's answer too large to read is not this error but
+    [KickoffMayHaveStarted][crewai_amp.errors.KickoffMayHaveStarted] chained to it, unless its
+    status is a 4xx (AMP refused the kickoff)."""
 
     def __init__(
-        self, message: str, *, limit: int, received: int, status_code: int, request_id: str | None = None
+        self,
+        message: str,
+        *,
+        limit: int,
+        received: int,
+        status_code: int,
+        request_id: str | None = None,
+        response: httpx.Response | None = None,
     ) -> None:
         super().__init__(message)
         self.limit = limit
         self.received = received
         self.status_code = status_code
-        self.request_id = request_id
+        self.request_id = request_id if request_id is not None else request_id_of(response)
+        self.response = response
 
 
 class ResponseValidationError(AmpError):
     """A response body does not match the spec (not JSON, wrong shape, wrong types).
 
-    ``raw`` holds the body text exactly as received, so nothing is lost.
+    ``raw`` holds the body text exactly as received, so nothing is lost. A kickoff's 2xx
+    answer that does not match (no kickoff id) is not this error but
+    [KickoffMayHaveStarted][crewai_amp.errors.KickoffMayHaveStarted] chained to it.
     """
 
     def __init__(
@@ -342,7 +380,9 @@ class WaitTimeout(AmpError, TimeoutError):
 
 
 class JournalError(AmpError):
-    """The ``run_many`` journal file cannot be used: not a journal, unreadable, or unwritable."""
+    """The ``run_many`` journal file cannot be used: not a journal, unreadable, unwritable, or
+    damaged (resuming from it could kick off a recorded run again); or a write to it failed
+    mid-batch, which stops the batch (the message names a kickoff id it could not record)."""
 
 
 class JournalBusy(JournalError):

@@ -7,19 +7,23 @@ counters are what prove each input was kicked off once)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from crewai_amp.testing import AmpEmulator, Faults
 from support.cli import child_command, child_env, cli
 from support.cli_servers import LINE_TIMEOUT
 from support.emulator import INPUTS, SCALE, wait_for
+from support.unread import UnreadableKickoffs
 
 TOKEN = "amp-cli-batch-token-7d2e91c4"
 BATCH_TIMEOUT = 600  # a bound on a whole child batch, never a timing assertion
@@ -278,3 +282,59 @@ def test_the_installed_module_runs_batch(amp: AmpEmulator, tmp_path: Path) -> No
     assert len(result.stdout.splitlines()) == 2
     assert "kicked off #0: " in result.stderr and "kicked off #1: " in result.stderr
     assert result.stderr.splitlines()[-1] == "2 runs: 2 completed"
+
+
+@pytest.mark.parametrize("json_mode", [False, True], ids=["prose", "json"])
+@pytest.mark.parametrize("damage", ["truncated", "a-row-not-utf8", "not-sqlite", "a-folder"])
+def test_a_journal_that_cannot_be_used_exits_2_with_one_clear_line(
+    capsys: pytest.CaptureFixture[str], amp: AmpEmulator, tmp_path: Path, damage: str, json_mode: bool
+) -> None:
+    inputs, journal = write_inputs(tmp_path, 3), tmp_path / "runs.db"
+    connection = ["--base-url", amp.base_url, "--token", amp.token, *(["--json"] if json_mode else [])]
+    assert cli(capsys, "batch", str(inputs), "--journal", str(journal), *connection).code == 0
+    if damage == "truncated":
+        journal.write_bytes(journal.read_bytes()[:5000])
+    elif damage == "a-row-not-utf8":
+        with contextlib.closing(sqlite3.connect(journal)) as db, db:
+            db.execute("UPDATE runs SET correlation_id = CAST(x'ff' AS TEXT) WHERE idx = 1")
+    elif damage == "not-sqlite":
+        journal.write_text("index,kickoff_id\n0,abc\n")
+    else:
+        journal = tmp_path
+    run = cli(capsys, "batch", str(inputs), "--journal", str(journal), *connection)  # no traceback
+    assert run.code == 2 and run.out == "" and amp.kickoff_count == 3
+    if json_mode:
+        error = run.error()
+        assert error["type"] == "JournalError" and str(journal) in error["message"]
+    else:
+        assert str(journal) in run.error_line()
+
+
+def test_an_unreadable_kickoff_answer_is_reported_unknown_and_retried_only_when_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, amp: AmpEmulator, tmp_path: Path
+) -> None:
+    inputs, journal = write_inputs(tmp_path, 2), tmp_path / "runs.db"
+    transport = UnreadableKickoffs("not-json")  # AMP starts the first run; its answer is unreadable
+    real_client = httpx.Client
+    monkeypatch.setattr(httpx, "Client", lambda *a, **k: real_client(*a, **{**k, "transport": transport}))
+    command = ["batch", str(inputs), "--journal", str(journal), "--concurrency", "1", "--json"]
+    command += ["--base-url", amp.base_url, "--token", amp.token]
+
+    def outcomes(*extra: str) -> tuple[int, dict[int, dict[str, Any]]]:
+        run = cli(capsys, *command, *extra)
+        return run.code, {o["index"]: o for o in map(json.loads, run.out.splitlines())}
+
+    code, first = outcomes()
+    assert code == 1 and first[1]["ok"] and amp.kickoff_count == 2
+    lost = first[0]
+    assert lost["error"]["type"] == "KickoffMayHaveStarted" and lost["error"]["may_have_started"] is True
+    assert f"crewai_amp_correlation_id={lost['correlation_id']}" in lost["error"]["message"]
+    code, again = outcomes()
+    assert code == 1 and amp.kickoff_count == 2  # reported again, not re-sent
+    assert again[0]["correlation_id"] == lost["correlation_id"]
+    assert (
+        "ResponseValidationError" in again[0]["error"]["message"]
+        and "--retry-unknown 0" in again[0]["error"]["message"]
+    )
+    code, retried = outcomes("--retry-unknown", "0")
+    assert code == 0 and amp.kickoff_count == 3 and retried[0]["ok"]

@@ -24,8 +24,10 @@ from crewai_amp.cli._parser import build_parser, parse_args
 from crewai_amp.cli._progress import Clock, PlainLines, RichBar
 from crewai_amp.cli._render import PAUSED, summary, view_of
 from crewai_amp.testing import AmpEmulator, default_crew
+from support import unread as unread_support
 from support.cli import ENV_NAMES, TRY, cli, start_emulator, wait_approving_the_review
-from support.emulator import wait_for
+from support.emulator import recording_receiver, wait_for
+from support.unread import UNREADABLE, UnreadableKickoffs
 
 TOKEN = "amp-cli-help-progress-token-7d1e"
 NOTICE = "the run is waiting for human input; answer the review with: "
@@ -296,3 +298,43 @@ def test_an_api_error_gives_its_request_id(
     assert error["request_id"] == "req-cli-7" and "(request id req-cli-7)" in error["message"]
     run = cli(capsys, "inputs", *connection)
     assert "(request id req-cli-7)" in run.error_line()
+
+
+@pytest.mark.parametrize("kind", list(UNREADABLE))
+@pytest.mark.parametrize("json_mode", [False, True], ids=["prose", "json"])
+def test_kickoff_reports_an_unreadable_kickoff_answer_as_may_have_started_with_its_correlation_id(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str, json_mode: bool
+) -> None:
+    transport = UnreadableKickoffs(kind)
+    real_client = httpx.Client
+
+    def client(*args: Any, **kwargs: Any) -> httpx.Client:
+        return real_client(*args, **{**kwargs, "transport": transport})
+
+    monkeypatch.setattr(httpx, "Client", client)
+    if kind == "oversized":  # the CLI's client reads at most its default max_response_bytes
+        monkeypatch.setattr(unread_support, "LIMIT", 9 * 1024 * 1024)
+    with recording_receiver() as receiver, AmpEmulator(scale=0.01, token=TOKEN) as amp:
+        connection = [
+            "--base-url",
+            amp.base_url,
+            "--token",
+            amp.token,
+            "--crew-webhook",
+            receiver.url("/crew"),
+        ]
+        run = cli(capsys, "kickoff", *TRY, "--wait", *connection, *(["--json"] if json_mode else []))
+        assert amp.kickoff_count == 1  # started once, never re-sent
+        (delivery,) = wait_for(lambda: receiver.accepted("/crew"), what="the crew webhook")
+    sent = delivery.payload["meta"]["crewai_amp_correlation_id"]  # the run that did start
+    assert run.code == 3 and TOKEN not in run.err and run.out == ""
+    if json_mode:
+        error = run.error()
+        assert error["type"] == "KickoffMayHaveStarted" and error["may_have_started"] is True
+        assert error["correlation_id"] == sent
+        assert f"crewai_amp_correlation_id={sent}" in error["message"]
+    else:
+        line = run.error_line()
+        assert f"crewai_amp_correlation_id={sent}" in line
+        assert "AMP accepted the kickoff, but no kickoff id could be read from its answer" in line
+        assert "a second kickoff is a second paid run" in line

@@ -6,6 +6,7 @@ another batch or held by another process is a clear typed error."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -23,11 +24,14 @@ from crewai_amp import (
     JournalError,
     JournalMismatch,
     KickoffMayHaveStarted,
+    ResponseTooLarge,
+    ResponseValidationError,
     RunOutcome,
     StatusCompleted,
     UnprocessableEntityError,
 )
 from crewai_amp.testing import AmpEmulator, default_crew
+from support import unread
 from support.cli import child_env
 from support.emulator import INPUTS, SCALE
 
@@ -248,3 +252,79 @@ def test_retry_unknown_needs_a_journal_and_indexes(amp: AmpEmulator) -> None:
             client.run_many(BATCH, journal="x.db", retry_unknown="3")  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError, match="correlation id"):
             client.run_many(BATCH, meta={"crewai_amp_correlation_id": "mine"})
+
+
+# --- a kickoff AMP accepted in an answer that could not be read -----------------------------------
+
+
+def run_through(
+    amp: AmpEmulator, inputs: Any, journal: Path, transport: Any, *, asynchronous: bool, **kwargs: Any
+) -> list[RunOutcome]:
+    """One batch, concurrency 1, its requests through ``transport``; the outcomes by index."""
+    options: dict[str, Any] = {"base_url": amp.base_url, "token": amp.token}
+    options["max_response_bytes"] = unread.LIMIT
+    http = unread.http_client(transport, asynchronous=asynchronous)
+
+    async def main() -> list[RunOutcome]:
+        async with http, AsyncAmpClient(http_client=http, **options) as client:
+            runs = client.run_many(inputs, concurrency=1, timeout=60, journal=journal, **kwargs)
+            return [outcome async for outcome in runs]
+
+    if asynchronous:
+        outcomes = asyncio.run(main())
+    else:
+        with http, AmpClient(http_client=http, **options) as client:
+            outcomes = list(client.run_many(inputs, concurrency=1, timeout=60, journal=journal, **kwargs))
+    return sorted(outcomes, key=lambda outcome: outcome.index)
+
+
+def journal_states(journal: Path) -> dict[int, str]:
+    with contextlib.closing(sqlite3.connect(journal)) as db:
+        return dict(db.execute("SELECT idx, state FROM runs"))
+
+
+@pytest.mark.parametrize("kind", list(unread.UNREADABLE))
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_an_unreadable_kickoff_answer_is_journaled_unknown_and_never_re_sent_unless_named(
+    amp: AmpEmulator, tmp_path: Path, kind: str, asynchronous: bool
+) -> None:
+    journal, batch = tmp_path / "runs.db", BATCH[:3]
+    first = run_through(amp, batch, journal, unread.UnreadableKickoffs(kind), asynchronous=asynchronous)
+    lost = first[0]  # concurrency 1: the first kickoff is the one answered unreadably
+    assert isinstance(lost.error, KickoffMayHaveStarted) and lost.kickoff_id is None
+    cause = lost.error.__cause__
+    assert isinstance(cause, ResponseTooLarge if kind == "oversized" else ResponseValidationError)
+    assert lost.correlation_id == lost.error.correlation_id
+    assert all(o.ok for o in first[1:]), [o.error for o in first]
+    assert amp.kickoff_count == 3 and len(amp.kickoff_ids) == 3  # AMP started all three
+    assert journal_states(journal) == {0: "unknown", 1: "done", 2: "done"}
+
+    plain = unread.UnreadableKickoffs(kind, times=0)
+    again = run_through(amp, batch, journal, plain, asynchronous=asynchronous)
+    unknown = again[0].error
+    assert isinstance(unknown, KickoffMayHaveStarted) and unknown.correlation_id == lost.correlation_id
+    assert type(cause).__name__ in str(unknown)  # the rerun says how the kickoff went wrong
+    assert "retry_unknown=[0]" in str(unknown) and lost.correlation_id in str(unknown)
+    assert ".;" not in str(unknown) and ".." not in str(unknown)
+    assert amp.kickoff_count == 3  # not re-sent by itself
+
+    retried = run_through(amp, batch, journal, plain, asynchronous=asynchronous, retry_unknown=[0])
+    assert all(o.ok for o in retried) and amp.kickoff_count == 4
+    assert retried[0].correlation_id != lost.correlation_id
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_refusal_too_large_to_read_is_kicked_off_again_on_the_rerun(
+    amp: AmpEmulator, tmp_path: Path, asynchronous: bool
+) -> None:
+    journal, batch = tmp_path / "runs.db", [{"topic": "AI"}]  # inputs missing: AMP answers 422
+    (first,) = run_through(
+        amp, batch, journal, unread.UnreadableKickoffs("oversized"), asynchronous=asynchronous
+    )
+    assert isinstance(first.error, ResponseTooLarge) and first.error.status_code == 422
+    assert journal_states(journal) == {}  # a refusal: no run started
+    (again,) = run_through(
+        amp, batch, journal, unread.UnreadableKickoffs("oversized", times=0), asynchronous=asynchronous
+    )
+    assert isinstance(again.error, UnprocessableEntityError)  # sent again, and refused again
+    assert amp.kickoff_count == 2

@@ -16,6 +16,8 @@ from crewai_amp import (
     AsyncAmpClient,
     ConfigurationError,
     ExecutionError,
+    KickoffMayHaveStarted,
+    NotFoundError,
     ResponseTooLarge,
     ResponseValidationError,
     WaitTimeout,
@@ -241,8 +243,9 @@ def test_a_body_within_the_limit_is_read_whole(factory: Any) -> None:
 
 def test_a_too_large_kickoff_answer_is_not_retried(factory: Any) -> None:
     script = Script(httpx.Response(200, content=b"{" + b" " * 10_000 + b"}"))
-    with pytest.raises(ResponseTooLarge):
+    with pytest.raises(KickoffMayHaveStarted) as caught:  # AMP accepted it: a run may have started
         call(factory(script, max_response_bytes=100), "kickoff", {"topic": "AI"})
+    assert isinstance(caught.value.__cause__, ResponseTooLarge)
     assert len(script.requests) == 1
 
 
@@ -332,3 +335,73 @@ def test_short_secrets_are_masked_only_as_whole_words_long_ones_everywhere(
 
     assert mask_secrets(text, [secret]) == masked
     assert safe_text(text, [secret]) == masked
+
+
+# --- messages read as sentences --------------------------------------------------------------------
+
+HINT_404 = (
+    "check that the base URL is the deployment that issued this id; deployed AMP also answers NOT "
+    "FOUND for a run waiting for human input"
+)
+HINT_5XX = (
+    "a status check that keeps failing can mean the run itself failed: check the deployment's logs "
+    "(the run may also still be going: wait on its kickoff id again later)"
+)
+
+
+def clean(message: str) -> str:
+    assert ".;" not in message and ".." not in message and ". (" not in message, message
+    return message
+
+
+def test_a_lost_kickoff_answer_reads_as_one_sentence(factory: Any) -> None:
+    script = Script(httpx.RemoteProtocolError("Server disconnected without sending a response."))
+    with pytest.raises(KickoffMayHaveStarted) as caught:
+        call(factory(script), "kickoff", {"topic": "AI"})
+    assert clean(str(caught.value)) == (
+        "POST /kickoff: RemoteProtocolError: Server disconnected without sending a response; the "
+        "kickoff's answer was lost, so a paid crew run may have started: look for meta "
+        f"crewai_amp_correlation_id={caught.value.correlation_id} in AMP's webhooks or dashboard "
+        "before kicking off again"
+    )
+
+
+def test_an_unreadable_kickoff_answer_reads_as_one_sentence(factory: Any) -> None:
+    answer = httpx.Response(200, text="<html>", headers={"x-request-id": "req-5"})
+    with pytest.raises(KickoffMayHaveStarted) as caught:
+        call(factory(Script(answer)), "kickoff", {"topic": "AI"})
+    assert clean(str(caught.value)) == (
+        "POST /kickoff answered 200 with a body that does not match the spec: the body is not JSON "
+        "(request id req-5); AMP accepted the kickoff, but no kickoff id could be read from its "
+        "answer, so a paid crew run may have started: look for meta "
+        f"crewai_amp_correlation_id={caught.value.correlation_id} in AMP's webhooks or dashboard "
+        "before kicking off again"
+    )
+
+
+def test_a_status_error_whose_server_text_ends_a_sentence_reads_as_one(factory: Any) -> None:
+    answer = json_response({"error": "Internal error.", "message": "Try again later."}, 500)
+    with pytest.raises(APIStatusError) as caught:
+        call(factory(Script(answer), max_retries=0), "status", KICKOFF_ID)
+    assert clean(str(caught.value)) == (
+        f"GET /status/{KICKOFF_ID} answered 500 Internal Server Error: Internal error; Try again later; "
+        + HINT_5XX
+    )
+
+
+def test_a_404_with_a_request_id_reads_as_one_sentence(factory: Any) -> None:
+    answer = json_response({"detail": "Run not found."}, 404, headers={"x-request-id": "req-9"})
+    with pytest.raises(NotFoundError) as caught:
+        call(factory(Script(answer)), "status", KICKOFF_ID)
+    assert clean(str(caught.value)) == (
+        f"GET /status/{KICKOFF_ID} answered 404 Not Found: Run not found; {HINT_404} (request id req-9)"
+    )
+
+
+def test_a_kickoff_refused_with_sentences_reads_as_one(factory: Any) -> None:
+    answer = json_response({"error": "Bad request.", "message": "Inputs are invalid."}, 400)
+    with pytest.raises(APIStatusError) as caught:
+        call(factory(Script(answer)), "kickoff", {"topic": "AI"})
+    # The last sentence keeps its period: the server's words, as written.
+    expected = "POST /kickoff answered 400 Bad Request: Bad request; Inputs are invalid."
+    assert clean(str(caught.value)) == expected
