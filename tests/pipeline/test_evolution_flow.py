@@ -2,7 +2,7 @@
 
 A copy of the project (specs with their spec overlays, generator, hand-written package, tests)
 gets additive updates applied to its specs: the seven fixed cases (tests/support/evolution.py
-FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR, 19 kinds). Several
+FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR). Several
 updates share one cycle (a batch); in each, as a maintainer would: regenerate, build the wheel,
 install it, and check
 
