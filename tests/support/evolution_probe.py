@@ -156,7 +156,7 @@ def _enum_value(added: dict[str, Any]) -> None:
         node = node[key]
     node[added["path"][-1]] = added["value"]
     event = parse_event(json.dumps(payload))
-    dumped = event.model_dump(mode="json")
+    dumped = event.model_dump(by_alias=True, mode="json")
     for key in added["path"]:
         dumped = dumped[key]
     assert dumped == added["value"], dumped
@@ -179,7 +179,7 @@ def _query_parameter(added: dict[str, Any]) -> None:
 def _message_model(added: dict[str, Any]) -> None:
     events = importlib.import_module("crewai_amp_events")
     model = getattr(events, added["payload"])
-    assert model.model_validate(added["example"]).model_dump(mode="json") == added["example"]
+    assert model.model_validate(added["example"]).model_dump(by_alias=True, mode="json") == added["example"]
 
 
 @probe("asyncapi-message-parse")
@@ -462,7 +462,7 @@ def _asyncapi_message(added: dict[str, Any]) -> None:
     assert parse_event(body, channel=channel) is not None  # type: ignore[arg-type]
     model = getattr(importlib.import_module("crewai_amp_events"), added["payload"])
     assert model.model_validate(
-        model.model_validate(payload).model_dump(mode="json")
+        model.model_validate(payload).model_dump(by_alias=True, mode="json")
     ) == model.model_validate(payload)
     # kickoff_id is an opaque string on every message, new ones included (the overlay rule).
     assert (
@@ -483,7 +483,7 @@ def _asyncapi_field(added: dict[str, Any]) -> None:
     messages = importlib.import_module("crewai_amp_events.registry").MESSAGES
     name = next(n for n, m in messages.items() if m is model)
     event = parse_message(json.dumps(payload), name)
-    assert added["field"] in event.model_dump(mode="json", exclude_unset=True)
+    assert added["field"] in event.model_dump(by_alias=True, mode="json", exclude_unset=True)
 
 
 @drawn("asyncapi-enum-value")
@@ -672,7 +672,7 @@ def _asyncapi_oneof_payload(added: dict[str, Any]) -> None:
         event = parse_message(json.dumps(payload), added["message"])
         inner = getattr(event, "root", event)
         assert type(inner).__name__ == member, (type(event).__name__, type(inner).__name__)
-        assert inner.model_dump(mode="json", exclude_unset=True).keys() >= payload.keys()
+        assert inner.model_dump(by_alias=True, mode="json", exclude_unset=True).keys() >= payload.keys()
         assert parse_event(json.dumps(payload), channel=channel) is not None  # type: ignore[arg-type]
 
 
