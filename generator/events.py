@@ -129,6 +129,7 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
         named_by.setdefault(name, str(key))
         models_of[_message_name(key, message)] = name
     _carry_referenced(document, defs)
+    defs = {name: _nullable_as_type(schema, defs) for name, schema in defs.items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ROOT_TITLE,
@@ -184,6 +185,43 @@ def _rewrite_refs(
         merged = {**target, **rest} if isinstance(target, dict) else target
         return _rewrite_refs(document, merged, defs, pending, inlining | {ref})
     return {key: _rewrite_refs(document, value, defs, pending, inlining) for key, value in node.items()}
+
+
+NULL = {"type": "null"}
+
+
+def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
+    """Every "X or null" union (``anyOf``/``oneOf`` of one schema and ``{"type": "null"}``) written
+    as X with ``"null"`` among its types. As a union the generator gives the field
+    ``union_mode="left_to_right"``, which pydantic refuses on what is, to it, a plain optional
+    (``datetime | None``): the models did not even import. A ``$ref`` member is kept through
+    ``allOf``, typed as its target."""
+    if isinstance(node, list):
+        return [_nullable_as_type(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_as_type(value, defs) for key, value in node.items()}
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if not (isinstance(members, list) and NULL in members and len(members) == 2):
+            continue
+        (member,) = [m for m in members if m != NULL]
+        if not isinstance(member, dict):
+            continue
+        rest = {k: v for k, v in node.items() if k != key}
+        target = member
+        if "$ref" in member:
+            target = defs.get(str(member["$ref"]).removeprefix("#/$defs/"), {})
+        kinds = target.get("type") if isinstance(target, dict) else None
+        if isinstance(kinds, str):
+            kinds = [kinds]
+        if not isinstance(kinds, list) or "type" in rest:
+            continue
+        types = [*kinds, *(["null"] if "null" not in kinds else [])]
+        if "$ref" in member:
+            return {**rest, "allOf": [member], "type": types}
+        return {**rest, **member, "type": types}
+    return node
 
 
 def _public_names(source: str) -> list[str]:

@@ -55,7 +55,20 @@ FORMATS = ("date-time", "date", "uuid", "uri")
 def draw_schema(draw: Draw, depth: int = 0) -> dict[str, Any]:
     """A random schema for a new field: scalars, formats, enums, 3.1 nullable unions, nested
     objects of integers, arrays of objects."""
-    options = ["integer", "number", "boolean", "string", "format", "enum", "nullable", "int-nullable"]
+    options = [
+        "integer",
+        "number",
+        "boolean",
+        "string",
+        "format",
+        "enum",
+        "nullable",
+        "int-nullable",
+        "anyof-null",
+        "const",
+        "int-enum",
+        "enum-array",
+    ]
     if depth < 2:
         options += ["object", "array-of-objects", "array"]
     kind = draw.choice(options)
@@ -67,6 +80,14 @@ def draw_schema(draw: Draw, depth: int = 0) -> dict[str, Any]:
         return {"type": ["string", "null"]}
     if kind == "int-nullable":
         return {"type": ["integer", "null"], "minimum": 0}
+    if kind == "anyof-null":  # the other spelling of a 3.1 nullable
+        return {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+    if kind == "const":
+        return {"type": "string", "const": draw.name("v")}
+    if kind == "int-enum":
+        return {"type": "integer", "enum": [1, 2, 3]}
+    if kind == "enum-array":
+        return {"type": "array", "items": {"type": "string", "enum": [draw.name("a"), draw.name("b")]}}
     if kind == "object":
         return {
             "type": "object",
@@ -656,7 +677,9 @@ def kind_component_ref(draw: Draw) -> dict[str, Any]:
             },
         },
     )
-    return {**_rest_field(draw, {"$ref": f"#/components/schemas/{name}"}, "budget"), "component": name}
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    schema = draw.choice([ref, {"anyOf": [ref, {"type": "null"}]}])  # perhaps nullable
+    return {**_rest_field(draw, schema, "budget"), "component": name}
 
 
 def kind_allof_field(draw: Draw) -> dict[str, Any]:
@@ -1010,7 +1033,7 @@ def kind_asyncapi_message_headers(draw: Draw) -> dict[str, Any]:
 
 
 def kind_asyncapi_ref_field(draw: Draw) -> dict[str, Any]:
-    """A new payload field that refers (``$ref``) to a new component schema."""
+    """A new payload field that refers (``$ref``) to a new component schema, perhaps nullable."""
     name = draw.camel("Cost")
     _schemas(draw.events)[name] = {
         "type": "object",
@@ -1024,7 +1047,9 @@ def kind_asyncapi_ref_field(draw: Draw) -> dict[str, Any]:
             },
         },
     }
-    return {**_event_field(draw, {"$ref": f"#/components/schemas/{name}"}, "cost"), "component": name}
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    schema = draw.choice([ref, {"anyOf": [ref, {"type": "null"}]}])  # perhaps nullable
+    return {**_event_field(draw, schema, "cost"), "component": name}
 
 
 def kind_asyncapi_oneof_payload(draw: Draw) -> dict[str, Any]:
