@@ -56,6 +56,8 @@ PROJECT = (
     "hatch_build.py",
     "README.md",
     "CHANGELOG.md",
+    "docs",
+    "mkdocs.yml",
 )
 FOCUSED = [
     "sdk/test_client.py",
@@ -70,6 +72,7 @@ FOCUSED = [
     "pipeline/test_webhooks_registry.py",
     "pipeline/test_spec_examples.py",
     "pipeline/test_generated_client.py",
+    "docs/test_docs_reference.py",
 ]
 SEED = int(os.environ.get("CREWAI_AMP_EVOLUTION_SEED", "0"))
 UPDATES = int(os.environ.get("CREWAI_AMP_EVOLUTION_UPDATES", str(max(30, len(GRAMMAR)))))
