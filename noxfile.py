@@ -254,8 +254,8 @@ def evolution(session: nox.Session) -> None:
     regenerate, build, install and run probes, a focused part of the suite, the diff, an import
     with only the declared dependencies and vendoring, batch by batch.
 
-    `nox -s evolution -- --seed N --updates K` (defaults 0 and 30; `--batch B` updates per build,
-    default 15); a failure prints the seed, each update's patch and `--only I`, which replays one
+    `nox -s evolution -- --seed N --updates K` (defaults 0 and one round of the grammar, at least
+    30; `--batch B` updates per build, default half of K); a failure prints the seed, each update's patch and `--only I`, which replays one
     update alone. Not part of `nox -s tests` (it builds its own wheels and venvs); .ci/run calls it.
     """
     try:

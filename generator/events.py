@@ -128,6 +128,8 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
         defs[name] = schema
         named_by.setdefault(name, str(key))
         models_of[_message_name(key, message)] = name
+    _carry_referenced(document, defs)
+    defs = {name: _nullable_as_type(schema, defs) for name, schema in defs.items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ROOT_TITLE,
@@ -137,6 +139,89 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
         "x-messages": models_of,
         "x-channels": channels,
     }
+
+
+COMPONENT_SCHEMAS = "#/components/schemas/"
+
+
+def _carry_referenced(document: dict[str, Any], defs: dict[str, Any]) -> None:
+    """Every component schema a payload refers to (a field's ``$ref``, a ``oneOf`` member, at any
+    depth) becomes a ``$defs`` entry of its own name, and the references point there: the JSON
+    Schema handed to the generator has no ``components``, so a reference left as it was became an
+    untyped ``Any`` model. Any other local reference is inlined."""
+    pending = list(defs)
+    while pending:
+        name = pending.pop()
+        defs[name] = _rewrite_refs(document, defs[name], defs, pending, frozenset())
+
+
+def _rewrite_refs(
+    document: dict[str, Any], node: Any, defs: dict[str, Any], pending: list[str], inlining: frozenset[str]
+) -> Any:
+    if isinstance(node, list):
+        return [_rewrite_refs(document, item, defs, pending, inlining) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if (
+        isinstance(ref, str)
+        and ref.startswith(COMPONENT_SCHEMAS)
+        and "/" not in ref[len(COMPONENT_SCHEMAS) :]
+    ):
+        name = ref[len(COMPONENT_SCHEMAS) :].replace("~1", "/").replace("~0", "~")
+        if name not in defs:
+            schema = copy.deepcopy(resolve_pointer(document, ref))
+            if isinstance(schema, dict):
+                _name_and_open(schema, name)
+                schema["title"] = name
+            defs[name] = schema
+            pending.append(name)
+        return {**{k: v for k, v in node.items() if k != "$ref"}, "$ref": f"#/$defs/{name}"}
+    if isinstance(ref, str) and ref.startswith("#/") and not ref.startswith("#/$defs/"):
+        if ref in inlining:
+            raise GeneratorFailed(f"{ref} refers to itself; give it a name under {COMPONENT_SCHEMAS}")
+        target = copy.deepcopy(resolve_pointer(document, ref))
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        merged = {**target, **rest} if isinstance(target, dict) else target
+        return _rewrite_refs(document, merged, defs, pending, inlining | {ref})
+    return {key: _rewrite_refs(document, value, defs, pending, inlining) for key, value in node.items()}
+
+
+NULL = {"type": "null"}
+
+
+def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
+    """Every "X or null" union (``anyOf``/``oneOf`` of one schema and ``{"type": "null"}``) written
+    as X with ``"null"`` among its types. As a union the generator gives the field
+    ``union_mode="left_to_right"``, which pydantic refuses on what is, to it, a plain optional
+    (``datetime | None``): the models did not even import. A ``$ref`` member is kept through
+    ``allOf``, typed as its target."""
+    if isinstance(node, list):
+        return [_nullable_as_type(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_as_type(value, defs) for key, value in node.items()}
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if not (isinstance(members, list) and NULL in members and len(members) == 2):
+            continue
+        (member,) = [m for m in members if m != NULL]
+        if not isinstance(member, dict):
+            continue
+        rest = {k: v for k, v in node.items() if k != key}
+        target = member
+        if "$ref" in member:
+            target = defs.get(str(member["$ref"]).removeprefix("#/$defs/"), {})
+        kinds = target.get("type") if isinstance(target, dict) else None
+        if isinstance(kinds, str):
+            kinds = [kinds]
+        if not isinstance(kinds, list) or "type" in rest:
+            continue
+        types = [*kinds, *(["null"] if "null" not in kinds else [])]
+        if "$ref" in member:
+            return {**rest, "allOf": [member], "type": types}
+        return {**rest, **member, "type": types}
+    return node
 
 
 def _public_names(source: str) -> list[str]:

@@ -266,7 +266,9 @@ def test_the_readme_event_status_print_shows_the_value() -> None:
 
     for status in ("completed", "a_value_added_later"):
         event = parse_event(f'{{"kickoff_id": "k", "task_id": "t", "status": "{status}"}}'.encode())
-        assert event.model_dump(mode="json")["status"] == status  # what the README's handler prints
+        assert (
+            event.model_dump(by_alias=True, mode="json")["status"] == status
+        )  # what the README's handler prints
 
 
 # --- no message said twice --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import importlib
 import inspect
 import itertools
 import re
+import sys
 import textwrap
 import typing
 from dataclasses import dataclass, field
@@ -133,7 +134,10 @@ def reached_models() -> set[type]:
             continue
         seen.add(cls)
         if attrs.has(cls):
-            hints = typing.get_type_hints(cls, {"Any": Any, **vars(api_types), **vars(models)})
+            # The model's own module (its imports: datetime, UUID, File...), then the names it
+            # imports only under TYPE_CHECKING.
+            namespace = {**vars(sys.modules[cls.__module__]), "Any": Any, **vars(api_types), **vars(models)}
+            hints = typing.get_type_hints(cls, namespace)
             for hint in hints.values():
                 todo.extend(_classes_in(hint))
     return seen

@@ -2,7 +2,7 @@
 
 A copy of the project (specs with their spec overlays, generator, hand-written package, tests)
 gets additive updates applied to its specs: the seven fixed cases (tests/support/evolution.py
-FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR, 19 kinds). Several
+FIXED) and updates drawn by a seed from the grammar (tests/support/evolution_grammar.py GRAMMAR). Several
 updates share one cycle (a batch); in each, as a maintainer would: regenerate, build the wheel,
 install it, and check
 
@@ -16,8 +16,8 @@ install it, and check
   the requirements the vendored copy states.
 
 Configured by the environment (the nox session maps `-- --seed N --updates K --only I --batch B`):
-CREWAI_AMP_EVOLUTION_SEED (default 0), _UPDATES (default 30), _BATCH (updates per cycle,
-default 15), _ONLY (replay one update alone, without the fixed cases). A failure prints the seed,
+CREWAI_AMP_EVOLUTION_SEED (default 0), _UPDATES (default: one round of the grammar, at least 30, so
+every kind comes up in each run), _BATCH (updates per cycle, default half of them: two cycles), _ONLY (replay one update alone, without the fixed cases). A failure prints the seed,
 each update's patch and the command that replays it alone.
 
 Slow (builds and venvs): it runs in `nox -s evolution`, not in `nox -s tests`.
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 from support.evolution import FIXED, apply_all
-from support.evolution_grammar import Update, apply_updates, plan
+from support.evolution_grammar import GRAMMAR, Update, apply_updates, plan
 from support.specs import EVENTS_NAME, REPO, REST_NAME, dump_yaml, load_yaml
 
 pytestmark = pytest.mark.skipif(
@@ -56,6 +56,8 @@ PROJECT = (
     "hatch_build.py",
     "README.md",
     "CHANGELOG.md",
+    "docs",
+    "mkdocs.yml",
 )
 FOCUSED = [
     "sdk/test_client.py",
@@ -70,10 +72,13 @@ FOCUSED = [
     "pipeline/test_webhooks_registry.py",
     "pipeline/test_spec_examples.py",
     "pipeline/test_generated_client.py",
+    "docs/test_docs_reference.py",
 ]
 SEED = int(os.environ.get("CREWAI_AMP_EVOLUTION_SEED", "0"))
-UPDATES = int(os.environ.get("CREWAI_AMP_EVOLUTION_UPDATES", "30"))
-BATCH = max(1, int(os.environ.get("CREWAI_AMP_EVOLUTION_BATCH", "15")))
+UPDATES = int(os.environ.get("CREWAI_AMP_EVOLUTION_UPDATES", str(max(30, len(GRAMMAR)))))
+# A cycle (regenerate, build, install, focused suite) costs far more than an update's probe: two
+# cycles whatever the count, unless told.
+BATCH = max(1, int(os.environ.get("CREWAI_AMP_EVOLUTION_BATCH", str(-(-UPDATES // 2)))))
 ONLY = os.environ.get("CREWAI_AMP_EVOLUTION_ONLY")
 KINDS = plan(SEED, max(UPDATES, int(ONLY) + 1 if ONLY else 0))
 INDEXES = [int(ONLY)] if ONLY else list(range(UPDATES))

@@ -152,6 +152,55 @@ def test_a_message_defined_inline_in_a_channel_gets_a_model_too(tmp_path: Path, 
     assert "class CrewCompletedPayload(BaseModel):" in models
 
 
+def test_component_references_and_nullable_unions_in_payloads_make_typed_importable_models(
+    tmp_path: Path, workspace: Path
+) -> None:
+    def add_shapes(data: dict) -> None:  # type: ignore[type-arg]
+        schemas = data["components"]["schemas"]
+        schemas["Cost"] = {
+            "type": "object",
+            "required": ["amount"],
+            "properties": {"amount": {"type": "number"}},
+        }
+        schemas["Started"] = {"type": "object", "properties": {"at": {"type": "string"}}}
+        schemas["TaskCompletedPayload"]["properties"].update(
+            {
+                "cost": {"$ref": "#/components/schemas/Cost"},
+                "maybe_cost": {"anyOf": [{"$ref": "#/components/schemas/Cost"}, {"type": "null"}]},
+                "seen": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+            }
+        )
+        data["channels"]["crewEvents"]["messages"]["either"] = {
+            "name": "Either",
+            "payload": {
+                "oneOf": [{"$ref": "#/components/schemas/Cost"}, {"$ref": "#/components/schemas/Started"}]
+            },
+        }
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_shapes)
+    out = tmp_path / "out"
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", out)
+    assert result.returncode == 0, result.stderr
+    models = (out / "crewai_amp_events" / "models.py").read_text("utf-8")
+    assert "RootModel[Any]" not in models  # a reference the payloads' JSON Schema did not hold
+    assert "class Cost(BaseModel):" in models and "class Started(BaseModel):" in models
+    code = (
+        "import crewai_amp_events as m\n"
+        "p = m.TaskCompletedPayload.model_validate({'kickoff_id': 'k', 'task_id': 't', 'status': 'completed',"
+        " 'cost': {'amount': 1}, 'maybe_cost': None, 'seen': '2026-01-01T00:00:00Z'})\n"
+        "assert type(p.cost) is m.Cost and p.maybe_cost is None and p.seen.year == 2026\n"
+        "assert type(m.EitherPayload.model_validate({'amount': 2}).root) is m.Cost\n"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(out)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+
+
 def test_two_payloads_under_one_model_name_are_refused(tmp_path: Path, workspace: Path) -> None:
     def add_clash(data: dict) -> None:  # type: ignore[type-arg]
         data["channels"]["crewEvents"]["messages"]["one"] = {"name": "Extra", "payload": {"type": "object"}}

@@ -202,7 +202,7 @@ for message in EVENTS["components"]["messages"].values():
     model = getattr(crewai_amp_events, message["payload"]["$ref"].rsplit("/", 1)[-1])
     for example in message.get("examples", []):
         parsed = model.model_validate(example["payload"])
-        assert parsed.model_dump(mode="json", exclude_unset=True) == example["payload"], parsed
+        assert parsed.model_dump(by_alias=True, mode="json", exclude_unset=True) == example["payload"], parsed
         checked["events"] += 1
 
 from crewai_amp_events import StepEventPayloadStepType, TaskCompletedPayload

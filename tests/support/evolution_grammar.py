@@ -1,4 +1,4 @@
-"""The grammar of additive spec updates `nox -s evolution` draws from a seed (GRAMMAR, 19 kinds).
+"""The grammar of additive spec updates `nox -s evolution` draws from a seed (GRAMMAR).
 
 A drawn update is a pure function of ``(seed, index)``: its kind comes from the seed's plan, its
 choices from ``random.Random(f"{seed}:{index}")`` over the *base* specs (never over what other
@@ -55,7 +55,20 @@ FORMATS = ("date-time", "date", "uuid", "uri")
 def draw_schema(draw: Draw, depth: int = 0) -> dict[str, Any]:
     """A random schema for a new field: scalars, formats, enums, 3.1 nullable unions, nested
     objects of integers, arrays of objects."""
-    options = ["integer", "number", "boolean", "string", "format", "enum", "nullable", "int-nullable"]
+    options = [
+        "integer",
+        "number",
+        "boolean",
+        "string",
+        "format",
+        "enum",
+        "nullable",
+        "int-nullable",
+        "anyof-null",
+        "const",
+        "int-enum",
+        "enum-array",
+    ]
     if depth < 2:
         options += ["object", "array-of-objects", "array"]
     kind = draw.choice(options)
@@ -67,6 +80,14 @@ def draw_schema(draw: Draw, depth: int = 0) -> dict[str, Any]:
         return {"type": ["string", "null"]}
     if kind == "int-nullable":
         return {"type": ["integer", "null"], "minimum": 0}
+    if kind == "anyof-null":  # the other spelling of a 3.1 nullable
+        return {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+    if kind == "const":
+        return {"type": "string", "const": draw.name("v")}
+    if kind == "int-enum":
+        return {"type": "integer", "enum": [1, 2, 3]}
+    if kind == "enum-array":
+        return {"type": "array", "items": {"type": "string", "enum": [draw.name("a"), draw.name("b")]}}
     if kind == "object":
         return {
             "type": "object",
@@ -630,6 +651,485 @@ def kind_upstream_overlap(draw: Draw) -> dict[str, Any]:
     }
 
 
+# --- more shapes upstream APIs add every month ---------------------------------------------------
+
+
+def _component(draw: Draw, spec: Spec, base: str, schema: dict[str, Any]) -> str:
+    """A new component schema named after ``base`` and the update; returns its name."""
+    name = draw.camel(base)
+    _schemas(spec)[name] = schema
+    return name
+
+
+def kind_component_ref(draw: Draw) -> dict[str, Any]:
+    """A new component schema, referred to by ``$ref`` from a new field of an existing model."""
+    name = _component(
+        draw,
+        draw.rest,
+        "Budget",
+        {
+            "type": "object",
+            "required": ["limit"],
+            "properties": {
+                "limit": {"type": "integer", "minimum": 0},
+                "currency": {"type": "string"},
+                "detail": draw_schema(draw, 1),
+            },
+        },
+    )
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    schema = draw.choice([ref, {"anyOf": [ref, {"type": "null"}]}])  # perhaps nullable
+    return {**_rest_field(draw, schema, "budget"), "component": name}
+
+
+def kind_allof_field(draw: Draw) -> dict[str, Any]:
+    """A new field composed with ``allOf``: a new component extended by inline properties."""
+    name = _component(
+        draw,
+        draw.rest,
+        "Source",
+        {
+            "type": "object",
+            "properties": {"origin": {"type": "string"}, "at": {"type": "string", "format": "date-time"}},
+        },
+    )
+    schema = {
+        "allOf": [
+            {"$ref": f"#/components/schemas/{name}"},
+            {
+                "type": "object",
+                "properties": {
+                    "weight": {"type": "number"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        ]
+    }
+    return {**_rest_field(draw, schema, "source"), "component": name}
+
+
+def kind_oneof_field(draw: Draw) -> dict[str, Any]:
+    """A new field that is one of two new components, told apart by a discriminator."""
+    kinds = [draw.name("text"), draw.name("file")]
+    first = _component(
+        draw,
+        draw.rest,
+        "TextAttachment",
+        {
+            "type": "object",
+            "required": ["kind", "text"],
+            "properties": {"kind": {"type": "string", "enum": [kinds[0]]}, "text": {"type": "string"}},
+        },
+    )
+    second = _component(
+        draw,
+        draw.rest,
+        "FileAttachment",
+        {
+            "type": "object",
+            "required": ["kind", "url"],
+            "properties": {
+                "kind": {"type": "string", "enum": [kinds[1]]},
+                "url": {"type": "string", "format": "uri"},
+                "size": {"type": "integer", "format": "int64", "minimum": 0},
+            },
+        },
+    )
+    refs = [f"#/components/schemas/{first}", f"#/components/schemas/{second}"]
+    schema = {
+        "oneOf": [{"$ref": ref} for ref in refs],
+        "discriminator": {"propertyName": "kind", "mapping": dict(zip(kinds, refs, strict=True))},
+    }
+    return {**_rest_field(draw, schema, "attachment"), "components": [first, second]}
+
+
+def kind_map_field(draw: Draw) -> dict[str, Any]:
+    """A new map field (``additionalProperties``): string keys to objects, or to scalars."""
+    values = draw.choice(
+        [
+            {"type": "object", "properties": {"score": {"type": "number"}, "note": {"type": "string"}}},
+            {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
+            {"type": "string"},
+            {"type": "integer", "format": "int64"},
+        ]
+    )
+    return _rest_field(draw, {"type": "object", "additionalProperties": values}, "by_agent")
+
+
+NUMERIC = (
+    {"type": "integer", "format": "int64"},
+    {"type": "integer", "format": "int32"},
+    {"type": "number", "format": "float"},
+    {"type": "number", "format": "double"},
+    {"type": "boolean"},
+)
+
+
+def kind_numeric_field(draw: Draw) -> dict[str, Any]:
+    """A new integer (int32/int64), number (float/double) or boolean field."""
+    return _rest_field(draw, dict(draw.choice(list(NUMERIC))), "amount")
+
+
+CONSTRAINED = (
+    {"type": "string", "minLength": 3, "maxLength": 12},
+    {"type": "string", "pattern": "^[a-z]{2}-[0-9]{2}$"},
+    {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
+    {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    {"type": "string", "enum": ["fast", "thorough"], "default": "fast"},
+    {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 3, "uniqueItems": True},
+    {"type": "boolean", "default": False},
+)
+
+
+def kind_constrained_field(draw: Draw) -> dict[str, Any]:
+    """A new field with constraints (minLength, maximum, pattern, ...) and perhaps a default."""
+    return _rest_field(draw, copy.deepcopy(draw.choice(list(CONSTRAINED))), "limit")
+
+
+def kind_read_write_only(draw: Draw) -> dict[str, Any]:
+    """A new ``readOnly`` or ``writeOnly`` field (annotations: the wire still carries it)."""
+    which = draw.choice(["readOnly", "writeOnly"])
+    schema = {"type": draw.choice(["string", "integer"]), which: True}
+    return {
+        **_rest_field(draw, schema, "server_note" if which == "readOnly" else "client_note"),
+        "which": which,
+    }
+
+
+# Property names a Python model cannot use as they are.
+AWKWARD_NAMES = ("class", "from", "import", "x-rate", "global", "not", "self", "type", "2fa", "Rate-Limit")
+
+
+def _awkward(draw: Draw, taken: Any) -> str:
+    """A property name that is a Python keyword, has a dash, or would shadow something; never
+    one ``taken`` holds. Unsuffixed: upstream names it so."""
+    free = [name for name in AWKWARD_NAMES if name not in taken]
+    return str(draw.choice(free))
+
+
+def kind_awkward_name(draw: Draw) -> dict[str, Any]:
+    """A new field named with a Python keyword or a dash (``class``, ``from``, ``x-rate``)."""
+    model = draw.choice(_object_models(draw.base_rest))
+    taken = set(_schemas(draw.rest)[model].get("properties", {}))
+    name = _awkward(draw, taken)
+    schema = dict(draw.choice([{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]))
+    _schemas(draw.rest)[model].setdefault("properties", {})[name] = schema
+    return {"spec": "rest", "model": model, "field": name, "schema": schema}
+
+
+def kind_shared_enum(draw: Draw) -> dict[str, Any]:
+    """A new enum component, used by new fields of two models."""
+    name = _component(
+        draw, draw.rest, "Priority", {"type": "string", "enum": ["low", "normal", draw.name("urgent")]}
+    )
+    models = _object_models(draw.base_rest)
+    first = draw.choice(models)
+    second = draw.choice([m for m in models if m != first] or [first])
+    fields = []
+    for model in dict.fromkeys([first, second]):
+        fields.append(
+            _add_field(draw, draw.rest, model, {"$ref": f"#/components/schemas/{name}"}, "priority")
+        )
+    return {"spec": "rest", "component": name, "fields": fields, "model": first, "field": fields[0]["field"]}
+
+
+def kind_array_response(draw: Draw) -> dict[str, Any]:
+    """A new GET operation answering a top-level JSON array of a new component."""
+    item = _component(
+        draw,
+        draw.rest,
+        "Agent",
+        {
+            "type": "object",
+            "required": ["role"],
+            "properties": {
+                "role": {"type": "string"},
+                "tools": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    )
+    path = f"/agents-{draw.tag}"
+    operation_id = draw.camel("listAgents")
+    tags = sorted({t for _, _, op in _operations(draw.base_rest) for t in op.get("tags", [])})
+    tag = draw.choice(tags) if tags else "default"
+    draw.rest["paths"][path] = {
+        "get": {
+            "tags": [tag],
+            "operationId": operation_id,
+            "summary": "The crew's agents",
+            "responses": {
+                "200": {
+                    "description": "The agents.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}
+                        }
+                    },
+                }
+            },
+        }
+    }
+    module = f"crewai_amp_api.api.{_snake(tag)}.{_snake(operation_id)}"
+    return {
+        "spec": "rest",
+        "path": path,
+        "method": "get",
+        "operation_id": operation_id,
+        "module": module,
+        "item": item,
+    }
+
+
+def kind_required_request_body(draw: Draw) -> dict[str, Any]:
+    """A new POST operation whose body has several required fields of several types."""
+    body = {
+        "type": "object",
+        "required": ["task_id", "rating", "approved", "labels"],
+        "properties": {
+            "task_id": {"type": "string", "minLength": 1},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "approved": {"type": "boolean"},
+            "labels": {"type": "array", "items": {"type": "string"}},
+            "comment": {"type": "string"},
+            "extra": draw_schema(draw, 1),
+        },
+    }
+    response = {"type": "object", "required": ["accepted"], "properties": {"accepted": {"type": "boolean"}}}
+    return _new_operation(draw, "post", f"/feedback-{draw.tag}", [], response, body=body)
+
+
+def kind_api_key_operation(draw: Draw) -> dict[str, Any]:
+    """A new security scheme (an API key in a header), required by a new operation."""
+    scheme = draw.camel("apiKey")
+    header = f"X-Amp-{draw.tag.capitalize()}-Key"
+    draw.rest.setdefault("components", {}).setdefault("securitySchemes", {})[scheme] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": header,
+        "description": "A key for the new admin operations.",
+    }
+    response = {"type": "object", "properties": {"quota": {"type": "integer"}, "used": {"type": "integer"}}}
+    added = _new_operation(draw, "get", f"/quota-{draw.tag}", [], response)
+    draw.rest["paths"][added["path"]]["get"]["security"] = [{scheme: []}]
+    return {**added, "scheme": scheme, "header": header}
+
+
+def kind_text_content(draw: Draw) -> dict[str, Any]:
+    """A new error answer offered as ``text/plain`` beside JSON (or ``text/plain`` alone)."""
+    path, method = draw.choice(_operations_of(draw.base_rest))
+    responses = draw.rest["paths"][path][method].setdefault("responses", {})
+    code = draw.choice([c for c in ("502", "503", "504", "409") if c not in responses] or ["418"])
+    content: dict[str, Any] = {"text/plain": {"schema": {"type": "string"}}}
+    if draw.choice([True, False]):
+        error = (
+            {"$ref": "#/components/schemas/Error"}
+            if "Error" in _schemas(draw.base_rest)
+            else {"type": "object", "properties": {"error": {"type": "string"}}}
+        )
+        content = {"application/json": {"schema": error}, **content}
+    responses[code] = {"description": "Upstream unavailable.", "content": content}
+    return {
+        "spec": "rest",
+        "path": path,
+        "method": method,
+        "operation_id": draw.rest["paths"][path][method].get("operationId"),
+        "status": code,
+        "types": sorted(content),
+    }
+
+
+def kind_response_header(draw: Draw) -> dict[str, Any]:
+    """A new header on a success (2xx) answer of an operation."""
+    path, method = draw.choice(_operations_of(draw.base_rest))
+    responses = draw.rest["paths"][path][method]["responses"]
+    code = sorted(c for c in responses if str(c).startswith("2"))[0]
+    header = draw.choice([f"X-Amp-{draw.tag.capitalize()}-Remaining", "X-RateLimit-Remaining", "ETag"])
+    responses[code].setdefault("headers", {})[header] = {
+        "description": "What is left.",
+        "schema": {"type": "integer"} if "Remaining" in header else {"type": "string"},
+    }
+    return {"spec": "rest", "path": path, "method": method, "status": code, "header": header}
+
+
+def kind_docs_only(draw: Draw) -> dict[str, Any]:
+    """Only words change: a summary, a description, a new tag, a new server entry, an example."""
+    what = draw.choice(["summary", "description", "tag", "server", "example", "property-description"])
+    path, method = draw.choice(_operations_of(draw.base_rest))
+    operation = draw.rest["paths"][path][method]
+    text = f"Reworded upstream ({draw.tag})."
+    if what == "summary":
+        operation["summary"] = text
+    elif what == "description":
+        operation["description"] = text
+    elif what == "tag":
+        draw.rest.setdefault("tags", []).append({"name": draw.camel("Docs"), "description": text})
+    elif what == "server":
+        draw.rest.setdefault("servers", []).append(
+            {"url": f"https://{draw.tag}.eu.crewai.example", "description": text}
+        )
+    elif what == "property-description":
+        model = draw.choice(_object_models(draw.base_rest))
+        prop = draw.choice(sorted(_schemas(draw.base_rest)[model]["properties"]))
+        _schemas(draw.rest)[model]["properties"][prop]["description"] = text
+        return {"spec": "rest", "what": what, "model": model, "field": prop}
+    else:  # an example of a JSON body, drawn from its own (base) schema
+        from support import instances
+
+        bodies = []
+        for p, m, op in _operations(draw.base_rest):
+            for code, response in sorted(op.get("responses", {}).items()):
+                content = (
+                    response.get("content", {}).get("application/json")
+                    if isinstance(response, dict)
+                    else None
+                )
+                if content and "schema" in content and "$ref" not in response:
+                    bodies.append((p, m, code))
+        p, m, code = draw.choice(sorted(bodies))
+        content = draw.rest["paths"][p][m]["responses"][code]["content"]["application/json"]
+        value = instances.instance(draw.base_rest, content["schema"], full=True)
+        content.setdefault("examples", {})[draw.name("drawn")] = {"summary": text, "value": value}
+        return {"spec": "rest", "what": what, "path": p, "method": m, "status": code}
+    return {"spec": "rest", "what": what, "path": path, "method": method}
+
+
+# --- AsyncAPI, more shapes ---------------------------------------------------------------------
+
+
+def _event_field(draw: Draw, schema: dict[str, Any], base: str) -> dict[str, Any]:
+    payload = draw.choice(_payloads(draw.base_events))
+    return {"spec": "events", **_add_field(draw, draw.events, payload, schema, base)}
+
+
+def kind_asyncapi_literal_channel(draw: Draw) -> dict[str, Any]:
+    """A new channel with a fixed address of its own (no parameter), its operation and message."""
+    added = _new_message(draw, None)
+    channel = draw.events["channels"][added["channel"]]
+    channel["address"] = f"/hooks/runs-{draw.tag}"
+    del channel["parameters"]
+    channel["description"] = "Run events at a fixed path."
+    return added
+
+
+def kind_asyncapi_message_headers(draw: Draw) -> dict[str, Any]:
+    """A header schema on an existing message (or on a new one)."""
+    headers = {
+        "type": "object",
+        "properties": {
+            f"X-Amp-{draw.tag.capitalize()}-Event": {"type": "string"},
+            "X-Amp-Delivery": {"type": "string", "format": "uuid"},
+        },
+    }
+    if draw.choice([True, False]):
+        added = _new_message(draw, None)
+        draw.events["components"]["messages"][added["message"]]["headers"] = headers
+        return {**added, "headers": sorted(headers["properties"])}
+    messages = sorted(draw.base_events.get("components", {}).get("messages", {}))
+    name = draw.choice(messages)
+    message = draw.events["components"]["messages"][name]
+    message["headers"] = headers
+    payload = message["payload"]["$ref"].rsplit("/", 1)[-1]
+    return {"spec": "events", "message": message.get("name", name), "payload": payload, "existing": True}
+
+
+def kind_asyncapi_ref_field(draw: Draw) -> dict[str, Any]:
+    """A new payload field that refers (``$ref``) to a new component schema, perhaps nullable."""
+    name = draw.camel("Cost")
+    _schemas(draw.events)[name] = {
+        "type": "object",
+        "required": ["amount"],
+        "properties": {
+            "amount": {"type": "number"},
+            "currency": {"type": "string", "enum": ["USD", "EUR"]},
+            "lines": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"what": {"type": "string"}}},
+            },
+        },
+    }
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    schema = draw.choice([ref, {"anyOf": [ref, {"type": "null"}]}])  # perhaps nullable
+    return {**_event_field(draw, schema, "cost"), "component": name}
+
+
+def kind_asyncapi_oneof_payload(draw: Draw) -> dict[str, Any]:
+    """A new message whose payload is one of two new component schemas (inline ``oneOf``)."""
+    first, second = draw.camel("RunStarted"), draw.camel("RunSkipped")
+    _schemas(draw.events)[first] = {
+        "type": "object",
+        "required": ["kickoff_id", "started_at"],
+        "properties": {
+            "kickoff_id": {"type": "string"},
+            "started_at": {"type": "string", "format": "date-time"},
+        },
+    }
+    _schemas(draw.events)[second] = {
+        "type": "object",
+        "required": ["kickoff_id", "reason"],
+        "properties": {
+            "kickoff_id": {"type": "string"},
+            "reason": {"type": "string"},
+            "retry": {"type": "boolean"},
+        },
+    }
+    message = draw.camel("RunChange")
+    draw.events.setdefault("components", {}).setdefault("messages", {})[message] = {
+        "name": message,
+        "title": "A run started or was skipped",
+        "contentType": "application/json",
+        "payload": {
+            "oneOf": [{"$ref": f"#/components/schemas/{first}"}, {"$ref": f"#/components/schemas/{second}"}]
+        },
+    }
+    channel = f"runChange{draw.tag.capitalize()}Events"
+    draw.events.setdefault("channels", {})[channel] = {
+        "address": f"{{{channel}Url}}",
+        "parameters": {f"{channel}Url": {"description": "Where these events go."}},
+        "messages": {message: {"$ref": f"#/components/messages/{message}"}},
+    }
+    draw.events.setdefault("operations", {})[draw.camel("receiveRunChange")] = {
+        "action": "receive",
+        "channel": {"$ref": f"#/channels/{channel}"},
+    }
+    return {"spec": "events", "message": message, "members": [first, second], "channel": channel}
+
+
+def kind_asyncapi_format_field(draw: Draw) -> dict[str, Any]:
+    """A new event field with a format (date-time, uuid, uri, date)."""
+    return _event_field(draw, {"type": "string", "format": draw.choice(list(FORMATS))}, "seen")
+
+
+def kind_asyncapi_nested_array(draw: Draw) -> dict[str, Any]:
+    """A new event field: an array of objects, each holding an array of objects."""
+    schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "calls": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"tool": {"type": "string"}, "ms": {"type": "integer", "minimum": 0}},
+                    },
+                },
+            },
+        },
+    }
+    return _event_field(draw, schema, "agents")
+
+
+def kind_asyncapi_awkward_name(draw: Draw) -> dict[str, Any]:
+    """A new event field named with a Python keyword or a dash."""
+    payload = draw.choice(_payloads(draw.base_events))
+    name = _awkward(draw, set(_schemas(draw.events)[payload].get("properties", {})))
+    schema = dict(draw.choice([{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]))
+    _schemas(draw.events)[payload].setdefault("properties", {})[name] = schema
+    return {"spec": "events", "model": payload, "field": name, "schema": schema}
+
+
 GRAMMAR: dict[str, Kind] = {
     "rest-get-operation": kind_get_operation,
     "rest-post-operation": kind_post_operation,
@@ -650,6 +1150,28 @@ GRAMMAR: dict[str, Kind] = {
     "asyncapi-field": kind_asyncapi_field,
     "asyncapi-enum-value": kind_asyncapi_enum_value,
     "rest-upstream-overlap": kind_upstream_overlap,
+    "rest-component-ref": kind_component_ref,
+    "rest-allof-field": kind_allof_field,
+    "rest-oneof-field": kind_oneof_field,
+    "rest-map-field": kind_map_field,
+    "rest-numeric-field": kind_numeric_field,
+    "rest-constrained-field": kind_constrained_field,
+    "rest-read-write-only": kind_read_write_only,
+    "rest-awkward-name": kind_awkward_name,
+    "rest-shared-enum": kind_shared_enum,
+    "rest-array-response": kind_array_response,
+    "rest-required-request-body": kind_required_request_body,
+    "rest-api-key-operation": kind_api_key_operation,
+    "rest-text-content": kind_text_content,
+    "rest-response-header": kind_response_header,
+    "rest-docs-only": kind_docs_only,
+    "asyncapi-literal-channel": kind_asyncapi_literal_channel,
+    "asyncapi-message-headers": kind_asyncapi_message_headers,
+    "asyncapi-ref-field": kind_asyncapi_ref_field,
+    "asyncapi-oneof-payload": kind_asyncapi_oneof_payload,
+    "asyncapi-format-field": kind_asyncapi_format_field,
+    "asyncapi-nested-array": kind_asyncapi_nested_array,
+    "asyncapi-awkward-name": kind_asyncapi_awkward_name,
 }
 
 

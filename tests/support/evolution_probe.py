@@ -44,11 +44,16 @@ def probe(kind: str) -> Callable[[Probe], Probe]:
 
 @contextmanager
 def answering(
-    body: Any, status: int = 200, headers: dict[str, str] | None = None, seen: list[Any] | None = None
+    body: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    seen: list[Any] | None = None,
+    content_type: str = "application/json",
 ) -> Iterator[str]:
-    """A 127.0.0.1 server answering every request with ``body`` as JSON (and ``status``,
-    ``headers``), recording (method, path with query, headers) in ``seen``; yields its base URL."""
-    payload = json.dumps(body).encode()
+    """A 127.0.0.1 server answering every request with ``body`` as JSON (as it is, if
+    ``content_type`` is not JSON) and ``status``, ``headers``, recording (method, path with query,
+    headers) in ``seen``; yields its base URL."""
+    payload = json.dumps(body).encode() if content_type == "application/json" else str(body).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self) -> None:
@@ -56,7 +61,7 @@ def answering(
             if seen is not None:
                 seen.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(payload)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -151,7 +156,7 @@ def _enum_value(added: dict[str, Any]) -> None:
         node = node[key]
     node[added["path"][-1]] = added["value"]
     event = parse_event(json.dumps(payload))
-    dumped = event.model_dump(mode="json")
+    dumped = event.model_dump(by_alias=True, mode="json")
     for key in added["path"]:
         dumped = dumped[key]
     assert dumped == added["value"], dumped
@@ -174,7 +179,7 @@ def _query_parameter(added: dict[str, Any]) -> None:
 def _message_model(added: dict[str, Any]) -> None:
     events = importlib.import_module("crewai_amp_events")
     model = getattr(events, added["payload"])
-    assert model.model_validate(added["example"]).model_dump(mode="json") == added["example"]
+    assert model.model_validate(added["example"]).model_dump(by_alias=True, mode="json") == added["example"]
 
 
 @probe("asyncapi-message-parse")
@@ -239,6 +244,13 @@ def round_trips(model: Any, value: dict[str, Any]) -> Any:
     "rest-nullable-union",
     "rest-format-field",
     "rest-random-field",
+    "rest-component-ref",
+    "rest-allof-field",
+    "rest-oneof-field",
+    "rest-map-field",
+    "rest-numeric-field",
+    "rest-constrained-field",
+    "rest-read-write-only",
 )
 def _rest_field(added: dict[str, Any]) -> None:
     models = importlib.import_module("crewai_amp_api.models")
@@ -301,6 +313,7 @@ def call(
     answer: Any = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    content_type: str = "application/json",
 ) -> tuple[Any, list[Any]]:
     """Call an operation through the generated client with drawn arguments against a server
     answering ``answer`` (default: a drawn 200 body); returns (response, requests seen)."""
@@ -328,13 +341,19 @@ def call(
         content = op["responses"].get("200", {}).get("content", {}).get("application/json")
         answer = instances.instance(document, content["schema"], full=True) if content else {}
     seen: list[Any] = []
-    with answering(answer, status, headers, seen) as url:
+    with answering(answer, status, headers, seen, content_type) as url:
         client = AuthenticatedClient(base_url=url, token="t")
         response = module.sync_detailed(client=client, **kwargs)
     return response, seen
 
 
-@drawn("rest-get-operation", "rest-post-operation", "rest-path-parameters")
+@drawn(
+    "rest-get-operation",
+    "rest-post-operation",
+    "rest-path-parameters",
+    "rest-required-request-body",
+    "rest-api-key-operation",
+)
 def _new_operation(added: dict[str, Any]) -> None:
     models = importlib.import_module("crewai_amp_api.models")
     document = shipped_rest()
@@ -431,7 +450,7 @@ def _rest_deprecated(added: dict[str, Any]) -> None:
         round_trips(getattr(models, added["model"]), value)
 
 
-@drawn("asyncapi-message", "asyncapi-second-message")
+@drawn("asyncapi-message", "asyncapi-second-message", "asyncapi-literal-channel")
 def _asyncapi_message(added: dict[str, Any]) -> None:
     from crewai_amp.webhooks import parse_event, parse_message
 
@@ -443,7 +462,7 @@ def _asyncapi_message(added: dict[str, Any]) -> None:
     assert parse_event(body, channel=channel) is not None  # type: ignore[arg-type]
     model = getattr(importlib.import_module("crewai_amp_events"), added["payload"])
     assert model.model_validate(
-        model.model_validate(payload).model_dump(mode="json")
+        model.model_validate(payload).model_dump(by_alias=True, mode="json")
     ) == model.model_validate(payload)
     # kickoff_id is an opaque string on every message, new ones included (the overlay rule).
     assert (
@@ -452,7 +471,7 @@ def _asyncapi_message(added: dict[str, Any]) -> None:
     )
 
 
-@drawn("asyncapi-field")
+@drawn("asyncapi-field", "asyncapi-ref-field", "asyncapi-format-field", "asyncapi-nested-array")
 def _asyncapi_field(added: dict[str, Any]) -> None:
     from crewai_amp.webhooks import parse_message
 
@@ -464,7 +483,7 @@ def _asyncapi_field(added: dict[str, Any]) -> None:
     messages = importlib.import_module("crewai_amp_events.registry").MESSAGES
     name = next(n for n, m in messages.items() if m is model)
     event = parse_message(json.dumps(payload), name)
-    assert added["field"] in event.model_dump(mode="json", exclude_unset=True)
+    assert added["field"] in event.model_dump(by_alias=True, mode="json", exclude_unset=True)
 
 
 @drawn("asyncapi-enum-value")
@@ -499,6 +518,180 @@ def _upstream_overlap(added: dict[str, Any]) -> None:
         for dialect in ("spec", "observed"):
             accepted = _emulator_kickoff(added["field"], witness, dialect)
             assert accepted.status_code == 200, f"{dialect}: {accepted.status_code}: {accepted.text[:300]}"
+
+
+@drawn("rest-shared-enum")
+def _rest_shared_enum(added: dict[str, Any]) -> None:
+    models = importlib.import_module("crewai_amp_api.models")
+    document = shipped_rest()
+    values = document["components"]["schemas"][added["component"]]["enum"]
+    classes = set()
+    for field in added["fields"]:
+        _rest_field(field)
+        model = getattr(models, field["model"])
+        whole = instances.instance(document, {"$ref": f"#/components/schemas/{field['model']}"}, full=True)
+        for value in values:
+            parsed = round_trips(model, {**whole, field["field"]: value})
+            assert parsed.to_dict()[field["field"]] == value
+            classes.add(type(getattr(parsed, snake(field["field"]))))
+    assert len(classes) == 1, f"one enum type for both fields, got {classes}"
+
+
+def _attribute_of(model: Any, whole: dict[str, Any], name: str) -> str:
+    """The attribute a generated attrs model keeps JSON property ``name`` in (whatever the
+    generator's naming rule): the one that changes when the property is left out."""
+    import attrs
+
+    with_it = model.from_dict(whole)
+    without = model.from_dict({k: v for k, v in whole.items() if k != name})
+    changed = [f.name for f in attrs.fields(model) if getattr(with_it, f.name) != getattr(without, f.name)]
+    assert len(changed) == 1, f"{name!r} changed {changed}"
+    return changed[0]
+
+
+@drawn("rest-awkward-name")
+def _rest_awkward_name(added: dict[str, Any]) -> None:
+    models = importlib.import_module("crewai_amp_api.models")
+    model = getattr(models, added["model"])
+    document = shipped_rest()
+    value = instances.instance(document, {"$ref": f"#/components/schemas/{added['model']}"}, full=True)
+    assert added["field"] in value
+    parsed = round_trips(model, value)
+    attribute = _attribute_of(model, value, added["field"])
+    assert attribute != "additional_properties", "kept as an unknown field"
+    assert getattr(parsed, attribute) == value[added["field"]], (attribute, parsed)
+    assert parsed.to_dict()[added["field"]] == value[added["field"]]
+    assert added["field"] not in getattr(parsed, "additional_properties", {}), "kept as an unknown field"
+
+
+@drawn("rest-array-response")
+def _rest_array_response(added: dict[str, Any]) -> None:
+    models = importlib.import_module("crewai_amp_api.models")
+    document = shipped_rest()
+    item = instances.instance(document, {"$ref": f"#/components/schemas/{added['item']}"}, full=True)
+    response, seen = call(added["path"], added["method"], answer=[item, item])
+    assert response.status_code == 200, response
+    assert isinstance(response.parsed, list) and len(response.parsed) == 2, response.parsed
+    assert response.parsed[0] == getattr(models, added["item"]).from_dict(item)
+    assert seen[0][0] == "GET"
+
+
+# Which AmpClient method calls each of the spec's first operations, and how.
+def _amp_call(client: Any, operation_id: str) -> Callable[[], Any] | None:
+    return {
+        "listInputs": client.inputs,
+        "kickoffCrew": lambda: client.kickoff({"topic": "x"}),
+        "getKickoffStatus": lambda: client.status("k-1"),
+        "resumeKickoff": lambda: client.resume("e-1", "t-1", "ok", True),
+    }.get(operation_id)
+
+
+@drawn("rest-text-content")
+def _rest_text_content(added: dict[str, Any]) -> None:
+    from crewai_amp import AmpClient
+    from crewai_amp.errors import APIStatusError
+
+    document = shipped_rest()
+    status = int(added["status"])
+    content = document["paths"][added["path"]][added["method"]]["responses"][added["status"]]["content"]
+    assert sorted(content) == added["types"], sorted(content)
+    if "application/json" in content:
+        body = instances.instance(document, content["application/json"]["schema"], full=True)
+        response, _ = call(added["path"], added["method"], status=status, answer=body)
+        assert response.status_code == status
+        assert type(response.parsed).from_dict(body) == response.parsed, response.parsed
+    else:
+        response, _ = call(
+            added["path"], added["method"], status=status, answer="upstream down", content_type="text/plain"
+        )
+        assert response.status_code == status and response.parsed == "upstream down", response.parsed
+    # A text answer reaches AmpClient's users as a typed status error with the text (no retry
+    # loop forever: a few statuses are retried, then raised).
+    with (
+        answering("upstream down", status, content_type="text/plain") as url,
+        AmpClient(base_url=url, token="t", max_retries=0) as client,
+    ):
+        method = _amp_call(client, added["operation_id"])
+        if method is not None:
+            try:
+                method()
+            except APIStatusError as exc:
+                assert exc.status_code == status and "upstream down" in str(exc.body), exc
+            else:
+                raise AssertionError("a text error answer did not raise")
+
+
+@drawn("rest-response-header")
+def _rest_response_header(added: dict[str, Any]) -> None:
+    op, _ = operation_of(added["path"], added["method"])
+    assert added["header"] in op["responses"][added["status"]]["headers"]
+    response, _ = call(
+        added["path"], added["method"], status=int(added["status"]), headers={added["header"]: "41"}
+    )
+    assert response.status_code == int(added["status"]) and response.headers[added["header"]] == "41"
+    assert response.parsed is not None
+
+
+@drawn("rest-docs-only")
+def _rest_docs_only(added: dict[str, Any]) -> None:
+    document = shipped_rest()
+    models = importlib.import_module("crewai_amp_api.models")
+    if added["what"] == "property-description":
+        value = instances.instance(document, {"$ref": f"#/components/schemas/{added['model']}"}, full=True)
+        round_trips(getattr(models, added["model"]), value)
+        return
+    if added["what"] == "example":
+        content = document["paths"][added["path"]][added["method"]]["responses"][added["status"]]["content"]
+        schema = content["application/json"]["schema"]
+        for example in content["application/json"].get("examples", {}).values():
+            instances.validator(document, schema).validate(example["value"])
+    response, _ = call(added["path"], added["method"])
+    assert response.status_code == 200, response
+
+
+@drawn("asyncapi-message-headers")
+def _asyncapi_message_headers(added: dict[str, Any]) -> None:
+    from crewai_amp.webhooks import parse_message
+
+    if not added.get("existing"):
+        _asyncapi_message(added)
+        return
+    document = shipped_events()
+    payload = instances.instance(document, {"$ref": f"#/$defs/{added['payload']}"}, full=True)
+    assert type(parse_message(json.dumps(payload), added["message"])).__name__ == added["payload"]
+
+
+@drawn("asyncapi-oneof-payload")
+def _asyncapi_oneof_payload(added: dict[str, Any]) -> None:
+    from crewai_amp.webhooks import parse_event, parse_message
+
+    document = shipped_events()
+    channel = added["channel"].removesuffix("Events")
+    for member in added["members"]:
+        payload = instances.instance(document, {"$ref": f"#/$defs/{member}"}, full=True)
+        event = parse_message(json.dumps(payload), added["message"])
+        inner = getattr(event, "root", event)
+        assert type(inner).__name__ == member, (type(event).__name__, type(inner).__name__)
+        assert inner.model_dump(by_alias=True, mode="json", exclude_unset=True).keys() >= payload.keys()
+        assert parse_event(json.dumps(payload), channel=channel) is not None  # type: ignore[arg-type]
+
+
+@drawn("asyncapi-awkward-name")
+def _asyncapi_awkward_name(added: dict[str, Any]) -> None:
+    from crewai_amp.webhooks import parse_message
+
+    model = getattr(importlib.import_module("crewai_amp_events"), added["model"])
+    fields = {(info.alias or name): name for name, info in model.model_fields.items()}
+    assert added["field"] in fields, sorted(fields)
+    document = shipped_events()
+    payload = instances.instance(document, {"$ref": f"#/$defs/{added['model']}"}, full=True)
+    assert added["field"] in payload
+    messages = importlib.import_module("crewai_amp_events.registry").MESSAGES
+    name = next(n for n, m in messages.items() if m is model)
+    event = parse_message(json.dumps(payload), name)
+    assert getattr(event, fields[added["field"]]) == payload[added["field"]]
+    assert event.model_dump(mode="json", by_alias=True)[added["field"]] == payload[added["field"]]
+    assert added["field"] not in (event.model_extra or {}), "kept as an unknown field"
 
 
 def _outcome(function: Probe, added: dict[str, Any]) -> str:

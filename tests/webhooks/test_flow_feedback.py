@@ -199,7 +199,7 @@ def test_the_documented_payload_is_typed() -> None:
 def test_variants_parse_and_keep_what_they_carry(payload: dict[str, Any]) -> None:
     event = parse_event(json.dumps(payload).encode())
     assert isinstance(event, FlowFeedbackRequestPayload)
-    assert event.model_dump(mode="json", exclude_none=True) == {
+    assert event.model_dump(by_alias=True, mode="json", exclude_none=True) == {
         k: v for k, v in payload.items() if v is not None
     }
 

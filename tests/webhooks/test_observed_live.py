@@ -86,7 +86,7 @@ def test_each_live_payload_parses_into_its_typed_model(
 ) -> None:
     event = parse_event(json.dumps(payload).encode())
     assert type(event) is model and channel_of(payload) == channel
-    assert event.model_dump(mode="json", exclude_none=True) == {
+    assert event.model_dump(by_alias=True, mode="json", exclude_none=True) == {
         k: v for k, v in payload.items() if v is not None
     }
 

@@ -212,7 +212,7 @@ def event_data(event: Any) -> dict[str, Any]:
     """A webhook event (a pydantic model, or already a dict) as JSON-ready data."""
     dump = getattr(event, "model_dump", None)
     if callable(dump):
-        data = dump(mode="json", exclude_none=True)
+        data = dump(mode="json", by_alias=True, exclude_none=True)
         if isinstance(data, Mapping):
             return dict(data)
     if isinstance(event, Mapping):

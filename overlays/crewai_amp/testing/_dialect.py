@@ -420,5 +420,5 @@ def step_summary(run: Run) -> dict[str, Any] | None:
 
 def _model_json(payload: Any) -> bytes:
     # exclude_none: optional fields the emulator has no value for are left out, not null.
-    data: bytes = payload.model_dump_json(exclude_none=True).encode()
+    data: bytes = payload.model_dump_json(by_alias=True, exclude_none=True).encode()
     return data

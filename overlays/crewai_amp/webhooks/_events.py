@@ -330,7 +330,7 @@ def delivery_key(event: Any) -> str:
       (an escalation of a request is a delivery of its own);
     - any other message: its channel + a hash of the payload.
     """
-    data = event.model_dump(mode="json")
+    data = event.model_dump(by_alias=True, mode="json")
     kickoff = data.get("kickoff_id")
     channel = channel_of_event(event)
     if channel == "unknown" and "execution_id" in data and "id" in data:  # one streamed event
