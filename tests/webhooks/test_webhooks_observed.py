@@ -208,18 +208,8 @@ def test_every_generated_message_parses_by_name() -> None:
         resources.files("crewai_amp_events").joinpath("events.schema.json").read_text("utf-8")
     )
     for name, model in MESSAGES.items():
-        ref = {"$ref": f"#/$defs/{model.__name__}"}
-        properties = instances.resolve(schemas, ref).get("properties")
-        if properties:
-            field, sub = next(iter(properties.items()))
-            payload = {
-                **instances.instance(schemas, ref, full=True),
-                field: instances.wrong_value(schemas, sub),
-            }
-        else:  # a payload that is one of several schemas: a value none of them takes
-            payload = json.dumps(instances.wrong_value(schemas, ref))
         with pytest.raises(EventParseError, match=model.__name__):
-            parse_message(payload, name)
+            parse_message(refused_payload(schemas, model), name)
     with pytest.raises(EventParseError, match="unknown message 'Nope'"):
         parse_message(b"{}", "Nope")
 
@@ -232,11 +222,22 @@ def test_every_channel_of_the_spec_is_a_parse_channel() -> None:
         channel = key.removesuffix("Events")
         assert all(name in MESSAGES for name in names)
         model = MESSAGES[names[0]]
-        ref = {"$ref": f"#/$defs/{model.__name__}"}
-        field, sub = next(iter(instances.resolve(schemas, ref)["properties"].items()))
-        wrong = {**instances.instance(schemas, ref, full=True), field: instances.wrong_value(schemas, sub)}
+        payload = refused_payload(schemas, model)
+        body = payload if isinstance(payload, str) else json.dumps(payload)
         with pytest.raises(EventParseError, match=model.__name__):
-            parse_event(json.dumps(wrong).encode(), channel=channel)  # type: ignore[arg-type]
+            parse_event(body.encode(), channel=channel)  # type: ignore[arg-type]
+
+
+def refused_payload(schemas: dict[str, Any], model: Any) -> Any:
+    """A payload ``model`` refuses, drawn from the schema it was generated from: a valid one with
+    its first field made wrong, or (a payload that is one of several schemas) a JSON text none
+    of them takes."""
+    ref = {"$ref": f"#/$defs/{model.__name__}"}
+    properties = instances.resolve(schemas, ref).get("properties")
+    if properties:
+        field, sub = next(iter(properties.items()))
+        return {**instances.instance(schemas, ref, full=True), field: instances.wrong_value(schemas, sub)}
+    return json.dumps(instances.wrong_value(schemas, ref))
 
 
 # --- dedupe keys without a webhook-id -------------------------------------------------------------
