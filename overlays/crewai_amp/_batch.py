@@ -324,13 +324,13 @@ class Batch:
 
         return replace(call, before_send=before_send)
 
-    def kicked_off(self, index: int, kickoff_id: str) -> Awaitable[None] | None:
+    def kicked_off(self, index: int, kickoff_id: str, *, awaits: bool) -> Awaitable[None] | None:
         """AMP answered: the journal records the id, then on_kickoff is given it (see
-        ``_kickoff_ids.deliver``: what raises, and what comes back for the async fan-out to
-        await)."""
+        ``_kickoff_ids.deliver``: what raises, and what comes back for the async fan-out, which
+        ``awaits``, to await)."""
         self.phases[index] = "waiting"
         self.kickoff_ids[index] = kickoff_id
-        return deliver(index, kickoff_id, self._journal, self.on_kickoff, closed=self.closed)
+        return deliver(index, kickoff_id, self._journal, self.on_kickoff, closed=self.closed, awaits=awaits)
 
     def waiting(self, index: int, step: WaitRun) -> None:
         self.phases[index] = "waiting"

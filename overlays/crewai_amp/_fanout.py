@@ -130,7 +130,7 @@ class _AsyncRuns:
                     raise
                 return outcome
             kickoff_id = kicked.kickoff_id
-            reported = batch.kicked_off(index, kickoff_id)
+            reported = batch.kicked_off(index, kickoff_id, awaits=True)
             if reported is not None:
                 await reported
             if batch.closing:
@@ -261,7 +261,7 @@ class _SyncRuns:
                     raise
                 return outcome
             kickoff_id = kicked.kickoff_id
-            batch.kicked_off(index, kickoff_id)
+            batch.kicked_off(index, kickoff_id, awaits=False)
             if batch.closing:
                 return None
         else:

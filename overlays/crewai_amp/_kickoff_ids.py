@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
-from .errors import JournalError
+from .errors import ConfigurationError, JournalError
 
 if TYPE_CHECKING:
     from ._journal import Journal
@@ -35,13 +35,24 @@ def deliver(
     on_kickoff: Callable[[int, str], object] | None,
     *,
     closed: bool,
+    awaits: bool,
 ) -> Awaitable[None] | None:
     """Record and report the kickoff id of input ``index`` (``closed``: the batch has stopped
     waiting for it). Raises what ends the batch once on_kickoff has the id; an async on_kickoff
-    comes back as an awaitable that does the same once awaited."""
+    comes back as an awaitable that does the same once awaited, if the caller ``awaits`` (the
+    async fan-out); the sync one cannot, so an awaitable is a ConfigurationError that ends it."""
     unrecorded = _record(journal, index, kickoff_id)
     with _reporting(index, kickoff_id):
         reported = _report(on_kickoff, index, kickoff_id, closed)
+        if inspect.isawaitable(reported) and not awaits:
+            close = getattr(reported, "close", None)
+            if callable(close):
+                close()
+            raise ConfigurationError(
+                "AmpClient.run_many calls on_kickoff in the runs' threads, and it returned an "
+                "awaitable that nothing would await: give a plain function (AsyncAmpClient.run_many "
+                "awaits it)"
+            ) from unrecorded
     if inspect.isawaitable(reported):
         return _reported(index, kickoff_id, reported, unrecorded)
     if unrecorded is not None:

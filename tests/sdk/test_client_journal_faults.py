@@ -376,6 +376,32 @@ def test_an_async_on_kickoff_for_the_sync_client_is_refused_up_front(
     assert amp.kickoff_count == 0
 
 
+def test_a_sync_on_kickoff_that_returns_an_awaitable_ends_the_batch_with_the_id_kept(
+    amp: AmpEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An object with an async __call__ (or a lambda calling an async function) is no coroutine
+    # function: its awaitable shows only once called, in a run's thread, where no one awaits it.
+    from crewai_amp import ConfigurationError
+
+    class Saver:
+        async def __call__(self, index: int, kickoff_id: str) -> None:
+            return None
+
+    journal = tmp_path / "runs.db"
+    with (
+        caplog.at_level(logging.ERROR, logger="crewai_amp"),
+        pytest.raises(ConfigurationError, match="awaitable") as raised,
+    ):
+        run_sync(amp, journal, on_kickoff=Saver())
+    assert raised.value.__cause__ is None  # the journal recorded the id
+    first = rows(journal)
+    kicked = [kickoff_id for _, kickoff_id in first.values() if kickoff_id]
+    assert kicked and all(kickoff_id in caplog.text for kickoff_id in kicked[:1])
+    assert amp.kickoff_count == len(kicked) < len(BATCH)  # each id journaled; then it stopped
+    again = run_sync(amp, journal)
+    assert all(o.ok for o in again) and amp.kickoff_count == len(BATCH)
+
+
 # --- one batch per journal ----------------------------------------------------------------------------
 
 
