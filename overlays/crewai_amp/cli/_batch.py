@@ -14,7 +14,8 @@ the objects, from 0). The runs go through `AmpClient.run_many` (`--concurrency` 
   names it once AMP shows no run with its correlation id.
 
 Exit code: 0 when every run completed, 1 when any did not (its outcome says why), 2 for a bad
-file or a journal made for another batch, 130/143/129 when stopped by a signal (kickoffs on
+file or a journal it cannot use (made for another batch, in use, damaged, or failing to write
+mid-batch: the ids of runs already kicked off are in it or on stderr), 130/143/129 when stopped by a signal (kickoffs on
 their way still report their ids, and the command to resume is printed).
 """
 
