@@ -188,6 +188,64 @@ def _rewrite_refs(
 
 
 NULL = {"type": "null"}
+JSON_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
+
+
+def _value_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _json_types(node: Any, defs: dict[str, Any], seen: frozenset[str]) -> list[str] | None:
+    """The JSON types a schema can only take, in a stable order; None when it does not say (or
+    says none: nothing can match it). ``seen`` stops a ``$ref`` cycle."""
+    if not isinstance(node, dict):
+        return None
+    kinds = node.get("type")
+    if isinstance(kinds, str):
+        return [kinds]
+    if isinstance(kinds, list) and kinds and all(isinstance(kind, str) for kind in kinds):
+        return list(dict.fromkeys(kinds))
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref.removeprefix("#/$defs/")
+        return None if name in seen else _json_types(defs.get(name), defs, seen | {name})
+    if "const" in node:
+        return [_value_type(node["const"])]
+    if isinstance(node.get("enum"), list) and node["enum"]:
+        return list(dict.fromkeys(_value_type(value) for value in node["enum"]))
+    if "properties" in node:
+        return ["object"]
+    if "items" in node or "prefixItems" in node:
+        return ["array"]
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if isinstance(members, list) and members:
+            each = [_json_types(member, defs, seen) for member in members]
+            if any(kinds is None for kinds in each):
+                return None
+            return list(dict.fromkeys(kind for kinds in each if kinds for kind in kinds))
+    found: list[str] | None = None
+    for member in node.get("allOf") or []:  # every member holds: the types they share
+        kinds = _json_types(member, defs, seen)
+        if kinds is not None:
+            found = kinds if found is None else _shared(found, kinds)
+    return found or None
+
+
+def _shared(one: list[str], other: list[str]) -> list[str]:
+    """The types both lists take (an integer is a number)."""
+    both = [kind for kind in one if kind in other or (kind == "integer" and "number" in other)]
+    return both + (["integer"] if "integer" in other and "number" in one and "integer" not in both else [])
 
 
 def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
@@ -195,7 +253,10 @@ def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
     as X with ``"null"`` among its types. As a union the generator gives the field
     ``union_mode="left_to_right"``, which pydantic refuses on what is, to it, a plain optional
     (``datetime | None``): the models did not even import. A ``$ref`` member is kept through
-    ``allOf``, typed as its target."""
+    ``allOf``, typed as its target: the target's own ``type``, else the JSON types it can only
+    take (:func:`_json_types`: an object for ``allOf``/``oneOf``/``anyOf`` of objects, the types of
+    an enum's values), else every JSON type, which leaves the target alone to say what it takes.
+    A typeless target left as a union failed the import just the same."""
     if isinstance(node, list):
         return [_nullable_as_type(item, defs) for item in node]
     if not isinstance(node, dict):
@@ -209,14 +270,12 @@ def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
         if not isinstance(member, dict):
             continue
         rest = {k: v for k, v in node.items() if k != key}
-        target = member
-        if "$ref" in member:
-            target = defs.get(str(member["$ref"]).removeprefix("#/$defs/"), {})
-        kinds = target.get("type") if isinstance(target, dict) else None
-        if isinstance(kinds, str):
-            kinds = [kinds]
-        if not isinstance(kinds, list) or "type" in rest:
+        if "type" in rest:
             continue
+        kinds = _json_types(member, defs, frozenset())
+        if kinds is None and "$ref" not in member:
+            continue
+        kinds = kinds or list(JSON_TYPES)  # a $ref that does not say: its target alone decides
         types = [*kinds, *(["null"] if "null" not in kinds else [])]
         if "$ref" in member:
             return {**rest, "allOf": [member], "type": types}
