@@ -95,6 +95,7 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
     """
     defs: dict[str, Any] = {}
     named_by: dict[str, str] = {}  # model name -> the message that gave it, to name a clash
+    made_by: dict[str, set[str]] = {}  # model name -> what gave it: a component's pointer, or a message
     models_of: dict[str, str] = {}
     channels: dict[str, list[str]] = {}
     messages = list(document.get("components", {}).get("messages", {}).items())
@@ -113,9 +114,11 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
         payload = message.get("payload", {})
         if "$ref" in payload:
             name = payload["$ref"].rsplit("/", 1)[-1]
+            source = str(payload["$ref"])
             payload = resolve_pointer(document, payload["$ref"])
         else:
             name = _pascal(str(message.get("name", key))) + "Payload"
+            source = f"the inline payload of message {key!r}"
         schema = copy.deepcopy(payload)
         _name_and_open(schema, name)
         schema["title"] = name
@@ -127,8 +130,9 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
             )
         defs[name] = schema
         named_by.setdefault(name, str(key))
+        made_by.setdefault(name, set()).add(source)
         models_of[_message_name(key, message)] = name
-    _carry_referenced(document, defs)
+    _carry_referenced(document, defs, made_by)
     defs = {name: _nullable_as_type(schema, defs) for name, schema in defs.items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -144,22 +148,28 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
 COMPONENT_SCHEMAS = "#/components/schemas/"
 
 
-def _carry_referenced(document: dict[str, Any], defs: dict[str, Any]) -> None:
+def _carry_referenced(document: dict[str, Any], defs: dict[str, Any], made_by: dict[str, set[str]]) -> None:
     """Every component schema a payload refers to (a field's ``$ref``, a ``oneOf`` member, at any
     depth) becomes a ``$defs`` entry of its own name, and the references point there: the JSON
     Schema handed to the generator has no ``components``, so a reference left as it was became an
-    untyped ``Any`` model. Any other local reference is inlined."""
+    untyped ``Any`` model. Any other local reference is inlined.
+
+    ``made_by`` says what gave each model name (a component's pointer, or a message's inline
+    payload): a component whose name a message's payload model already holds is refused, where
+    its references silently got the message's payload instead."""
     pending = list(defs)
     while pending:
         name = pending.pop()
-        defs[name] = _rewrite_refs(document, defs[name], defs, pending, frozenset())
+        defs[name] = _rewrite_refs(document, defs[name], (defs, made_by, pending), frozenset())
 
 
-def _rewrite_refs(
-    document: dict[str, Any], node: Any, defs: dict[str, Any], pending: list[str], inlining: frozenset[str]
-) -> Any:
+_Carried = tuple[dict[str, Any], dict[str, set[str]], list[str]]  # defs, made_by, pending
+
+
+def _rewrite_refs(document: dict[str, Any], node: Any, carried: _Carried, inlining: frozenset[str]) -> Any:
+    defs, made_by, pending = carried
     if isinstance(node, list):
-        return [_rewrite_refs(document, item, defs, pending, inlining) for item in node]
+        return [_rewrite_refs(document, item, carried, inlining) for item in node]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
@@ -169,12 +179,18 @@ def _rewrite_refs(
         and "/" not in ref[len(COMPONENT_SCHEMAS) :]
     ):
         name = ref[len(COMPONENT_SCHEMAS) :].replace("~1", "/").replace("~0", "~")
+        if name in defs and ref not in made_by.get(name, set()):
+            raise GeneratorFailed(
+                f"{ref} and {' and '.join(sorted(made_by.get(name, set())))} both make a model named "
+                f"{name}; a reference to the component would get the other schema. Rename one of them"
+            )
         if name not in defs:
             schema = copy.deepcopy(resolve_pointer(document, ref))
             if isinstance(schema, dict):
                 _name_and_open(schema, name)
                 schema["title"] = name
             defs[name] = schema
+            made_by[name] = {ref}
             pending.append(name)
         return {**{k: v for k, v in node.items() if k != "$ref"}, "$ref": f"#/$defs/{name}"}
     if isinstance(ref, str) and ref.startswith("#/") and not ref.startswith("#/$defs/"):
@@ -183,8 +199,8 @@ def _rewrite_refs(
         target = copy.deepcopy(resolve_pointer(document, ref))
         rest = {k: v for k, v in node.items() if k != "$ref"}
         merged = {**target, **rest} if isinstance(target, dict) else target
-        return _rewrite_refs(document, merged, defs, pending, inlining | {ref})
-    return {key: _rewrite_refs(document, value, defs, pending, inlining) for key, value in node.items()}
+        return _rewrite_refs(document, merged, carried, inlining | {ref})
+    return {key: _rewrite_refs(document, value, carried, inlining) for key, value in node.items()}
 
 
 NULL = {"type": "null"}

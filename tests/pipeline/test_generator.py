@@ -299,6 +299,43 @@ def test_two_payloads_under_one_model_name_are_refused(tmp_path: Path, workspace
     assert snapshot(workspace / "generated") == before
 
 
+def test_a_component_named_like_an_inline_payloads_model_is_refused(tmp_path: Path, workspace: Path) -> None:
+    # The inline message `cost` makes a model CostPayload; a field's $ref to the component
+    # CostPayload silently got the message's payload instead of the component.
+    def add_clash(data: dict) -> None:  # type: ignore[type-arg]
+        data["channels"]["crewEvents"]["messages"]["cost"] = {
+            "name": "Cost",
+            "payload": {"type": "object", "properties": {"kickoff_id": {"type": "string"}}},
+        }
+        schemas = data["components"]["schemas"]
+        schemas["CostPayload"] = {"type": "object", "properties": {"amount": {"type": "number"}}}
+        schemas["TaskCompletedPayload"]["properties"]["cost"] = {"$ref": "#/components/schemas/CostPayload"}
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_clash)
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode != 0
+    assert "#/components/schemas/CostPayload" in result.stderr and "message 'cost'" in result.stderr
+    assert "a model named CostPayload" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
+def test_a_field_may_refer_to_the_component_a_message_payload_refers_to(
+    tmp_path: Path, workspace: Path
+) -> None:
+    def add_reference(data: dict) -> None:  # type: ignore[type-arg]
+        data["components"]["schemas"]["CrewCompletedPayload"]["properties"]["last_task"] = {
+            "$ref": "#/components/schemas/TaskCompletedPayload"
+        }
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_reference)
+    out = tmp_path / "out"
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", out)
+    assert result.returncode == 0, result.stderr
+    models = (out / "crewai_amp_events" / "models.py").read_text("utf-8")
+    assert "    last_task: TaskCompletedPayload | None = None\n" in models
+
+
 @pytest.mark.parametrize(("source", "target"), [(REST_SPEC, EVENTS_SPEC), (EVENTS_SPEC, REST_SPEC)])
 def test_a_spec_under_the_other_specs_name_is_refused(
     tmp_path: Path, workspace: Path, source: Path, target: Path
