@@ -95,6 +95,7 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
     """
     defs: dict[str, Any] = {}
     named_by: dict[str, str] = {}  # model name -> the message that gave it, to name a clash
+    made_by: dict[str, set[str]] = {}  # model name -> what gave it: a component's pointer, or a message
     models_of: dict[str, str] = {}
     channels: dict[str, list[str]] = {}
     messages = list(document.get("components", {}).get("messages", {}).items())
@@ -113,9 +114,11 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
         payload = message.get("payload", {})
         if "$ref" in payload:
             name = payload["$ref"].rsplit("/", 1)[-1]
+            source = str(payload["$ref"])
             payload = resolve_pointer(document, payload["$ref"])
         else:
             name = _pascal(str(message.get("name", key))) + "Payload"
+            source = f"the inline payload of message {key!r}"
         schema = copy.deepcopy(payload)
         _name_and_open(schema, name)
         schema["title"] = name
@@ -127,8 +130,9 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
             )
         defs[name] = schema
         named_by.setdefault(name, str(key))
+        made_by.setdefault(name, set()).add(source)
         models_of[_message_name(key, message)] = name
-    _carry_referenced(document, defs)
+    _carry_referenced(document, defs, made_by)
     defs = {name: _nullable_as_type(schema, defs) for name, schema in defs.items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -144,22 +148,28 @@ def payload_schema(document: dict[str, Any]) -> dict[str, Any]:
 COMPONENT_SCHEMAS = "#/components/schemas/"
 
 
-def _carry_referenced(document: dict[str, Any], defs: dict[str, Any]) -> None:
+def _carry_referenced(document: dict[str, Any], defs: dict[str, Any], made_by: dict[str, set[str]]) -> None:
     """Every component schema a payload refers to (a field's ``$ref``, a ``oneOf`` member, at any
     depth) becomes a ``$defs`` entry of its own name, and the references point there: the JSON
     Schema handed to the generator has no ``components``, so a reference left as it was became an
-    untyped ``Any`` model. Any other local reference is inlined."""
+    untyped ``Any`` model. Any other local reference is inlined.
+
+    ``made_by`` says what gave each model name (a component's pointer, or a message's inline
+    payload): a component whose name a message's payload model already holds is refused, where
+    its references silently got the message's payload instead."""
     pending = list(defs)
     while pending:
         name = pending.pop()
-        defs[name] = _rewrite_refs(document, defs[name], defs, pending, frozenset())
+        defs[name] = _rewrite_refs(document, defs[name], (defs, made_by, pending), frozenset())
 
 
-def _rewrite_refs(
-    document: dict[str, Any], node: Any, defs: dict[str, Any], pending: list[str], inlining: frozenset[str]
-) -> Any:
+_Carried = tuple[dict[str, Any], dict[str, set[str]], list[str]]  # defs, made_by, pending
+
+
+def _rewrite_refs(document: dict[str, Any], node: Any, carried: _Carried, inlining: frozenset[str]) -> Any:
+    defs, made_by, pending = carried
     if isinstance(node, list):
-        return [_rewrite_refs(document, item, defs, pending, inlining) for item in node]
+        return [_rewrite_refs(document, item, carried, inlining) for item in node]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
@@ -169,12 +179,18 @@ def _rewrite_refs(
         and "/" not in ref[len(COMPONENT_SCHEMAS) :]
     ):
         name = ref[len(COMPONENT_SCHEMAS) :].replace("~1", "/").replace("~0", "~")
+        if name in defs and ref not in made_by.get(name, set()):
+            raise GeneratorFailed(
+                f"{ref} and {' and '.join(sorted(made_by.get(name, set())))} both make a model named "
+                f"{name}; a reference to the component would get the other schema. Rename one of them"
+            )
         if name not in defs:
             schema = copy.deepcopy(resolve_pointer(document, ref))
             if isinstance(schema, dict):
                 _name_and_open(schema, name)
                 schema["title"] = name
             defs[name] = schema
+            made_by[name] = {ref}
             pending.append(name)
         return {**{k: v for k, v in node.items() if k != "$ref"}, "$ref": f"#/$defs/{name}"}
     if isinstance(ref, str) and ref.startswith("#/") and not ref.startswith("#/$defs/"):
@@ -183,11 +199,69 @@ def _rewrite_refs(
         target = copy.deepcopy(resolve_pointer(document, ref))
         rest = {k: v for k, v in node.items() if k != "$ref"}
         merged = {**target, **rest} if isinstance(target, dict) else target
-        return _rewrite_refs(document, merged, defs, pending, inlining | {ref})
-    return {key: _rewrite_refs(document, value, defs, pending, inlining) for key, value in node.items()}
+        return _rewrite_refs(document, merged, carried, inlining | {ref})
+    return {key: _rewrite_refs(document, value, carried, inlining) for key, value in node.items()}
 
 
 NULL = {"type": "null"}
+JSON_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
+
+
+def _value_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _json_types(node: Any, defs: dict[str, Any], seen: frozenset[str]) -> list[str] | None:
+    """The JSON types a schema can only take, in a stable order; None when it does not say (or
+    says none: nothing can match it). ``seen`` stops a ``$ref`` cycle."""
+    if not isinstance(node, dict):
+        return None
+    kinds = node.get("type")
+    if isinstance(kinds, str):
+        return [kinds]
+    if isinstance(kinds, list) and kinds and all(isinstance(kind, str) for kind in kinds):
+        return list(dict.fromkeys(kinds))
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref.removeprefix("#/$defs/")
+        return None if name in seen else _json_types(defs.get(name), defs, seen | {name})
+    if "const" in node:
+        return [_value_type(node["const"])]
+    if isinstance(node.get("enum"), list) and node["enum"]:
+        return list(dict.fromkeys(_value_type(value) for value in node["enum"]))
+    if "properties" in node:
+        return ["object"]
+    if "items" in node or "prefixItems" in node:
+        return ["array"]
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if isinstance(members, list) and members:
+            each = [_json_types(member, defs, seen) for member in members]
+            if any(kinds is None for kinds in each):
+                return None
+            return list(dict.fromkeys(kind for kinds in each if kinds for kind in kinds))
+    found: list[str] | None = None
+    for member in node.get("allOf") or []:  # every member holds: the types they share
+        kinds = _json_types(member, defs, seen)
+        if kinds is not None:
+            found = kinds if found is None else _shared(found, kinds)
+    return found or None
+
+
+def _shared(one: list[str], other: list[str]) -> list[str]:
+    """The types both lists take (an integer is a number)."""
+    both = [kind for kind in one if kind in other or (kind == "integer" and "number" in other)]
+    return both + (["integer"] if "integer" in other and "number" in one and "integer" not in both else [])
 
 
 def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
@@ -195,7 +269,10 @@ def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
     as X with ``"null"`` among its types. As a union the generator gives the field
     ``union_mode="left_to_right"``, which pydantic refuses on what is, to it, a plain optional
     (``datetime | None``): the models did not even import. A ``$ref`` member is kept through
-    ``allOf``, typed as its target."""
+    ``allOf``, typed as its target: the target's own ``type``, else the JSON types it can only
+    take (:func:`_json_types`: an object for ``allOf``/``oneOf``/``anyOf`` of objects, the types of
+    an enum's values), else every JSON type, which leaves the target alone to say what it takes.
+    A typeless target left as a union failed the import just the same."""
     if isinstance(node, list):
         return [_nullable_as_type(item, defs) for item in node]
     if not isinstance(node, dict):
@@ -209,14 +286,12 @@ def _nullable_as_type(node: Any, defs: dict[str, Any]) -> Any:
         if not isinstance(member, dict):
             continue
         rest = {k: v for k, v in node.items() if k != key}
-        target = member
-        if "$ref" in member:
-            target = defs.get(str(member["$ref"]).removeprefix("#/$defs/"), {})
-        kinds = target.get("type") if isinstance(target, dict) else None
-        if isinstance(kinds, str):
-            kinds = [kinds]
-        if not isinstance(kinds, list) or "type" in rest:
+        if "type" in rest:
             continue
+        kinds = _json_types(member, defs, frozenset())
+        if kinds is None and "$ref" not in member:
+            continue
+        kinds = kinds or list(JSON_TYPES)  # a $ref that does not say: its target alone decides
         types = [*kinds, *(["null"] if "null" not in kinds else [])]
         if "$ref" in member:
             return {**rest, "allOf": [member], "type": types}

@@ -7,6 +7,7 @@ regeneration is deterministic; overlays apply. The specs broken here are the fro
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -201,6 +202,86 @@ def test_component_references_and_nullable_unions_in_payloads_make_typed_importa
     assert imported.returncode == 0, imported.stderr
 
 
+def test_a_nullable_reference_to_a_component_without_a_type_makes_an_importable_optional(
+    tmp_path: Path, workspace: Path
+) -> None:
+    # As an "X or null" union the field got Field(union_mode="left_to_right"), which pydantic
+    # refuses on an optional enum or model: the event models did not import.
+    def add_typeless(data: dict) -> None:  # type: ignore[type-arg]
+        schemas = data["components"]["schemas"]
+        schemas["Kind"] = {"enum": ["x", "y"]}
+        schemas["Level"] = {"enum": [1, 2.5]}
+        schemas["Both"] = {
+            "allOf": [
+                {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}},
+                {"properties": {"b": {"type": "integer"}}},
+            ]
+        }
+        schemas["Either"] = {
+            "oneOf": [
+                {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}},
+                {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
+            ]
+        }
+        schemas["Anything"] = {"description": "Says nothing about its type."}
+
+        def nullable(name: str, key: str = "anyOf") -> dict:  # type: ignore[type-arg]
+            return {key: [{"$ref": f"#/components/schemas/{name}"}, {"type": "null"}]}
+
+        schemas["TaskCompletedPayload"]["properties"].update(
+            {
+                "kind": nullable("Kind", "oneOf"),
+                "level": nullable("Level"),
+                "both": nullable("Both"),
+                "either": nullable("Either", "oneOf"),
+                "anything": nullable("Anything"),
+            }
+        )
+        schemas["TaskCompletedPayload"]["required"].append("kind")  # required, still nullable
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_typeless)
+    out = tmp_path / "out"
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", out)
+    assert result.returncode == 0, result.stderr
+    models = (out / "crewai_amp_events" / "models.py").read_text("utf-8")
+    assert "    kind: Kind | None\n" in models and "    both: Both | None = None\n" in models
+    code = (
+        "import crewai_amp_events as m\n"
+        "base = {'kickoff_id': 'k', 'task_id': 't', 'status': 'completed'}\n"
+        "none = m.TaskCompletedPayload.model_validate({**base, 'kind': None, 'level': None, 'both': None,"
+        " 'either': None, 'anything': None})\n"
+        "assert none.kind is none.level is none.both is none.either is none.anything is None\n"
+        "p = m.TaskCompletedPayload.model_validate({**base, 'kind': 'y', 'level': 2.5, 'both': {'a': 'q', 'b': 1},"
+        " 'either': {'n': 3}, 'anything': [1]})\n"
+        "assert p.kind is m.Kind.y and p.level is m.Level(2.5), (p.kind, p.level)\n"
+        "assert type(p.both) is m.Both and p.both.a == 'q' and p.both.b == 1, p.both\n"
+        "assert type(p.either) is m.Either and p.either.root.n == 3, p.either\n"
+        "assert p.anything is not None\n"
+        "import pydantic\n"
+        "try:\n"
+        "    m.TaskCompletedPayload.model_validate(base)\n"
+        "except pydantic.ValidationError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('kind is required')\n"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(out)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    # The shipped JSON Schema still says what each field takes: an object, the enum's types.
+    schema = json.loads((out / "crewai_amp_events" / "events.schema.json").read_text("utf-8"))
+    fields = schema["$defs"]["TaskCompletedPayload"]["properties"]
+    assert fields["both"]["type"] == fields["either"]["type"] == ["object", "null"]
+    assert fields["kind"]["type"] == ["string", "null"]
+    assert fields["level"]["type"] == ["integer", "number", "null"]
+    assert fields["kind"]["allOf"] == [{"$ref": "#/$defs/Kind"}]
+
+
 def test_two_payloads_under_one_model_name_are_refused(tmp_path: Path, workspace: Path) -> None:
     def add_clash(data: dict) -> None:  # type: ignore[type-arg]
         data["channels"]["crewEvents"]["messages"]["one"] = {"name": "Extra", "payload": {"type": "object"}}
@@ -216,6 +297,43 @@ def test_two_payloads_under_one_model_name_are_refused(tmp_path: Path, workspace
     assert "ExtraPayload" in result.stderr and "'one'" in result.stderr and "'two'" in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(workspace / "generated") == before
+
+
+def test_a_component_named_like_an_inline_payloads_model_is_refused(tmp_path: Path, workspace: Path) -> None:
+    # The inline message `cost` makes a model CostPayload; a field's $ref to the component
+    # CostPayload silently got the message's payload instead of the component.
+    def add_clash(data: dict) -> None:  # type: ignore[type-arg]
+        data["channels"]["crewEvents"]["messages"]["cost"] = {
+            "name": "Cost",
+            "payload": {"type": "object", "properties": {"kickoff_id": {"type": "string"}}},
+        }
+        schemas = data["components"]["schemas"]
+        schemas["CostPayload"] = {"type": "object", "properties": {"amount": {"type": "number"}}}
+        schemas["TaskCompletedPayload"]["properties"]["cost"] = {"$ref": "#/components/schemas/CostPayload"}
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_clash)
+    before = snapshot(workspace / "generated")
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", workspace / "generated")
+    assert result.returncode != 0
+    assert "#/components/schemas/CostPayload" in result.stderr and "message 'cost'" in result.stderr
+    assert "a model named CostPayload" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(workspace / "generated") == before
+
+
+def test_a_field_may_refer_to_the_component_a_message_payload_refers_to(
+    tmp_path: Path, workspace: Path
+) -> None:
+    def add_reference(data: dict) -> None:  # type: ignore[type-arg]
+        data["components"]["schemas"]["CrewCompletedPayload"]["properties"]["last_task"] = {
+            "$ref": "#/components/schemas/TaskCompletedPayload"
+        }
+
+    _edit_yaml(workspace / "specs" / EVENTS_SPEC.name, add_reference)
+    out = tmp_path / "out"
+    result = run_generator("generate", "--specs", workspace / "specs", "--output", out)
+    assert result.returncode == 0, result.stderr
+    models = (out / "crewai_amp_events" / "models.py").read_text("utf-8")
+    assert "    last_task: TaskCompletedPayload | None = None\n" in models
 
 
 @pytest.mark.parametrize(("source", "target"), [(REST_SPEC, EVENTS_SPEC), (EVENTS_SPEC, REST_SPEC)])

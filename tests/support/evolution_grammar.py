@@ -1033,23 +1033,40 @@ def kind_asyncapi_message_headers(draw: Draw) -> dict[str, Any]:
 
 
 def kind_asyncapi_ref_field(draw: Draw) -> dict[str, Any]:
-    """A new payload field that refers (``$ref``) to a new component schema, perhaps nullable."""
-    name = draw.camel("Cost")
-    _schemas(draw.events)[name] = {
-        "type": "object",
-        "required": ["amount"],
-        "properties": {
-            "amount": {"type": "number"},
-            "currency": {"type": "string", "enum": ["USD", "EUR"]},
-            "lines": {
-                "type": "array",
-                "items": {"type": "object", "properties": {"what": {"type": "string"}}},
-            },
-        },
+    """A new payload field that refers (``$ref``) to a new component schema, perhaps nullable:
+    an object, an ``allOf`` of objects, or an enum, the last two without a ``type`` of their own
+    (a nullable reference to one of those once made models that did not import)."""
+    shape = draw.choice(["object", "all-of", "enum"])
+    name = draw.camel("Currency" if shape == "enum" else "Cost")
+    lines = {
+        "type": "array",
+        "items": {"type": "object", "properties": {"what": {"type": "string"}}},
     }
+    if shape == "enum":
+        component: dict[str, Any] = {"enum": ["USD", "EUR"]}
+    elif shape == "all-of":
+        component = {
+            "allOf": [
+                {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "number"}}},
+                {"properties": {"currency": {"type": "string", "enum": ["USD", "EUR"]}, "lines": lines}},
+            ]
+        }
+    else:
+        component = {
+            "type": "object",
+            "required": ["amount"],
+            "properties": {
+                "amount": {"type": "number"},
+                "currency": {"type": "string", "enum": ["USD", "EUR"]},
+                "lines": lines,
+            },
+        }
+    _schemas(draw.events)[name] = component
     ref = {"$ref": f"#/components/schemas/{name}"}
-    schema = draw.choice([ref, {"anyOf": [ref, {"type": "null"}]}])  # perhaps nullable
-    return {**_event_field(draw, schema, "cost"), "component": name}
+    nullable = draw.choice(["", "anyOf", "oneOf"])
+    schema = {nullable: [ref, {"type": "null"}]} if nullable else ref
+    base = "currency" if shape == "enum" else "cost"
+    return {**_event_field(draw, schema, base), "component": name, "shape": shape, "nullable": bool(nullable)}
 
 
 def kind_asyncapi_oneof_payload(draw: Draw) -> dict[str, Any]:
