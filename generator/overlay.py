@@ -15,7 +15,12 @@ Two kinds of action:
 - A *rule* (``x-amp-rule: true``) is a pattern over the whole document (JSONPath recursive
   descent ``$..``, filters ``[?(...)]``): it applies to whatever matches, in today's spec and in
   the parts a later spec adds. Selecting nothing is not an error; the diff reports it as stale.
-  Rules run after every patch, so they also see what the patches added.
+  Rules run after every patch, so they also see what the patches added. Two keys narrow a
+  rule where JSONPath cannot: ``x-amp-within: <JSONPath>`` keeps only the matches inside what it
+  selects or inside a schema that reaches through ``$ref`` (followed to the end, so a schema a
+  later spec adds there is in scope too); ``x-amp-optional-only: true`` drops a match that is a
+  property its object requires (``.../properties/NAME`` with NAME in that object's
+  ``required``). A rule's update is not an overlap: matching what upstream has is its job.
 
 When an update reaches a key upstream already defines (the overlay patched a gap that upstream
 has since filled), the two are united by one rule, the *overlap rule*:
@@ -48,6 +53,8 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from .specs import Spec, SpecError, load, pointer
 
 RULE = "x-amp-rule"
+WITHIN = "x-amp-within"
+OPTIONAL_ONLY = "x-amp-optional-only"
 # Lists that unite when both sides define them (a value either side allows stays allowed).
 UNITED_LISTS = ("enum", "type", "oneOf", "anyOf")
 SHAPE_KEYS = ("$ref", "oneOf", "anyOf", "allOf")
@@ -132,6 +139,12 @@ def load_overlay(path: Path) -> Overlay:
             raise spec.error("an action needs exactly one of 'update' or 'remove: true'", where)
         if not isinstance(action.get(RULE, False), bool):
             raise spec.error(f"'{RULE}' is true or false", f"{where}/{RULE}")
+        if not isinstance(action.get(OPTIONAL_ONLY, False), bool):
+            raise spec.error(f"'{OPTIONAL_ONLY}' is true or false", f"{where}/{OPTIONAL_ONLY}")
+        if WITHIN in action and not isinstance(action[WITHIN], str):
+            raise spec.error(f"'{WITHIN}' is a JSONPath", f"{where}/{WITHIN}")
+        if (WITHIN in action or OPTIONAL_ONLY in action) and not action.get(RULE):
+            raise spec.error(f"'{WITHIN}' and '{OPTIONAL_ONLY}' narrow a rule ('{RULE}: true')", where)
     return Overlay(spec)
 
 
@@ -140,6 +153,14 @@ def load_overlays(directory: Path) -> list[Overlay]:
     if not directory.is_dir():  # a mistyped --overlays must not silently generate without overlays
         raise SpecError(directory, "no such overlays directory")
     return [load_overlay(path) for path in sorted(directory.glob("*.overlay.yaml"))]
+
+
+def _find(expression: Any, document: Any) -> list[DatumInContext]:
+    """The matches of a JSONPath, found on a copy: jsonpath-ng's filter on an object replaces
+    the object with the list of its values in the document it searches (a write-through
+    ``DatumInContext.value``). Name the matches with :func:`_path_of` on the untouched document."""
+    matches: list[DatumInContext] = expression.find(copy.deepcopy(document))
+    return matches
 
 
 def _path_of(document: Any, match: DatumInContext) -> list[Any]:
@@ -179,6 +200,9 @@ def _is_node(document: Any, parts: list[Any], value: Any) -> bool:
         if not (in_dict or in_list):
             return False
         node = node[part]
+    if isinstance(value, (dict, list)):
+        # Selected from a copy (see _find): the copy's objects under a filter became lists.
+        return isinstance(node, (dict, list))
     return node is value or (parts != [] and node == value)
 
 
@@ -319,6 +343,70 @@ def _locate(document: Any, parts: list[Any]) -> tuple[Any, Any]:
     return parent, parts[-1]
 
 
+def _parts_of_ref(ref: Any) -> tuple[Any, ...] | None:
+    if not (isinstance(ref, str) and ref.startswith("#/")):
+        return None
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/"))
+
+
+def _at(document: Any, parts: tuple[Any, ...]) -> Any:
+    node = document
+    for part in parts:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _reach(document: Any, roots: list[list[Any]]) -> set[tuple[Any, ...]]:
+    """The roots and every node a ``$ref`` inside them (or inside what they reach) names."""
+    reached: set[tuple[Any, ...]] = set()
+    pending = [tuple(parts) for parts in roots]
+    while pending:
+        parts = pending.pop()
+        if parts in reached:
+            continue
+        reached.add(parts)
+        stack = [_at(document, parts)]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                target = _parts_of_ref(node.get("$ref"))
+                if target is not None and target not in reached:
+                    pending.append(target)
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    return reached
+
+
+def _narrow(
+    document: Any, overlay: Overlay, index: int, action: dict[str, Any], paths: list[list[Any]]
+) -> list[list[Any]]:
+    """A rule's matches, narrowed by ``x-amp-within`` and ``x-amp-optional-only``."""
+    if isinstance(action.get(WITHIN), str):
+        try:
+            roots = [_path_of(document, m) for m in _find(parse_jsonpath(action[WITHIN]), document)]
+        except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too
+            where = f"/actions/{index}/{WITHIN}"
+            raise overlay.spec.error(f"invalid JSONPath {action[WITHIN]!r}: {exc}", where) from None
+        scope = _reach(document, roots)
+        paths = [p for p in paths if any(tuple(p[:n]) in scope for n in range(len(p) + 1))]
+    if action.get(OPTIONAL_ONLY):
+        paths = [p for p in paths if not _required(document, p)]
+    return paths
+
+
+def _required(document: Any, parts: list[Any]) -> bool:
+    """Whether ``parts`` is ``.../properties/NAME`` of an object that requires NAME."""
+    if len(parts) < 2 or parts[-2] != "properties":
+        return False
+    owner = _at(document, tuple(parts[:-2]))
+    required = owner.get("required") if isinstance(owner, dict) else None
+    return isinstance(required, list) and parts[-1] in required
+
+
 def _apply_action(
     result: dict[str, Any], overlay: Overlay, index: int, action: dict[str, Any], notes: Notes | None
 ) -> tuple[dict[str, Any], bool]:
@@ -328,8 +416,12 @@ def _apply_action(
         expression = parse_jsonpath(action["target"])
     except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too
         raise overlay.spec.error(f"invalid JSONPath {action['target']!r}: {exc}", where) from None
-    matches = expression.find(result)
+    matches = _find(expression, result)
     paths = [_path_of(result, m) for m in matches]
+    if action.get(RULE):
+        kept = _narrow(result, overlay, index, action, paths)
+        matches = [m for m, p in zip(matches, paths, strict=True) if p in kept]
+        paths = kept
     if not paths:
         if action.get(RULE):
             return result, False
@@ -350,7 +442,7 @@ def _apply_action(
             parent, key = _locate(result, parts)
             del parent[key]
         return result, True
-    merge = _Merge(result, overlay, notes)
+    merge = _Merge(result, overlay, None if action.get(RULE) else notes)
     for parts in paths:
         if not parts:
             result = merge.update(result, action["update"], [])

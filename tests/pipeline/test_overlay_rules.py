@@ -4,6 +4,9 @@
   kickoff_id/execution_id a spec has or gains (a property at any depth, a parameter of any
   operation, a new message's field) stays an opaque string, and a rule that selects nothing
   does not fail generation: `nox -s diff` reports the overlay as stale.
+- The status-nulls overlay is a rule narrowed to the status answer (`x-amp-within`) and to
+  optional properties (`x-amp-optional-only`): a property, variant or referenced schema a later
+  spec adds there accepts null; a required field, a request body or another answer does not.
 - When upstream starts defining what an overlay patches, enums and properties unite and where
   they disagree the overlay wins, citing its source; the diff names each overlap.
 """
@@ -135,8 +138,8 @@ def test_a_rule_that_selects_nothing_does_not_fail_and_is_reported_stale(tmp_pat
     notes = overlay.Notes()
     inputs = pipeline.load_inputs(fixed, fixed / "overlays")
     pipeline.overlaid(inputs, notes)  # no SpecError: a rule may select nothing
-    rules = sorted(o.name for o in OVERLAYS if any(a.get(overlay.RULE) for a in o.actions))
-    assert sorted(notes.stale_rules) == rules
+    rules = sorted(o.name for o in OVERLAYS if o.name.startswith("kickoff-id-not-uuid."))
+    assert sorted(notes.stale_rules) == rules  # status-nulls still finds optional status fields
     report = sides.build_report(SPECS, fixed, python_api=False)
     text = render_markdown(report)
     for name in rules:
@@ -276,3 +279,115 @@ def test_nox_diff_reports_only_the_overlaps_a_new_spec_brings(tmp_path: Path) ->
     same = tmp_path / "specs"
     shutil.copytree(SPECS, same)
     assert "now overlaps upstream" not in render_markdown(sides.build_report(SPECS, same, python_api=False))
+
+
+def status_fields_everywhere(rest: dict[str, Any]) -> None:
+    """Upstream adds optional fields to status shapes: a number on a variant, a nested object
+    on another, a field of a new schema a variant reaches through $ref, a new
+    variant with a required field; and an optional field on a request body and on another answer."""
+    schemas = rest["components"]["schemas"]
+    schemas["StatusRunning"]["properties"]["eta"] = {"type": "number"}
+    schemas["StatusError"]["properties"]["retry"] = {
+        "type": "object",
+        "required": ["after"],
+        "properties": {"after": {"type": "integer"}, "reason": {"type": "string"}},
+    }
+    schemas["Cost"] = {"type": "object", "properties": {"usd": {"type": "number"}}}
+    schemas["TaskResult"]["properties"]["cost"] = {"$ref": "#/components/schemas/Cost"}
+    schemas["StatusQueued"] = {
+        "type": "object",
+        "required": ["status", "position"],
+        "properties": {
+            "status": {"type": "string", "enum": ["queued"]},
+            "position": {"type": "integer"},
+            "since": {"type": "string", "format": "date-time"},
+        },
+    }
+    schemas["StatusResponse"]["oneOf"].append({"$ref": "#/components/schemas/StatusQueued"})
+    schemas["StatusResponse"]["discriminator"]["mapping"]["queued"] = "#/components/schemas/StatusQueued"
+    schemas["KickoffRequest"]["properties"]["priority"] = {"type": "integer"}
+    schemas["ResumeResponse"]["properties"]["note"] = {"type": "string"}
+
+
+def test_every_optional_status_field_a_spec_adds_accepts_null() -> None:
+    document, notes = overlaid_rest(status_fields_everywhere)
+    schemas = document["components"]["schemas"]
+    accepts_null = [
+        ("StatusRunning", "eta"),
+        ("StatusError", "retry"),
+        ("Cost", "usd"),
+        ("StatusQueued", "since"),
+    ]
+    for name, field in accepts_null:
+        check = validator(document, name)
+        base = {"status": "queued", "position": 1} if name == "StatusQueued" else {}
+        if name.startswith("Status") and name != "StatusQueued":
+            base = {"status": schemas[name]["properties"]["status"]["enum"][0]}
+        assert check.is_valid({**base, field: None}), (name, field, schemas[name]["properties"][field])
+    # Nested: an optional field of the new object accepts null, its required one keeps its type.
+    retry = schemas["StatusError"]["properties"]["retry"]["properties"]
+    assert "null" in retry["reason"]["type"] and retry["after"]["type"] == "integer"
+    # Required fields stay as they are: the discriminator and a new variant's own.
+    assert schemas["StatusQueued"]["properties"]["status"] == {"type": "string", "enum": ["queued"]}
+    assert schemas["StatusQueued"]["properties"]["position"] == {"type": "integer"}
+    for variant in ("StatusRunning", "StatusCompleted", "StatusError", "StatusPendingHumanInput"):
+        assert schemas[variant]["properties"]["status"]["type"] == "string"
+    assert schemas["ObservedStatus"]["properties"]["state"] == {
+        "type": "string",
+        "description": "The run's state, e.g. SUCCESS.",
+    }
+    # Outside the status answer nothing changes: a request body, another answer.
+    assert schemas["KickoffRequest"]["properties"]["priority"] == {"type": "integer"}
+    assert schemas["ResumeResponse"]["properties"]["note"] == {"type": "string"}
+    # A rule matching upstream's fields is its job, not an overlap for `nox -s diff`.
+    assert not [o for o in notes.overlaps if o.overlay.startswith("status-nulls")]
+
+
+def test_a_rule_is_narrowed_within_what_a_path_reaches_and_to_optional_properties(tmp_path: Path) -> None:
+    rule = a_patched_overlay(
+        tmp_path,
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nextends: x.yml\nactions:\n"
+        "  - target: $..properties[?(@.type)]\n    x-amp-rule: true\n"
+        "    x-amp-within: $.paths.*.get.schema\n    x-amp-optional-only: true\n"
+        "    update: {type: ['null']}\n",
+    )
+    document = {
+        "paths": {"/a": {"get": {"schema": {"$ref": "#/components/schemas/A"}}}},
+        "components": {
+            "schemas": {
+                "A": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"id": {"type": "string"}, "b": {"$ref": "#/components/schemas/B"}},
+                },
+                "B": {
+                    "type": "object",
+                    "properties": {"n": {"type": "integer"}, "a": {"$ref": "#/components/schemas/A"}},
+                },
+                "Other": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            }
+        },
+    }
+    result = overlay.apply_overlay(document, rule)
+    schemas = result["components"]["schemas"]
+    assert schemas["A"]["properties"]["id"] == {"type": "string"}  # required
+    assert schemas["B"]["properties"]["n"] == {"type": ["integer", "null"]}  # reached, even in a cycle
+    assert schemas["Other"]["properties"]["n"] == {"type": "integer"}  # not reached
+    assert document["components"]["schemas"]["B"]["properties"]["n"] == {"type": "integer"}  # a copy
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("x-amp-within: 3\n    x-amp-rule: true", "'x-amp-within' is a JSONPath"),
+        ("x-amp-optional-only: yes please\n    x-amp-rule: true", "is true or false"),
+        ("x-amp-optional-only: true", "narrow a rule"),
+    ],
+)
+def test_narrowing_keys_are_checked_when_an_overlay_loads(tmp_path: Path, keys: str, message: str) -> None:
+    with pytest.raises(specs.SpecError, match=message):
+        a_patched_overlay(
+            tmp_path,
+            "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nextends: x.yml\nactions:\n"
+            f"  - target: $..properties\n    {keys}\n    update: {{}}\n",
+        )

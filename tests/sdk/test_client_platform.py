@@ -7,11 +7,13 @@ sources' own examples (tests/fixtures/platform/contract-examples.json names them
 
 from __future__ import annotations
 
+import copy
 import json
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import crewai_amp
 import httpx
 import pytest
 from crewai_amp import (
@@ -31,7 +33,9 @@ from crewai_amp import (
     raw_body,
 )
 from crewai_amp_api.models import UsageMetrics
+from support import instances
 from support.client import KICKOFF_ID, FakeClock, Script, async_client, call, json_response, sync_client
+from support.emulator import shipped_spec
 from support.paths import REPO
 
 FACTORIES = pytest.mark.parametrize("factory", [sync_client, async_client], ids=["sync", "async"])
@@ -140,65 +144,139 @@ def test_null_progress_events_last_event_and_last_step_are_fine(factory: Factory
 
 
 # A null where a body has no value (the platform guide shows its fields so) is no value, in every
-# shape: a spec variant's own optional fields, its progress counts, a task result, token counts.
-NULL_FIELDS: dict[str, dict[str, Any]] = {
-    "spec-running": {
-        "status": "running",
-        "current_task": None,
-        "progress": {"completed_tasks": None, "total_tasks": None},
-    },
-    "spec-completed": {
-        "status": "completed",
-        "result": {"output": None, "tasks": None},
-        "execution_time": None,
-        "progress": None,
-    },
-    "spec-task-result": {
-        "status": "completed",
-        "result": {"output": "o", "tasks": [dict.fromkeys(("task_id", "output", "agent", "execution_time"))]},
-    },
-    "spec-error": {"status": "error", "error": None, "execution_time": None},
-    "spec-paused": {"status": "pending_human_input", "task_id": None, "current_task": None, "message": None},
-    "platform-running": platform(
-        "RUNNING", current_task=None, progress=dict.fromkeys(("unit", "completed", "total"))
-    ),
-    "platform-success": platform(
-        "SUCCESS", execution_time=None, usage_metrics=dict.fromkeys(("total_tokens", "prompt_tokens"))
-    ),
-    "platform-paused": platform("PAUSED", task_id=None, message=None),
-    "platform-failed": platform("FAILED", error=None, execution_time=None),
-}
+# shape: every optional property of every variant GET /status answers with and of every schema it
+# reaches (progress, a task result, token counts...), read from the shipped spec, so a field a
+# spec update adds is covered too (the status-nulls overlay is a rule over the same set).
+SHIPPED = shipped_spec()
+STATUS_SCHEMA = SHIPPED["paths"]["/status/{kickoff_id}"]["get"]["responses"]["200"]["content"][
+    "application/json"
+]["schema"]
+
+
+def status_variants(schema: dict[str, Any]) -> list[str]:
+    """The named object shapes of the status answer: every union (the spec's StatusResponse,
+    its or ObservedStatus) opened to its members."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        resolved = instances.resolve(SHIPPED, schema)
+        return status_variants(resolved) if "oneOf" in resolved else [name]
+    return [name for member in schema.get("oneOf", []) for name in status_variants(member)]
+
+
+def optional_paths(schema: dict[str, Any], value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Where ``value`` (an instance of ``schema``) holds an optional property, at any depth:
+    through $ref, the union member ``value`` is an instance of, and array items."""
+    schema = instances.resolve(SHIPPED, schema)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for member in schema.get(key, []):
+            if key == "allOf" or instances.validator(SHIPPED, member).is_valid(value):
+                yield from optional_paths(member, value, at)
+    if isinstance(value, dict):
+        required = schema.get("required", [])
+        for name, sub in (schema.get("properties") or {}).items():
+            if name in value:
+                if name not in required:
+                    yield (*at, name)
+                yield from optional_paths(sub, value[name], (*at, name))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from optional_paths(schema["items"], item, (*at, index))
+
+
+def never_null(node: Any) -> Any:
+    """The document with null taken out of every union (a null type, a null member, ``nullable``):
+    its full instances have every property present and set, so the walk reaches every depth."""
+    if isinstance(node, list):
+        return [never_null(item) for item in node if item != {"type": "null"}]
+    if not isinstance(node, dict):
+        return node
+    out = {key: never_null(value) for key, value in node.items() if key != "nullable"}
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {name: never_null(sub) for name, sub in node["properties"].items()}
+    if isinstance(out.get("type"), list):
+        out["type"] = [kind for kind in out["type"] if kind != "null"]
+    return out
+
+
+def with_null(body: Any, at: tuple[Any, ...]) -> Any:
+    body = copy.deepcopy(body)
+    node = body
+    for step in at[:-1]:
+        node = node[step]
+    node[at[-1]] = None
+    return body
+
+
+NULL_CASES: dict[str, tuple[str, dict[str, Any]]] = {}
+for _variant in status_variants(STATUS_SCHEMA):
+    # Every property present (full), drawn from the schema, then one optional property at a time null.
+    _full = instances.instance(never_null(SHIPPED), instances.schema_ref(_variant, SHIPPED), full=True)
+    assert instances.validator(SHIPPED, instances.schema_ref(_variant, SHIPPED)).is_valid(_full)
+    for _at in dict.fromkeys(optional_paths(instances.schema_ref(_variant, SHIPPED), _full)):
+        NULL_CASES[f"{_variant}." + ".".join(map(str, _at))] = (_variant, with_null(_full, _at))
+# A platform body is read into a spec variant: a field of that variant it carries may be null too.
+_OBSERVED = set(SHIPPED["components"]["schemas"]["ObservedStatus"]["properties"])
+for _state, _variant in {
+    "RUNNING": "StatusRunning",
+    "SUCCESS": "StatusCompleted",
+    "PAUSED": "StatusPendingHumanInput",
+    "FAILED": "StatusError",
+}.items():
+    _schema = SHIPPED["components"]["schemas"][_variant]
+    for _name in sorted(set(_schema["properties"]) - set(_schema.get("required", [])) - _OBSERVED):
+        NULL_CASES[f"{_state}.{_name}"] = (_variant, platform(_state, **{_name: None}))
+
+
+def test_the_walk_reaches_every_variant_and_the_schemas_they_reach() -> None:
+    variants = {variant for variant, _ in NULL_CASES.values()}
+    assert {"StatusRunning", "StatusCompleted", "StatusError", "StatusPendingHumanInput"} <= variants
+    assert "ObservedStatus" in variants
+    for case in (
+        "StatusRunning.current_task",
+        "StatusRunning.progress.completed_tasks",  # an inline object
+        "StatusCompleted.result.tasks.0.agent",  # an array's item through $ref
+        "StatusError.usage_metrics.total_tokens",  # a oneOf's member through $ref
+        "ObservedStatus.progress.current",
+    ):
+        assert case in NULL_CASES, sorted(NULL_CASES)
+
+
+def read_as(variant: str, status: Any) -> None:
+    expected = getattr(crewai_amp, variant, None)
+    assert expected is None or isinstance(status, expected), (variant, type(status))
 
 
 @FACTORIES
-@pytest.mark.parametrize("body", list(NULL_FIELDS.values()), ids=list(NULL_FIELDS))
-def test_a_null_in_any_optional_field_is_no_value(factory: Factory, body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("variant", "body"), list(NULL_CASES.values()), ids=list(NULL_CASES))
+def test_a_null_in_any_optional_field_is_no_value(
+    factory: Factory, variant: str, body: dict[str, Any]
+) -> None:
     status = status_of(factory, body)
-    kind = {"running": StatusRunning, "completed": StatusCompleted, "error": StatusError}
-    kind |= {
-        "pending_human_input": StatusPendingHumanInput,
-        "RUNNING": StatusRunning,
-        "SUCCESS": StatusCompleted,
-    }
-    kind |= {"PAUSED": StatusPendingHumanInput, "FAILED": StatusError}
-    assert isinstance(status, kind[body.get("state") or body["status"]])
+    read_as(variant, status)
     assert raw_body(status) == body
-    if isinstance(status, StatusError) and "state" in body:
-        assert status.error  # a failed state always says something: the state when nothing else
-    if isinstance(status, StatusCompleted):
-        assert status.result.output in (None, "o")
 
 
 @FACTORIES
-def test_wait_reads_statuses_full_of_nulls_to_the_end(factory: Factory) -> None:
-    script = Script(
-        json_response(NULL_FIELDS["spec-running"]),
-        json_response(NULL_FIELDS["platform-running"]),
-        json_response(NULL_FIELDS["platform-success"]),
-    )
-    final = call(factory(script), "wait", KICKOFF_ID)
-    assert isinstance(final, StatusCompleted) and final.result.output is None
-    assert final.usage_metrics.total_tokens is None and len(script.requests) == 3
+@pytest.mark.parametrize(("variant", "body"), list(NULL_CASES.values()), ids=list(NULL_CASES))
+def test_wait_reads_a_status_with_a_null_to_the_end(
+    factory: Factory, variant: str, body: dict[str, Any]
+) -> None:
+    script = Script(json_response(body), json_response({"status": "completed", "result": None}))
+    seen: list[Any] = []
+    try:
+        final = call(factory(script), "wait", KICKOFF_ID, on_status=seen.append)
+    except ExecutionError as exc:  # the body was a failed run: read, and reported as such
+        final = exc.status
+    assert seen and raw_body(seen[0]) == body
+    read_as(variant, seen[0])
+    assert isinstance(final, (StatusCompleted, StatusError))
+
+
+@FACTORIES
+@pytest.mark.parametrize("error", [None, ""], ids=["null", "empty"])
+def test_a_failed_state_with_no_error_still_says_something(factory: Factory, error: Any) -> None:
+    status = status_of(factory, platform("FAILED", error=error, execution_time=None))
+    assert isinstance(status, StatusError) and status.error  # the state, when nothing else
 
 
 @FACTORIES
