@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .rest import GeneratorFailed, _tool
-from .specs import resolve_pointer
+from .specs import json_type, resolve_pointer
 
 PACKAGE = "crewai_amp_events"
 ROOT_TITLE = "WebhookEvent"
@@ -207,20 +207,6 @@ NULL = {"type": "null"}
 JSON_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
 
 
-def _value_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _json_types(node: Any, defs: dict[str, Any], seen: frozenset[str]) -> list[str] | None:
     """The JSON types a schema can only take, in a stable order; None when it does not say (or
     says none: nothing can match it). ``seen`` stops a ``$ref`` cycle."""
@@ -236,9 +222,9 @@ def _json_types(node: Any, defs: dict[str, Any], seen: frozenset[str]) -> list[s
         name = ref.removeprefix("#/$defs/")
         return None if name in seen else _json_types(defs.get(name), defs, seen | {name})
     if "const" in node:
-        return [_value_type(node["const"])]
+        return [json_type(node["const"])]
     if isinstance(node.get("enum"), list) and node["enum"]:
-        return list(dict.fromkeys(_value_type(value) for value in node["enum"]))
+        return list(dict.fromkeys(json_type(value) for value in node["enum"]))
     if "properties" in node:
         return ["object"]
     if "items" in node or "prefixItems" in node:

@@ -169,6 +169,21 @@ def load(path: Path) -> Spec:
     return Spec(path=path, raw=raw, data=data, lines=lines)
 
 
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a JSON value (``True`` is a boolean, not an integer)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def resolve_pointer(document: Any, ref: str) -> Any:
     """Follow a local ``#/a/b`` reference; KeyError if it dangles."""
     node = document

@@ -6,28 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..specs import json_type
 from .changes import BOTH, READ, WRITE, Change, ref_name, split
 
 # Formats whose presence changes the Python type the generators emit (UUID, datetime, date, File).
 PY_TYPE_FORMATS = frozenset({"uuid", "date-time", "date", "binary"})
 LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
 UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _types(schema: Mapping[str, Any]) -> frozenset[str] | None:
@@ -42,9 +27,9 @@ def _types(schema: Mapping[str, Any]) -> frozenset[str] | None:
     if "items" in schema:
         return frozenset({"array"})
     if isinstance(schema.get("enum"), list):
-        return frozenset(_json_type(v) for v in schema["enum"])
+        return frozenset(json_type(v) for v in schema["enum"])
     if "const" in schema:
-        return frozenset({_json_type(schema["const"])})
+        return frozenset({json_type(schema["const"])})
     return None
 
 
