@@ -8,9 +8,9 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ._errors import UsageError
 
@@ -32,6 +32,8 @@ __all__ = [
     "unencodable_at",
 ]
 
+_N = TypeVar("_N", int, float)
+
 
 def key_value(text: str) -> tuple[str, str]:
     """`key=value` (the value may be empty and may contain '=')."""
@@ -42,14 +44,27 @@ def key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def positive_seconds(text: str) -> float:
+def _number(
+    text: str, convert: Callable[[str], _N], parsed_as: str, within: Callable[[_N], bool], bounded_as: str
+) -> _N:
+    """``text`` converted, or an ArgumentTypeError saying what was expected."""
     try:
-        value = float(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {parsed_as}, got {text!r}") from None
+    if not within(value):
+        raise argparse.ArgumentTypeError(f"expected {bounded_as}, got {text!r}")
     return value
+
+
+def positive_seconds(text: str) -> float:
+    return _number(
+        text,
+        float,
+        "a number of seconds",
+        lambda v: v > 0 and v != math.inf,
+        "a positive number of seconds",
+    )
 
 
 def kickoff_id(text: str) -> str:
@@ -60,43 +75,19 @@ def kickoff_id(text: str) -> str:
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
+    return _number(text, int, "a positive whole number", lambda v: v >= 1, "a positive whole number")
 
 
 def scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    return _number(text, float, "a number", lambda v: v >= 0 and v != math.inf, "a number >= 0")
 
 
 def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    return _number(text, int, "a whole number", lambda v: v >= 0, "a number >= 0")
 
 
 def port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
-    return value
+    return _number(text, int, "a port number", lambda v: 0 <= v <= 65535, "a port from 0 to 65535")
 
 
 def no_constant(name: str) -> Any:
